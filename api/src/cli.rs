@@ -1,0 +1,155 @@
+//! The `commons` command line.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use migration::{Migrator, MigratorTrait};
+use uuid::Uuid;
+
+use crate::{
+    auth::{Role, issue_dev_token},
+    config::{AuthArgs, DbArgs, ServeArgs},
+    db, graphql, seed,
+    startup::{Application, shutdown_signal},
+    telemetry,
+};
+
+/// Green Procurement Commons: a shared catalogue of green and socially responsible
+/// procurement criteria, served over GraphQL.
+#[derive(Debug, Parser)]
+#[command(name = "commons", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// Log format: `text` or `json`.
+    #[arg(
+        long,
+        env = "COMMONS_LOG_FORMAT",
+        default_value = "text",
+        global = true
+    )]
+    log_format: String,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// Options of `serve`, which runs when no command is given.
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the API server (the default).
+    Serve(ServeArgs),
+    /// Apply pending database migrations.
+    Migrate(MigrateArgs),
+    /// Load data into the database.
+    Seed(SeedArgs),
+    /// Print a development token signed with the HS256 secret.
+    Token(TokenArgs),
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Debug, Args)]
+struct MigrateArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Roll back every migration instead (drops all data).
+    #[arg(long)]
+    reset: bool,
+}
+
+#[derive(Debug, Args)]
+struct SeedArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Load the demo catalogue (only into a database without organisations).
+    #[arg(long, required = true)]
+    demo: bool,
+}
+
+#[derive(Debug, Args)]
+struct TokenArgs {
+    /// Organisation id the token acts for (`org` claim).
+    #[arg(long)]
+    org: Option<Uuid>,
+    /// Role to grant; repeat for several.
+    #[arg(long = "role", value_enum, required = true)]
+    roles: Vec<Role>,
+    /// Subject (`sub` claim).
+    #[arg(long, default_value = "developer")]
+    sub: String,
+    /// Lifetime, e.g. `1h`, `30m`, `7d`.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    ttl: Duration,
+    #[command(flatten)]
+    auth: AuthArgs,
+}
+
+/// Parses the command line and runs the chosen command.
+pub async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(&cli.log_format);
+    match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Migrate(args)) => {
+            let conn = db::connect(&args.db).await?;
+            if args.reset {
+                Migrator::reset(&conn).await.context("rollback failed")?;
+                tracing::info!("all migrations rolled back");
+            } else {
+                Migrator::up(&conn, None)
+                    .await
+                    .context("migration failed")?;
+                tracing::info!("database is up to date");
+            }
+            Ok(())
+        }
+        Some(Command::Seed(args)) => {
+            let conn = db::connect_and_migrate(&args.db).await?;
+            match seed::load_demo_if_empty(&conn).await? {
+                Some(loaded) => tracing::info!(?loaded, "demo catalogue loaded"),
+                None => anyhow::bail!("the database already holds organisations; demo not loaded"),
+            }
+            Ok(())
+        }
+        Some(Command::Token(args)) => {
+            if args.roles.contains(&Role::Publisher) && args.org.is_none() {
+                anyhow::bail!("a publisher token needs --org");
+            }
+            let (secret, is_default) = args.auth.hs256_secret();
+            if is_default {
+                tracing::warn!(
+                    "signing with the built-in development secret (COMMONS_JWT_SECRET is not set)"
+                );
+            }
+            let token = issue_dev_token(
+                secret.as_bytes(),
+                &args.auth.jwt_issuer,
+                &args.auth.jwt_audience,
+                &args.sub,
+                args.org,
+                &args.roles,
+                args.ttl,
+            )?;
+            write_stdout(&token)
+        }
+        Some(Command::Schema) => write_stdout(graphql::sdl().trim_end()),
+    }
+}
+
+fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let app = Application::build(args).await?;
+    let addr = app.local_addr()?;
+    tracing::info!(%addr, "serving GraphQL at http://{addr}/graphql (GraphiQL at http://{addr}/)");
+    app.run_until(shutdown_signal()).await
+}

@@ -1,0 +1,145 @@
+//! Configuration, read once from flags or environment variables (flags win).
+//! Every option is listed in README.md; secrets are never printed.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{ArgAction, Args, ValueEnum};
+
+/// Where the catalogue is stored.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Folder for the embedded SQLite database (and, later, the search index).
+    #[arg(long, env = "COMMONS_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// PostgreSQL or SQLite URL; defaults to `sqlite://<data-dir>/commons.db`.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+/// Public-key algorithms accepted for production tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "UPPER")]
+pub enum PublicKeyAlgorithm {
+    Rs256,
+    Es256,
+}
+
+impl From<PublicKeyAlgorithm> for jsonwebtoken::Algorithm {
+    fn from(value: PublicKeyAlgorithm) -> Self {
+        match value {
+            PublicKeyAlgorithm::Rs256 => Self::RS256,
+            PublicKeyAlgorithm::Es256 => Self::ES256,
+        }
+    }
+}
+
+/// Development secret used when nothing else is configured; a warning says so at start-up.
+pub const DEV_JWT_SECRET: &str = "commons-development-secret-do-not-use-in-production";
+
+/// Token verification.
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    /// HS256 secret for development tokens (`commons token`). Ignored when a public key or
+    /// JWKS is configured.
+    #[arg(long, env = "COMMONS_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// PEM public key for production tokens (needs --jwt-algorithm).
+    #[arg(long, env = "COMMONS_JWT_PUBLIC_KEY", conflicts_with = "jwt_jwks")]
+    pub jwt_public_key: Option<PathBuf>,
+
+    /// Algorithm of --jwt-public-key.
+    #[arg(long, env = "COMMONS_JWT_ALGORITHM", value_enum)]
+    pub jwt_algorithm: Option<PublicKeyAlgorithm>,
+
+    /// JWKS file with production public keys (RS256 or ES256), selected by `kid`.
+    #[arg(long, env = "COMMONS_JWT_JWKS")]
+    pub jwt_jwks: Option<PathBuf>,
+
+    /// Required `iss` claim.
+    #[arg(
+        long,
+        env = "COMMONS_JWT_ISSUER",
+        default_value = "green-procurement-commons"
+    )]
+    pub jwt_issuer: String,
+
+    /// Required `aud` claim.
+    #[arg(long, env = "COMMONS_JWT_AUDIENCE", default_value = "commons-api")]
+    pub jwt_audience: String,
+}
+
+impl AuthArgs {
+    /// The HS256 secret in force, and whether it is the built-in development default.
+    pub fn hs256_secret(&self) -> (&str, bool) {
+        match self.jwt_secret.as_deref() {
+            Some(secret) => (secret, false),
+            None => (DEV_JWT_SECRET, true),
+        }
+    }
+}
+
+/// Limits that keep one request from taking the service down.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Deepest allowed GraphQL selection nesting.
+    #[arg(long, env = "COMMONS_MAX_DEPTH", default_value_t = 12)]
+    pub max_depth: usize,
+
+    /// Highest allowed query complexity (list fields count `first` times their selection).
+    #[arg(long, env = "COMMONS_MAX_COMPLEXITY", default_value_t = 2_000)]
+    pub max_complexity: usize,
+
+    /// Largest `first` a connection accepts.
+    #[arg(long, env = "COMMONS_MAX_PAGE_SIZE", default_value_t = 100)]
+    pub max_page_size: usize,
+
+    /// Largest request body in bytes.
+    #[arg(long, env = "COMMONS_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Time a request may take before it is answered 408.
+    #[arg(long, env = "COMMONS_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+}
+
+/// Everything `commons serve` needs.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "COMMONS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Load the demo catalogue into an empty database at start-up.
+    #[arg(long, env = "COMMONS_DEMO", default_value_t = true, action = ArgAction::Set)]
+    pub demo: bool,
+
+    /// Start with an empty catalogue (same as COMMONS_DEMO=false).
+    #[arg(long)]
+    pub no_demo: bool,
+
+    /// Origins allowed by CORS (comma-separated); `*` allows any origin.
+    #[arg(
+        long,
+        env = "COMMONS_CORS_ORIGINS",
+        value_delimiter = ',',
+        default_value = "*"
+    )]
+    pub cors_origins: Vec<String>,
+
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+impl ServeArgs {
+    pub fn load_demo(&self) -> bool {
+        self.demo && !self.no_demo
+    }
+}

@@ -1,0 +1,51 @@
+//! Database connection and migrations.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+use crate::config::DbArgs;
+
+/// The database URL in force: `DATABASE_URL`, or an SQLite file in the data dir.
+pub fn database_url(args: &DbArgs) -> anyhow::Result<String> {
+    if let Some(url) = &args.database_url {
+        return Ok(url.clone());
+    }
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create data dir {}", args.data_dir.display()))?;
+    Ok(format!(
+        "sqlite://{}?mode=rwc",
+        args.data_dir.join("commons.db").display()
+    ))
+}
+
+/// Connects without applying migrations.
+pub async fn connect(args: &DbArgs) -> anyhow::Result<DatabaseConnection> {
+    let url = database_url(args)?;
+    let mut options = ConnectOptions::new(url.clone());
+    options
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        // One connection serialises writers: SQLite's deferred transactions would otherwise
+        // fail with SQLITE_BUSY when two of them upgrade to writing at once.
+        options.max_connections(1).min_connections(1);
+    } else {
+        options.max_connections(16).min_connections(1);
+    }
+    Database::connect(options)
+        .await
+        .context("cannot connect to the database")
+}
+
+/// Connects and brings the schema up to date.
+pub async fn connect_and_migrate(args: &DbArgs) -> anyhow::Result<DatabaseConnection> {
+    let db = connect(args).await?;
+    Migrator::up(&db, None)
+        .await
+        .context("cannot apply migrations")?;
+    Ok(db)
+}

@@ -1,0 +1,168 @@
+//! Batched loading of related records, so a page of N clauses costs a constant number of
+//! queries rather than N (one `DataLoader` per request; keys are newtypes so each relation
+//! batches separately).
+
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::dataloader::Loader;
+use entity::{
+    clause, clause_version, organization, template_clause, template_version, tender_result_clause,
+};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+pub struct Loaders {
+    db: DatabaseConnection,
+}
+
+impl Loaders {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OrgKey(pub Uuid);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClauseKey(pub Uuid);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClauseVersionKey(pub Uuid, pub i32);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TemplateVersionKey(pub Uuid, pub i32);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TemplateClausesKey(pub Uuid, pub i32);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ResultClausesKey(pub Uuid);
+
+type LoadResult<K, V> = Result<HashMap<K, V>, Arc<DbErr>>;
+
+impl Loader<OrgKey> for Loaders {
+    type Value = organization::Model;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[OrgKey]) -> LoadResult<OrgKey, Self::Value> {
+        let rows = organization::Entity::find()
+            .filter(organization::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|r| (OrgKey(r.id), r)).collect())
+    }
+}
+
+impl Loader<ClauseKey> for Loaders {
+    type Value = clause::Model;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[ClauseKey]) -> LoadResult<ClauseKey, Self::Value> {
+        let rows = clause::Entity::find()
+            .filter(clause::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|r| (ClauseKey(r.id), r)).collect())
+    }
+}
+
+impl Loader<ClauseVersionKey> for Loaders {
+    type Value = clause_version::Model;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[ClauseVersionKey]) -> LoadResult<ClauseVersionKey, Self::Value> {
+        let condition = keys.iter().fold(Condition::any(), |any, k| {
+            any.add(
+                Condition::all()
+                    .add(clause_version::Column::ClauseId.eq(k.0))
+                    .add(clause_version::Column::Version.eq(k.1)),
+            )
+        });
+        let rows = clause_version::Entity::find()
+            .filter(condition)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (ClauseVersionKey(r.clause_id, r.version), r))
+            .collect())
+    }
+}
+
+impl Loader<TemplateVersionKey> for Loaders {
+    type Value = template_version::Model;
+    type Error = Arc<DbErr>;
+
+    async fn load(
+        &self,
+        keys: &[TemplateVersionKey],
+    ) -> LoadResult<TemplateVersionKey, Self::Value> {
+        let condition = keys.iter().fold(Condition::any(), |any, k| {
+            any.add(
+                Condition::all()
+                    .add(template_version::Column::TemplateId.eq(k.0))
+                    .add(template_version::Column::Version.eq(k.1)),
+            )
+        });
+        let rows = template_version::Entity::find()
+            .filter(condition)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (TemplateVersionKey(r.template_id, r.version), r))
+            .collect())
+    }
+}
+
+impl Loader<TemplateClausesKey> for Loaders {
+    type Value = Vec<template_clause::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(
+        &self,
+        keys: &[TemplateClausesKey],
+    ) -> LoadResult<TemplateClausesKey, Self::Value> {
+        let condition = keys.iter().fold(Condition::any(), |any, k| {
+            any.add(
+                Condition::all()
+                    .add(template_clause::Column::TemplateId.eq(k.0))
+                    .add(template_clause::Column::TemplateVersion.eq(k.1)),
+            )
+        });
+        let rows = template_clause::Entity::find()
+            .filter(condition)
+            .order_by_asc(template_clause::Column::Position)
+            .all(&self.db)
+            .await?;
+        let mut grouped: HashMap<TemplateClausesKey, Vec<_>> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in rows {
+            grouped
+                .entry(TemplateClausesKey(row.template_id, row.template_version))
+                .or_default()
+                .push(row);
+        }
+        Ok(grouped)
+    }
+}
+
+impl Loader<ResultClausesKey> for Loaders {
+    type Value = Vec<tender_result_clause::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[ResultClausesKey]) -> LoadResult<ResultClausesKey, Self::Value> {
+        let rows = tender_result_clause::Entity::find()
+            .filter(tender_result_clause::Column::TenderResultId.is_in(keys.iter().map(|k| k.0)))
+            .order_by_asc(tender_result_clause::Column::Position)
+            .all(&self.db)
+            .await?;
+        let mut grouped: HashMap<ResultClausesKey, Vec<_>> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in rows {
+            grouped
+                .entry(ResultClausesKey(row.tender_result_id))
+                .or_default()
+                .push(row);
+        }
+        Ok(grouped)
+    }
+}

@@ -1,0 +1,208 @@
+//! The GraphQL schema and its HTTP endpoints.
+
+mod loaders;
+mod mutation;
+mod query;
+mod types;
+
+use std::any::{Any, type_name};
+
+use async_graphql::{
+    Context, EmptySubscription, Request, Schema, ServerError, SimpleObject,
+    connection::{Connection, Edge},
+    dataloader::{DataLoader, Loader},
+    http::GraphiQLSource,
+    parser::types::{DocumentOperations, OperationType},
+};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::{
+    extract::State,
+    http::{StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+pub use loaders::Loaders;
+pub use mutation::MutationRoot;
+pub use query::QueryRoot;
+
+use crate::{
+    auth::Identity,
+    config::LimitArgs,
+    error::{ErrorCode, GqlResult, ServiceError},
+    service::page::{Page, PageRequest, encode_cursor},
+    startup::AppState,
+};
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Largest page a connection serves.
+struct MaxPageSize(usize);
+
+/// Builds the executable schema with the configured limits.
+pub fn build_schema(db: DatabaseConnection, limits: &LimitArgs) -> AppSchema {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .data(db)
+        .data(MaxPageSize(limits.max_page_size))
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .finish()
+}
+
+/// The schema in SDL, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+fn data<'a, T: Any + Send + Sync>(ctx: &Context<'a>) -> async_graphql::Result<&'a T> {
+    ctx.data::<T>().map_err(|_| {
+        ServiceError::Internal(anyhow::anyhow!(
+            "{} missing from the context",
+            type_name::<T>()
+        ))
+        .into_graphql()
+    })
+}
+
+fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
+    data(ctx)
+}
+
+fn identity<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Identity> {
+    data(ctx)
+}
+
+fn page(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<&str>,
+) -> async_graphql::Result<PageRequest> {
+    let max = data::<MaxPageSize>(ctx)?.0;
+    PageRequest::new(first, after, max).gql()
+}
+
+async fn load<K>(
+    ctx: &Context<'_>,
+    key: K,
+) -> async_graphql::Result<Option<<Loaders as Loader<K>>::Value>>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    Loaders: Loader<K, Error = std::sync::Arc<sea_orm::DbErr>>,
+{
+    data::<DataLoader<Loaders>>(ctx)?
+        .load_one(key)
+        .await
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("loader: {e}")).into_graphql())
+}
+
+/// Fields every connection carries besides edges and page info.
+#[derive(SimpleObject)]
+pub struct ConnectionFields {
+    /// Number of records matching the filter, over all pages.
+    pub total_count: u64,
+}
+
+pub type Conn<N> = Connection<String, N, ConnectionFields>;
+
+fn connection<T, N: async_graphql::OutputType>(
+    page: Page<T>,
+    id_of: impl Fn(&T) -> Uuid,
+    node: impl Fn(T) -> N,
+) -> Conn<N> {
+    let mut conn = Connection::with_additional_fields(
+        page.has_previous_page,
+        page.has_next_page,
+        ConnectionFields {
+            total_count: page.total_count,
+        },
+    );
+    conn.edges.extend(
+        page.items
+            .into_iter()
+            .map(|item| Edge::new(encode_cursor(id_of(&item)), node(item))),
+    );
+    conn
+}
+
+/// Errors raised before resolvers run (syntax, validation, limits) carry no code of their
+/// own; they are all the client's to fix.
+fn ensure_codes(errors: &mut [ServerError]) {
+    for error in errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", ErrorCode::BadUserInput.as_str());
+        }
+    }
+}
+
+async fn execute(state: &AppState, identity: Identity, request: Request) -> GraphQLResponse {
+    let request = request.data(identity).data(DataLoader::new(
+        Loaders::new(state.db.clone()),
+        tokio::spawn,
+    ));
+    let mut response = state.schema.execute(request).await;
+    ensure_codes(&mut response.errors);
+    response.into()
+}
+
+pub async fn graphql_post(
+    State(state): State<AppState>,
+    identity: Identity,
+    request: GraphQLRequest,
+) -> GraphQLResponse {
+    execute(&state, identity, request.into_inner()).await
+}
+
+/// Whether the operation the request selects is a mutation (refused over GET).
+fn selects_mutation(request: &Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let ty = match &document.operations {
+        DocumentOperations::Single(op) => Some(op.node.ty),
+        DocumentOperations::Multiple(ops) => match &request.operation_name {
+            Some(name) => ops.get(name.as_str()).map(|op| op.node.ty),
+            None => ops.values().next().map(|op| op.node.ty),
+        },
+    };
+    ty == Some(OperationType::Mutation)
+}
+
+pub async fn graphql_get(
+    State(state): State<AppState>,
+    identity: Identity,
+    request: GraphQLRequest,
+) -> Response {
+    let request = request.into_inner();
+    if selects_mutation(&request) {
+        let body = serde_json::json!({
+            "errors": [{
+                "message": "mutations must be sent with POST",
+                "extensions": { "code": ErrorCode::BadUserInput.as_str() }
+            }]
+        });
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "POST")],
+            axum::Json(body),
+        )
+            .into_response();
+    }
+    execute(&state, identity, request).await.into_response()
+}
+
+pub async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("Green Procurement Commons")
+            .finish(),
+    )
+}
+
+pub async fn schema_sdl() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], sdl())
+}

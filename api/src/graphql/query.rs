@@ -1,0 +1,131 @@
+//! Read operations.
+
+use async_graphql::{Context, ID, Object, Result};
+use entity::Country;
+
+use super::{Conn, connection, db, identity, page};
+use crate::{
+    error::GqlResult,
+    service::{
+        self,
+        clause::{ClauseFilter, parse_id},
+        template::TemplateFilter,
+        tender_result::TenderResultFilter,
+    },
+};
+
+use super::types::{Clause, Organization, Template, TenderResult, Viewer};
+
+pub struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    /// The caller: anonymous, or the subject, organisation and roles of the token.
+    async fn viewer(&self) -> Viewer {
+        Viewer
+    }
+
+    async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organization>> {
+        let id = parse_id("id", &id).gql()?;
+        Ok(service::organization::get(db(ctx)?, id)
+            .await
+            .gql()?
+            .map(Organization))
+    }
+
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    async fn organizations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        country: Option<Country>,
+    ) -> Result<Conn<Organization>> {
+        let page = page(ctx, first, after.as_deref())?;
+        let result = service::organization::list(db(ctx)?, country, page)
+            .await
+            .gql()?;
+        Ok(connection(result, |o| o.id, Organization))
+    }
+
+    /// A clause by id; drafts only for their own organisation.
+    async fn clause(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Clause>> {
+        let id = parse_id("id", &id).gql()?;
+        Ok(service::clause::get(db(ctx)?, identity(ctx)?, id)
+            .await
+            .gql()?
+            .map(|row| Clause { row, current: None }))
+    }
+
+    /// Clauses in creation order. Without a status filter only published clauses are listed.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    async fn clauses(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<ClauseFilter>,
+    ) -> Result<Conn<Clause>> {
+        let page = page(ctx, first, after.as_deref())?;
+        let result =
+            service::clause::list(db(ctx)?, identity(ctx)?, filter.unwrap_or_default(), page)
+                .await
+                .gql()?;
+        Ok(connection(
+            result,
+            |(c, _)| c.id,
+            |(row, current)| Clause { row, current },
+        ))
+    }
+
+    async fn template(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Template>> {
+        let id = parse_id("id", &id).gql()?;
+        Ok(service::template::get(db(ctx)?, identity(ctx)?, id)
+            .await
+            .gql()?
+            .map(|row| Template { row, current: None }))
+    }
+
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    async fn templates(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<TemplateFilter>,
+    ) -> Result<Conn<Template>> {
+        let page = page(ctx, first, after.as_deref())?;
+        let result =
+            service::template::list(db(ctx)?, identity(ctx)?, filter.unwrap_or_default(), page)
+                .await
+                .gql()?;
+        Ok(connection(
+            result,
+            |(t, _)| t.id,
+            |(row, current)| Template { row, current },
+        ))
+    }
+
+    async fn tender_result(&self, ctx: &Context<'_>, id: ID) -> Result<Option<TenderResult>> {
+        let id = parse_id("id", &id).gql()?;
+        Ok(service::tender_result::get(db(ctx)?, id)
+            .await
+            .gql()?
+            .map(TenderResult))
+    }
+
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    async fn tender_results(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<TenderResultFilter>,
+    ) -> Result<Conn<TenderResult>> {
+        let page = page(ctx, first, after.as_deref())?;
+        let result = service::tender_result::list(db(ctx)?, filter.unwrap_or_default(), page)
+            .await
+            .gql()?;
+        Ok(connection(result, |r| r.id, TenderResult))
+    }
+}

@@ -1,0 +1,13 @@
+//! Green Procurement Commons: GraphQL API, domain services and the `commons` CLI.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod health;
+pub mod seed;
+pub mod service;
+pub mod startup;
+pub mod telemetry;

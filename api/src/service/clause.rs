@@ -1,0 +1,773 @@
+//! Clauses: drafting, optimistic updates, publishing frozen versions, withdrawal and reuse.
+
+use async_graphql::{Enum, InputObject, MaybeUndefined};
+use chrono::NaiveDate;
+use entity::{
+    AmbitionLevel, Applicability, ChangeOperation, ClauseKind, CriteriaOrigin, EntityType,
+    EnvironmentalImpact, Language, ProductGroup, PublicationStatus, SocialObjective, clause,
+    clause_version, codes,
+};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::NotSet,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, Set, TransactionSession,
+    sea_query::{Expr, ExprTrait},
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{
+    Db, audit, cpv,
+    page::{Page, PageRequest},
+    record_change,
+    validate::{self, limits},
+};
+use crate::{
+    auth::{Caller, Identity},
+    error::{ServiceError, ServiceResult},
+};
+
+pub const DEFAULT_LICENCE: &str = "CC-BY-4.0";
+
+fn default_licence() -> String {
+    DEFAULT_LICENCE.to_owned()
+}
+
+/// The editable content of a clause: what a draft holds and a publish freezes.
+#[derive(Debug, Clone, PartialEq, InputObject, Deserialize)]
+#[graphql(name = "CreateClauseInput")]
+#[serde(rename_all = "camelCase")]
+pub struct ClauseContent {
+    pub title: String,
+    /// Why the clause exists, for the buyer.
+    pub purpose: Option<String>,
+    /// The requirement text; may hold buyer-set parameters such as `[5 years]`.
+    pub text: String,
+    /// How points are given (award criteria).
+    pub scoring_rule: Option<String>,
+    /// Accepted proof, e.g. a label "or equivalent".
+    pub verification: Option<String>,
+    /// How the buyer checks compliance during the contract.
+    pub follow_up: Option<String>,
+    pub kind: Option<ClauseKind>,
+    pub ambition_level: Option<AmbitionLevel>,
+    #[graphql(default)]
+    #[serde(default)]
+    pub environmental_impacts: Vec<EnvironmentalImpact>,
+    #[graphql(default)]
+    #[serde(default)]
+    pub social_objectives: Vec<SocialObjective>,
+    pub origin: Option<CriteriaOrigin>,
+    pub applicability: Option<Applicability>,
+    /// CPV codes with check digit, e.g. `30213100-6`.
+    #[graphql(default)]
+    #[serde(default)]
+    pub cpv_codes: Vec<String>,
+    pub product_group: Option<ProductGroup>,
+    /// Labels the clause refers to, e.g. `TCO Certified Generation 10`.
+    #[graphql(default)]
+    #[serde(default)]
+    pub labels: Vec<String>,
+    pub language: Language,
+    #[graphql(default_with = "default_licence()")]
+    #[serde(default = "default_licence")]
+    pub licence: String,
+    pub last_reviewed: Option<NaiveDate>,
+}
+
+/// Changes to a clause draft; omitted fields stay as they are, `null` clears optional ones.
+#[derive(Debug, InputObject)]
+pub struct UpdateClauseInput {
+    pub id: async_graphql::ID,
+    /// The clause's `revision` as last read; a stale value fails with `CONFLICT`.
+    pub expected_version: i32,
+    pub title: Option<String>,
+    pub purpose: MaybeUndefined<String>,
+    pub text: Option<String>,
+    pub scoring_rule: MaybeUndefined<String>,
+    pub verification: MaybeUndefined<String>,
+    pub follow_up: MaybeUndefined<String>,
+    pub kind: MaybeUndefined<ClauseKind>,
+    pub ambition_level: MaybeUndefined<AmbitionLevel>,
+    pub environmental_impacts: Option<Vec<EnvironmentalImpact>>,
+    pub social_objectives: Option<Vec<SocialObjective>>,
+    pub origin: MaybeUndefined<CriteriaOrigin>,
+    pub applicability: MaybeUndefined<Applicability>,
+    pub cpv_codes: Option<Vec<String>>,
+    pub product_group: MaybeUndefined<ProductGroup>,
+    pub labels: Option<Vec<String>>,
+    pub language: Option<Language>,
+    pub licence: Option<String>,
+    pub last_reviewed: MaybeUndefined<NaiveDate>,
+}
+
+fn patch<T>(target: &mut Option<T>, value: MaybeUndefined<T>) {
+    match value {
+        MaybeUndefined::Undefined => {}
+        MaybeUndefined::Null => *target = None,
+        MaybeUndefined::Value(v) => *target = Some(v),
+    }
+}
+
+fn replace<T>(target: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *target = value;
+    }
+}
+
+impl UpdateClauseInput {
+    fn apply(self, c: &mut ClauseContent) {
+        replace(&mut c.title, self.title);
+        patch(&mut c.purpose, self.purpose);
+        replace(&mut c.text, self.text);
+        patch(&mut c.scoring_rule, self.scoring_rule);
+        patch(&mut c.verification, self.verification);
+        patch(&mut c.follow_up, self.follow_up);
+        patch(&mut c.kind, self.kind);
+        patch(&mut c.ambition_level, self.ambition_level);
+        replace(&mut c.environmental_impacts, self.environmental_impacts);
+        replace(&mut c.social_objectives, self.social_objectives);
+        patch(&mut c.origin, self.origin);
+        patch(&mut c.applicability, self.applicability);
+        replace(&mut c.cpv_codes, self.cpv_codes);
+        patch(&mut c.product_group, self.product_group);
+        replace(&mut c.labels, self.labels);
+        replace(&mut c.language, self.language);
+        replace(&mut c.licence, self.licence);
+        patch(&mut c.last_reviewed, self.last_reviewed);
+    }
+}
+
+fn dedup<T: PartialEq>(items: &mut Vec<T>) {
+    let mut unique = Vec::with_capacity(items.len());
+    for item in items.drain(..) {
+        if !unique.contains(&item) {
+            unique.push(item);
+        }
+    }
+    *items = unique;
+}
+
+impl ClauseContent {
+    /// Checks every field a draft may hold; `prefix` is the input path (`input`).
+    pub fn validate(&self, prefix: &str) -> ServiceResult<()> {
+        let f = |name: &str| format!("{prefix}.{name}");
+        validate::text(&f("title"), &self.title, limits::TITLE)?;
+        validate::text(&f("text"), &self.text, limits::CLAUSE_TEXT)?;
+        for (name, value) in [
+            ("purpose", &self.purpose),
+            ("scoringRule", &self.scoring_rule),
+            ("verification", &self.verification),
+            ("followUp", &self.follow_up),
+        ] {
+            validate::optional_text(&f(name), value.as_deref(), limits::LONG_TEXT)?;
+        }
+        validate::cpv_codes(&f("cpvCodes"), &self.cpv_codes)?;
+        if self.labels.len() > limits::MAX_LABELS {
+            return Err(ServiceError::bad_input(
+                f("labels"),
+                format!("at most {} labels", limits::MAX_LABELS),
+            ));
+        }
+        for (i, label) in self.labels.iter().enumerate() {
+            validate::text(&format!("{prefix}.labels[{i}]"), label, (1, limits::LABEL))?;
+        }
+        validate::text(&f("licence"), &self.licence, (1, limits::LICENCE))?;
+        if let Some(date) = self.last_reviewed
+            && date > chrono::Utc::now().date_naive()
+        {
+            return Err(ServiceError::bad_input(
+                f("lastReviewed"),
+                "must not be in the future",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Trims texts, drops blank optional texts and duplicate list items.
+    fn normalize(mut self) -> Self {
+        self.title = self.title.trim().to_owned();
+        self.text = self.text.trim().to_owned();
+        self.purpose = validate::normalize(self.purpose);
+        self.scoring_rule = validate::normalize(self.scoring_rule);
+        self.verification = validate::normalize(self.verification);
+        self.follow_up = validate::normalize(self.follow_up);
+        self.licence = self.licence.trim().to_owned();
+        self.labels = self.labels.iter().map(|l| l.trim().to_owned()).collect();
+        dedup(&mut self.environmental_impacts);
+        dedup(&mut self.social_objectives);
+        dedup(&mut self.labels);
+        self
+    }
+
+    /// What a version needs before it can be published.
+    pub fn validate_for_publish(&self) -> ServiceResult<()> {
+        let missing =
+            |name: &str| ServiceError::bad_input(format!("draft.{name}"), "is required to publish");
+        let kind = self.kind.ok_or_else(|| missing("kind"))?;
+        self.ambition_level
+            .ok_or_else(|| missing("ambitionLevel"))?;
+        self.verification
+            .as_ref()
+            .ok_or_else(|| missing("verification"))?;
+        if self.cpv_codes.is_empty() {
+            return Err(missing("cpvCodes"));
+        }
+        if self.environmental_impacts.is_empty() && self.social_objectives.is_empty() {
+            return Err(ServiceError::bad_input(
+                "draft.environmentalImpacts",
+                "name at least one environmental impact or social objective to publish",
+            ));
+        }
+        if kind == ClauseKind::AwardCriterion && self.scoring_rule.is_none() {
+            return Err(missing("scoringRule"));
+        }
+        if kind == ClauseKind::ContractPerformanceClause && self.follow_up.is_none() {
+            return Err(missing("followUp"));
+        }
+        Ok(())
+    }
+
+    fn into_active(
+        self,
+        clause_id: Uuid,
+        version: i32,
+        published_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> clause_version::ActiveModel {
+        clause_version::ActiveModel {
+            clause_id: Set(clause_id),
+            version: Set(version),
+            title: Set(self.title),
+            purpose: Set(self.purpose),
+            text: Set(self.text),
+            scoring_rule: Set(self.scoring_rule),
+            verification: Set(self.verification),
+            follow_up: Set(self.follow_up),
+            kind: Set(self.kind),
+            ambition_level: Set(self.ambition_level),
+            environmental_impacts: Set(codes::encode_enums(&self.environmental_impacts)),
+            social_objectives: Set(codes::encode_enums(&self.social_objectives)),
+            origin: Set(self.origin),
+            applicability: Set(self.applicability),
+            cpv_codes: Set(codes::encode(&self.cpv_codes)),
+            product_group: Set(self.product_group),
+            labels: Set(codes::encode(&self.labels)),
+            language: Set(self.language),
+            licence: Set(self.licence),
+            last_reviewed: Set(self.last_reviewed),
+            published_at: Set(published_at),
+        }
+    }
+}
+
+impl From<clause_version::Model> for ClauseContent {
+    fn from(v: clause_version::Model) -> Self {
+        Self {
+            title: v.title,
+            purpose: v.purpose,
+            text: v.text,
+            scoring_rule: v.scoring_rule,
+            verification: v.verification,
+            follow_up: v.follow_up,
+            kind: v.kind,
+            ambition_level: v.ambition_level,
+            environmental_impacts: codes::decode_enums(&v.environmental_impacts),
+            social_objectives: codes::decode_enums(&v.social_objectives),
+            origin: v.origin,
+            applicability: v.applicability,
+            cpv_codes: codes::decode(&v.cpv_codes),
+            product_group: v.product_group,
+            labels: codes::decode(&v.labels),
+            language: v.language,
+            licence: v.licence,
+            last_reviewed: v.last_reviewed,
+        }
+    }
+}
+
+/// Environmental or social focus, derived from the impact and objective codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum Focus {
+    Environmental,
+    Social,
+}
+
+/// List filters; all given conditions must hold.
+#[derive(Debug, Default, InputObject)]
+pub struct ClauseFilter {
+    pub organization_id: Option<async_graphql::ID>,
+    /// Defaults to `[PUBLISHED]`. Drafts are only ever listed for their own organisation.
+    pub status: Option<Vec<PublicationStatus>>,
+    pub kind: Option<ClauseKind>,
+    pub ambition_level: Option<AmbitionLevel>,
+    pub language: Option<Language>,
+    pub product_group: Option<ProductGroup>,
+    /// CPV code prefix of 2–8 digits, e.g. `302`.
+    pub cpv: Option<String>,
+    pub focus: Option<Focus>,
+    pub environmental_impact: Option<EnvironmentalImpact>,
+    pub social_objective: Option<SocialObjective>,
+}
+
+/// Parses a GraphQL `ID` into a UUID, naming the field when it is not one.
+pub fn parse_id(field: &str, id: &async_graphql::ID) -> ServiceResult<Uuid> {
+    Uuid::parse_str(id).map_err(|_| ServiceError::bad_input(field, "not a valid id"))
+}
+
+/// Whether the caller may see this clause at all.
+pub fn visible(clause: &clause::Model, identity: &Identity) -> bool {
+    clause.published_version > 0 || identity.org() == Some(clause.organization_id)
+}
+
+/// Whether the caller may see the clause's draft.
+pub fn owns(clause: &clause::Model, identity: &Identity) -> bool {
+    identity.org() == Some(clause.organization_id)
+}
+
+pub async fn get(
+    db: &impl Db,
+    identity: &Identity,
+    id: Uuid,
+) -> ServiceResult<Option<clause::Model>> {
+    let clause = clause::Entity::find_by_id(id).one(db).await?;
+    Ok(clause.filter(|c| visible(c, identity)))
+}
+
+/// A clause with its current view: the latest published version, or the draft if unpublished.
+pub type ClauseRow = (clause::Model, Option<clause_version::Model>);
+
+pub async fn list(
+    db: &impl Db,
+    identity: &Identity,
+    filter: ClauseFilter,
+    page: PageRequest,
+) -> ServiceResult<Page<ClauseRow>> {
+    let current_version = clause::Relation::Versions
+        .def()
+        .on_condition(|left, right| {
+            Expr::col((right, clause_version::Column::Version))
+                .equals((left, clause::Column::PublishedVersion))
+                .into()
+        });
+    let mut visible = Condition::any().add(clause::Column::PublishedVersion.gt(0));
+    if let Some(org) = identity.org() {
+        visible = visible.add(clause::Column::OrganizationId.eq(org));
+    }
+    let statuses = filter
+        .status
+        .unwrap_or_else(|| vec![PublicationStatus::Published]);
+    let mut query = clause::Entity::find()
+        .join(JoinType::InnerJoin, current_version)
+        .filter(visible)
+        .filter(clause::Column::Status.is_in(statuses));
+    if let Some(org) = &filter.organization_id {
+        query = query
+            .filter(clause::Column::OrganizationId.eq(parse_id("filter.organizationId", org)?));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(clause_version::Column::Kind.eq(kind));
+    }
+    if let Some(level) = filter.ambition_level {
+        query = query.filter(clause_version::Column::AmbitionLevel.eq(level));
+    }
+    if let Some(language) = filter.language {
+        query = query.filter(clause_version::Column::Language.eq(language));
+    }
+    if let Some(group) = filter.product_group {
+        query = query.filter(clause_version::Column::ProductGroup.eq(group));
+    }
+    if let Some(prefix) = &filter.cpv {
+        if !cpv::is_prefix(prefix) {
+            return Err(ServiceError::bad_input("filter.cpv", "must be 2–8 digits"));
+        }
+        query = query.filter(clause_version::Column::CpvCodes.like(codes::prefix_pattern(prefix)));
+    }
+    match filter.focus {
+        Some(Focus::Environmental) => {
+            query = query.filter(clause_version::Column::EnvironmentalImpacts.ne("[]"));
+        }
+        Some(Focus::Social) => {
+            query = query.filter(clause_version::Column::SocialObjectives.ne("[]"));
+        }
+        None => {}
+    }
+    if let Some(impact) = filter.environmental_impact {
+        let code = codes::encode_enums(&[impact]);
+        query = query.filter(
+            clause_version::Column::EnvironmentalImpacts
+                .like(format!("%{}%", &code[1..code.len() - 1])),
+        );
+    }
+    if let Some(objective) = filter.social_objective {
+        let code = codes::encode_enums(&[objective]);
+        query = query.filter(
+            clause_version::Column::SocialObjectives
+                .like(format!("%{}%", &code[1..code.len() - 1])),
+        );
+    }
+    let total = query.clone().count(db).await?;
+    if let Some(after) = page.after {
+        query = query.filter(clause::Column::Id.gt(after));
+    }
+    let rows = query
+        .order_by_asc(clause::Column::Id)
+        .limit(page.first + 1)
+        .select_also(clause_version::Entity)
+        .all(db)
+        .await?;
+    Ok(Page::from_rows(rows, page, total))
+}
+
+/// Published versions, newest first.
+pub async fn history(db: &impl Db, clause_id: Uuid) -> ServiceResult<Vec<clause_version::Model>> {
+    Ok(clause_version::Entity::find()
+        .filter(clause_version::Column::ClauseId.eq(clause_id))
+        .filter(clause_version::Column::Version.gt(clause_version::DRAFT))
+        .order_by_desc(clause_version::Column::Version)
+        .all(db)
+        .await?)
+}
+
+pub async fn version(
+    db: &impl Db,
+    clause_id: Uuid,
+    version: i32,
+) -> ServiceResult<Option<clause_version::Model>> {
+    Ok(clause_version::Entity::find_by_id((clause_id, version))
+        .one(db)
+        .await?)
+}
+
+async fn insert_clause(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    org: Uuid,
+    content: ClauseContent,
+    derived_from: Option<(Uuid, i32)>,
+) -> ServiceResult<clause::Model> {
+    let now = super::now();
+    let clause = clause::ActiveModel {
+        id: Set(super::new_id()),
+        organization_id: Set(org),
+        status: Set(PublicationStatus::Draft),
+        revision: Set(1),
+        published_version: Set(0),
+        withdrawn_reason: Set(None),
+        withdrawn_at: Set(None),
+        derived_from_id: Set(derived_from.map(|d| d.0)),
+        derived_from_version: Set(derived_from.map(|d| d.1)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    content
+        .into_active(clause.id, clause_version::DRAFT, None)
+        .insert(db)
+        .await?;
+    let action = if derived_from.is_some() {
+        "clause.reuse"
+    } else {
+        "clause.create"
+    };
+    audit(
+        db,
+        caller,
+        action,
+        EntityType::Clause,
+        clause.id,
+        serde_json::json!({
+            "derivedFrom": derived_from.map(|(id, v)| serde_json::json!({"id": id, "version": v})),
+        }),
+    )
+    .await?;
+    Ok(clause)
+}
+
+pub async fn create(
+    db: &impl Db,
+    identity: &Identity,
+    content: ClauseContent,
+) -> ServiceResult<clause::Model> {
+    let (caller, org) = identity.publisher()?;
+    let content = content.normalize();
+    content.validate("input")?;
+    let txn = db.begin().await?;
+    let clause = insert_clause(&txn, caller, org, content, None).await?;
+    txn.commit().await?;
+    Ok(clause)
+}
+
+/// Loads a clause the caller's organisation owns, for writing.
+async fn load_own<'a>(
+    db: &impl ConnectionTrait,
+    identity: &'a Identity,
+    id: Uuid,
+) -> ServiceResult<(&'a Caller, clause::Model)> {
+    let (caller, org) = identity.publisher()?;
+    let clause = clause::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|c| visible(c, identity))
+        .ok_or(ServiceError::NotFound("clause"))?;
+    if clause.organization_id != org {
+        return Err(ServiceError::forbidden(
+            "only the owning organisation can change a clause",
+        ));
+    }
+    Ok((caller, clause))
+}
+
+fn check_expected(clause: &clause::Model, expected: Option<i32>) -> ServiceResult<()> {
+    match expected {
+        Some(expected) if expected != clause.revision => Err(ServiceError::Conflict(format!(
+            "the clause has changed (revision {} is current, {expected} was expected)",
+            clause.revision
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Writes `changes` and bumps the revision, only if nobody else bumped it meanwhile.
+async fn save_revision(
+    db: &impl ConnectionTrait,
+    clause: &clause::Model,
+    mut changes: clause::ActiveModel,
+) -> ServiceResult<clause::Model> {
+    changes.revision = Set(clause.revision + 1);
+    changes.updated_at = Set(super::now());
+    changes.id = NotSet;
+    let result = clause::Entity::update_many()
+        .set(changes)
+        .filter(clause::Column::Id.eq(clause.id))
+        .filter(clause::Column::Revision.eq(clause.revision))
+        .exec(db)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(ServiceError::Conflict(
+            "the clause was changed by someone else; read it again".to_owned(),
+        ));
+    }
+    clause::Entity::find_by_id(clause.id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("clause"))
+}
+
+async fn draft(db: &impl ConnectionTrait, clause_id: Uuid) -> ServiceResult<clause_version::Model> {
+    clause_version::Entity::find_by_id((clause_id, clause_version::DRAFT))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::Internal(anyhow::anyhow!("clause {clause_id} has no draft row"))
+        })
+}
+
+pub async fn update(
+    db: &impl Db,
+    identity: &Identity,
+    input: UpdateClauseInput,
+) -> ServiceResult<clause::Model> {
+    let id = parse_id("input.id", &input.id)?;
+    let txn = db.begin().await?;
+    let (caller, clause) = load_own(&txn, identity, id).await?;
+    check_expected(&clause, Some(input.expected_version))?;
+    let mut content = ClauseContent::from(draft(&txn, id).await?);
+    input.apply(&mut content);
+    let content = content.normalize();
+    content.validate("input")?;
+    let mut row = content.into_active(id, clause_version::DRAFT, None);
+    row.clause_id = sea_orm::ActiveValue::Unchanged(id);
+    row.version = sea_orm::ActiveValue::Unchanged(clause_version::DRAFT);
+    row.update(&txn).await?;
+    let clause = save_revision(
+        &txn,
+        &clause,
+        clause::ActiveModel {
+            ..Default::default()
+        },
+    )
+    .await?;
+    audit(
+        &txn,
+        caller,
+        "clause.update",
+        EntityType::Clause,
+        id,
+        serde_json::json!({ "revision": clause.revision }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(clause)
+}
+
+pub async fn publish(
+    db: &impl Db,
+    identity: &Identity,
+    id: Uuid,
+    expected: Option<i32>,
+) -> ServiceResult<clause::Model> {
+    let txn = db.begin().await?;
+    let (caller, clause) = load_own(&txn, identity, id).await?;
+    check_expected(&clause, expected)?;
+    let content = ClauseContent::from(draft(&txn, id).await?);
+    content.validate_for_publish()?;
+    let version = clause.published_version + 1;
+    content
+        .into_active(id, version, Some(super::now()))
+        .insert(&txn)
+        .await?;
+    let clause = save_revision(
+        &txn,
+        &clause,
+        clause::ActiveModel {
+            status: Set(PublicationStatus::Published),
+            published_version: Set(version),
+            withdrawn_reason: Set(None),
+            withdrawn_at: Set(None),
+            ..Default::default()
+        },
+    )
+    .await?;
+    record_change(
+        &txn,
+        EntityType::Clause,
+        id,
+        Some(version),
+        ChangeOperation::Upsert,
+    )
+    .await?;
+    audit(
+        &txn,
+        caller,
+        "clause.publish",
+        EntityType::Clause,
+        id,
+        serde_json::json!({ "version": version }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(clause)
+}
+
+pub async fn withdraw(
+    db: &impl Db,
+    identity: &Identity,
+    id: Uuid,
+    reason: String,
+    expected: Option<i32>,
+) -> ServiceResult<clause::Model> {
+    validate::text("input.reason", &reason, limits::REASON)?;
+    let txn = db.begin().await?;
+    let (caller, clause) = load_own(&txn, identity, id).await?;
+    check_expected(&clause, expected)?;
+    if clause.status != PublicationStatus::Published {
+        return Err(ServiceError::bad_input(
+            "input.id",
+            "only a published clause can be withdrawn",
+        ));
+    }
+    let clause = save_revision(
+        &txn,
+        &clause,
+        clause::ActiveModel {
+            status: Set(PublicationStatus::Withdrawn),
+            withdrawn_reason: Set(Some(reason.trim().to_owned())),
+            withdrawn_at: Set(Some(super::now())),
+            ..Default::default()
+        },
+    )
+    .await?;
+    record_change(
+        &txn,
+        EntityType::Clause,
+        id,
+        Some(clause.published_version),
+        ChangeOperation::Withdraw,
+    )
+    .await?;
+    audit(
+        &txn,
+        caller,
+        "clause.withdraw",
+        EntityType::Clause,
+        id,
+        serde_json::json!({ "version": clause.published_version }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(clause)
+}
+
+/// Copies a published clause version into the caller's organisation as a new draft.
+pub async fn reuse(
+    db: &impl Db,
+    identity: &Identity,
+    source_id: Uuid,
+    version: Option<i32>,
+) -> ServiceResult<clause::Model> {
+    let (caller, org) = identity.publisher()?;
+    let txn = db.begin().await?;
+    let source = clause::Entity::find_by_id(source_id)
+        .one(&txn)
+        .await?
+        .filter(|c| visible(c, identity))
+        .ok_or(ServiceError::NotFound("clause"))?;
+    if source.status != PublicationStatus::Published {
+        return Err(ServiceError::bad_input(
+            "input.id",
+            "only a published clause can be reused",
+        ));
+    }
+    let version = version.unwrap_or(source.published_version);
+    if !(1..=source.published_version).contains(&version) {
+        return Err(ServiceError::bad_input(
+            "input.version",
+            format!(
+                "must be a published version (1–{})",
+                source.published_version
+            ),
+        ));
+    }
+    let content = ClauseContent::from(
+        clause_version::Entity::find_by_id((source_id, version))
+            .one(&txn)
+            .await?
+            .ok_or(ServiceError::NotFound("clause version"))?,
+    );
+    let clause = insert_clause(&txn, caller, org, content, Some((source_id, version))).await?;
+    txn.commit().await?;
+    Ok(clause)
+}
+
+/// Resolves a reference to a published clause version for templates and tender results:
+/// the clause must be published and visible; `version` defaults to the latest.
+pub async fn resolve_published(
+    db: &impl ConnectionTrait,
+    field: &str,
+    clause_id: Uuid,
+    version: Option<i32>,
+) -> ServiceResult<(clause::Model, i32)> {
+    let clause = clause::Entity::find_by_id(clause_id)
+        .one(db)
+        .await?
+        .filter(|c| c.status == PublicationStatus::Published)
+        .ok_or_else(|| {
+            ServiceError::bad_input(
+                format!("{field}.clauseId"),
+                "no published clause with this id",
+            )
+        })?;
+    let version = version.unwrap_or(clause.published_version);
+    if !(1..=clause.published_version).contains(&version) {
+        return Err(ServiceError::bad_input(
+            format!("{field}.clauseVersion"),
+            format!(
+                "must be a published version (1–{})",
+                clause.published_version
+            ),
+        ));
+    }
+    Ok((clause, version))
+}

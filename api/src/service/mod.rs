@@ -1,0 +1,81 @@
+//! Domain services: rules and transactions. Resolvers stay thin and call these.
+//!
+//! Every write runs in one transaction that also records its audit event and, for changes to
+//! published material, its change event, so the feed never disagrees with the tables.
+
+pub mod clause;
+pub mod cpv;
+pub mod organization;
+pub mod page;
+pub mod template;
+pub mod tender_result;
+pub mod validate;
+
+use chrono::Utc;
+use entity::{ChangeOperation, EntityType, audit_event, change_event};
+pub use sea_orm::TransactionSession;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use uuid::Uuid;
+
+use crate::{auth::Caller, error::ServiceResult};
+
+/// A new time-ordered id.
+pub fn new_id() -> Uuid {
+    Uuid::now_v7()
+}
+
+/// Timestamps are kept to the microsecond so SQLite and PostgreSQL store the same value.
+pub fn now() -> chrono::DateTime<Utc> {
+    let now = Utc::now();
+    now - chrono::Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos() % 1_000))
+}
+
+/// Appends an audit event. `details` must hold no personal data and no clause text.
+pub async fn audit(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    action: &str,
+    entity_type: EntityType,
+    entity_id: Uuid,
+    details: serde_json::Value,
+) -> ServiceResult<()> {
+    audit_event::ActiveModel {
+        id: Set(new_id()),
+        occurred_at: Set(now()),
+        actor_sub: Set(caller.sub.clone()),
+        actor_org: Set(caller.org),
+        action: Set(action.to_owned()),
+        entity_type: Set(entity_type),
+        entity_id: Set(entity_id),
+        details: Set(details.to_string()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Appends a change event for published material (outbox for indexing and mirroring).
+pub async fn record_change(
+    db: &impl ConnectionTrait,
+    entity_type: EntityType,
+    entity_id: Uuid,
+    version: Option<i32>,
+    operation: ChangeOperation,
+) -> ServiceResult<()> {
+    change_event::ActiveModel {
+        entity_type: Set(entity_type),
+        entity_id: Set(entity_id),
+        version: Set(version),
+        operation: Set(operation),
+        occurred_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// A connection or transaction the services can run on (and open nested transactions in).
+pub trait Db: ConnectionTrait + sea_orm::TransactionTrait {}
+
+impl<T: ConnectionTrait + sea_orm::TransactionTrait> Db for T {}

@@ -1,0 +1,201 @@
+//! Wiring: state, router and a server that tests can start on port 0.
+
+use std::{future::Future, net::SocketAddr, ops::Deref, sync::Arc};
+
+use anyhow::Context as _;
+use axum::{
+    Router,
+    extract::{FromRef, MatchedPath},
+    http::{HeaderValue, Method, Request, StatusCode, header},
+    routing::get,
+};
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    cors::{AllowOrigin, Any, CorsLayer},
+    limit::RequestBodyLimitLayer,
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{
+    auth::JwtVerifier,
+    config::{AuthArgs, ServeArgs},
+    db,
+    graphql::{self, AppSchema},
+    health, seed,
+};
+
+pub struct App {
+    pub db: DatabaseConnection,
+    pub schema: AppSchema,
+    pub verifier: Arc<JwtVerifier>,
+}
+
+/// Cheap to clone; handed to every handler.
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for Arc<JwtVerifier> {
+    fn from_ref(state: &AppState) -> Self {
+        state.verifier.clone()
+    }
+}
+
+/// Builds the token verifier from configuration, pinning its algorithms.
+pub fn verifier(args: &AuthArgs) -> anyhow::Result<JwtVerifier> {
+    let (issuer, audience) = (&args.jwt_issuer, &args.jwt_audience);
+    if let Some(path) = &args.jwt_jwks {
+        return Ok(JwtVerifier::jwks(path, issuer, audience)?);
+    }
+    if let Some(path) = &args.jwt_public_key {
+        return Ok(JwtVerifier::public_pem(
+            path,
+            args.jwt_algorithm.map(Into::into),
+            issuer,
+            audience,
+        )?);
+    }
+    let (secret, is_default) = args.hs256_secret();
+    if is_default {
+        tracing::warn!(
+            "COMMONS_JWT_SECRET is not set: using the built-in development secret; \
+             anyone can sign tokens for this instance"
+        );
+    }
+    Ok(JwtVerifier::hs256(secret.as_bytes(), issuer, audience))
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]);
+    if origins.iter().any(|o| o == "*") {
+        layer.allow_origin(Any)
+    } else {
+        let origins: Vec<HeaderValue> = origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o.trim()).ok())
+            .collect();
+        layer.allow_origin(AllowOrigin::list(origins))
+    }
+}
+
+/// The HTTP routes with their middleware.
+pub fn router(state: AppState, args: &ServeArgs) -> Router {
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str)
+            .unwrap_or("unmatched");
+        tracing::info_span!("request", method = %request.method(), route)
+    });
+    Router::new()
+        .route("/", get(graphql::graphiql))
+        .route(
+            "/graphql",
+            get(graphql::graphql_get).post(graphql::graphql_post),
+        )
+        .route("/schema.graphql", get(graphql::schema_sdl))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(args.limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            args.limits.request_timeout,
+        ))
+        .layer(cors(&args.cors_origins))
+        .layer(CatchPanicLayer::new())
+        .layer(trace)
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates, loads the demo catalogue when asked and binds the listener.
+    pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
+        let verifier = Arc::new(verifier(&args.auth)?);
+        let db = db::connect_and_migrate(&args.db).await?;
+        if args.load_demo() {
+            seed::load_demo_if_empty(&db).await?;
+        }
+        let schema = graphql::build_schema(db.clone(), &args.limits);
+        let state = AppState(Arc::new(App {
+            db,
+            schema,
+            verifier,
+        }));
+        let router = router(state.clone(), &args);
+        let listener = TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
