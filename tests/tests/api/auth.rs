@@ -1,0 +1,335 @@
+//! Token verification and authorisation rules.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use commons_api::auth::Role;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const VIEWER: &str = "{ viewer { authenticated subject roles } }";
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn claims(overrides: Value) -> Value {
+    let mut claims = json!({
+        "sub": "someone", "roles": ["publisher"], "iss": ISSUER, "aud": AUDIENCE,
+        "exp": now() + 600, "iat": now(),
+    });
+    for (k, v) in overrides.as_object().unwrap() {
+        claims[k] = v.clone();
+    }
+    claims
+}
+
+fn hs256(claims: &Value, secret: &str) -> String {
+    encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn rs256(claims: &Value, kid: Option<&str>) -> String {
+    let key =
+        EncodingKey::from_rsa_pem(&std::fs::read(fixture("rsa-private.pem")).unwrap()).unwrap();
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = kid.map(String::from);
+    encode(&header, claims, &key).unwrap()
+}
+
+fn es256(claims: &Value, kid: Option<&str>) -> String {
+    let key = EncodingKey::from_ec_pem(&std::fs::read(fixture("ec-private.pem")).unwrap()).unwrap();
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = kid.map(String::from);
+    encode(&header, claims, &key).unwrap()
+}
+
+async fn status_and_body(app: &TestApp, token: &str) -> (u16, Value) {
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": VIEWER }))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn assert_rejected(app: &TestApp, token: &str, why: &str) {
+    let (status, body) = status_and_body(app, token).await;
+    assert_eq!(status, 401, "{why}: {body}");
+    assert_eq!(code(&body), "UNAUTHENTICATED", "{why}");
+    assert!(
+        body.get("data").is_none(),
+        "{why}: a rejected token must not run the query"
+    );
+}
+
+backend_test!(hs256_tokens_are_checked, |app| {
+    let good = hs256(&claims(json!({})), SECRET);
+    let (status, body) = status_and_body(&app, &good).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["viewer"]["authenticated"], true);
+    assert_eq!(body["data"]["viewer"]["roles"], json!(["PUBLISHER"]));
+
+    assert_rejected(
+        &app,
+        &hs256(&claims(json!({})), "some-other-secret"),
+        "forged signature",
+    )
+    .await;
+    assert_rejected(
+        &app,
+        &hs256(&claims(json!({ "exp": now() - 3600 })), SECRET),
+        "expired",
+    )
+    .await;
+    assert_rejected(
+        &app,
+        &hs256(&claims(json!({ "aud": "someone-else" })), SECRET),
+        "wrong audience",
+    )
+    .await;
+    assert_rejected(
+        &app,
+        &hs256(&claims(json!({ "iss": "https://evil.example" })), SECRET),
+        "wrong issuer",
+    )
+    .await;
+    let mut no_sub = claims(json!({}));
+    no_sub.as_object_mut().unwrap().remove("sub");
+    assert_rejected(&app, &hs256(&no_sub, SECRET), "missing sub").await;
+
+    // alg: none — an unsigned token with the same claims.
+    let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let unsigned = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        b64(&claims(json!({})))
+    );
+    assert_rejected(&app, &unsigned, "alg none").await;
+    // An RS256 token is refused by an HS256 deployment.
+    assert_rejected(
+        &app,
+        &rs256(&claims(json!({})), None),
+        "RS256 against HS256",
+    )
+    .await;
+    assert_rejected(&app, "not-a-jwt", "garbage").await;
+
+    // A malformed header is rejected too, never treated as anonymous.
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("Authorization", "Basic dXNlcjpwYXNz")
+        .json(&json!({ "query": VIEWER }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+
+    // No header at all is an anonymous caller.
+    let anonymous = app.ok(None, VIEWER, json!({})).await;
+    assert_eq!(anonymous["viewer"]["authenticated"], false);
+});
+
+backend_test!(
+    public_key_deployments_pin_their_algorithm,
+    Options {
+        demo: false,
+        extra: vec![
+            "--jwt-public-key".into(),
+            format!("{}/fixtures/rsa-public.pem", env!("CARGO_MANIFEST_DIR")),
+            "--jwt-algorithm".into(),
+            "RS256".into(),
+        ],
+    },
+    |app| {
+        let (status, body) = status_and_body(&app, &rs256(&claims(json!({})), None)).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"]["viewer"]["authenticated"], true);
+        // HS256 tokens — even ones signed with the public key bytes as secret — are refused.
+        assert_rejected(
+            &app,
+            &hs256(&claims(json!({})), SECRET),
+            "HS256 against RS256",
+        )
+        .await;
+        let pem = std::fs::read_to_string(fixture("rsa-public.pem")).unwrap();
+        assert_rejected(&app, &hs256(&claims(json!({})), &pem), "key confusion").await;
+        assert_rejected(
+            &app,
+            &es256(&claims(json!({})), None),
+            "ES256 against RS256",
+        )
+        .await;
+        assert_rejected(
+            &app,
+            &rs256(&claims(json!({ "exp": now() - 3600 })), None),
+            "expired RS256",
+        )
+        .await;
+    }
+);
+
+backend_test!(
+    jwks_keys_are_selected_by_kid,
+    Options {
+        demo: false,
+        extra: vec![
+            "--jwt-jwks".into(),
+            format!("{}/fixtures/jwks.json", env!("CARGO_MANIFEST_DIR"))
+        ],
+    },
+    |app| {
+        for token in [
+            rs256(&claims(json!({})), Some("rsa-1")),
+            es256(&claims(json!({})), Some("ec-1")),
+        ] {
+            let (status, body) = status_and_body(&app, &token).await;
+            assert_eq!(status, 200, "{body}");
+        }
+        assert_rejected(
+            &app,
+            &rs256(&claims(json!({})), Some("ec-1")),
+            "RS256 token naming the EC key",
+        )
+        .await;
+        assert_rejected(
+            &app,
+            &rs256(&claims(json!({})), Some("unknown")),
+            "unknown kid",
+        )
+        .await;
+        assert_rejected(
+            &app,
+            &hs256(&claims(json!({})), SECRET),
+            "HS256 against JWKS",
+        )
+        .await;
+    }
+);
+
+backend_test!(publishers_write_only_in_their_own_organisation, |app| {
+    let lund = app.org("lund", "SE").await;
+    let oslo = app.org("oslo", "NO").await;
+    let clause = published_clause(&app, &publisher(lund), clause_input("Take-back plan")).await;
+
+    // Anonymous callers cannot write.
+    let body = app
+        .gql(
+            None,
+            CREATE_CLAUSE,
+            json!({ "input": clause_input("Anonymous") }),
+        )
+        .await;
+    assert_eq!(code(&body), "UNAUTHENTICATED");
+    // A token without the publisher role cannot write.
+    let agency = token(Some(oslo), &[Role::Agency]);
+    let body = app
+        .gql(
+            Some(&agency),
+            CREATE_CLAUSE,
+            json!({ "input": clause_input("Agency") }),
+        )
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN");
+    // Another organisation's publisher cannot change, publish or withdraw the clause.
+    let other = publisher(oslo);
+    let update = "mutation($id: ID!) { updateClause(input: { id: $id, expectedVersion: 2, title: \"Hijacked\" }) { clause { id } } }";
+    assert_eq!(
+        code(&app.gql(Some(&other), update, json!({ "id": clause })).await),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        code(
+            &app.gql(Some(&other), PUBLISH_CLAUSE, json!({ "id": clause }))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    let withdraw = "mutation($id: ID!) { withdrawClause(input: { id: $id, reason: \"not yours\" }) { clause { id } } }";
+    assert_eq!(
+        code(
+            &app.gql(Some(&other), withdraw, json!({ "id": clause }))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    // Only admins create organisations.
+    let create_org = "mutation { createOrganization(input: { slug: \"x-kommun\", name: \"X\", kind: MUNICIPALITY, country: SE }) { organization { id } } }";
+    assert_eq!(
+        code(&app.gql(Some(&publisher(lund)), create_org, json!({})).await),
+        "FORBIDDEN"
+    );
+    let data = app
+        .ok(
+            None,
+            "query($id: ID!) { clause(id: $id) { latest { title } } }",
+            json!({ "id": clause }),
+        )
+        .await;
+    assert_eq!(data["clause"]["latest"]["title"], "Take-back plan");
+});
+
+backend_test!(drafts_are_visible_only_to_their_organisation, |app| {
+    let lund = app.org("lund", "SE").await;
+    let oslo = app.org("oslo", "NO").await;
+    let data = app
+        .ok(
+            Some(&publisher(lund)),
+            CREATE_CLAUSE,
+            json!({ "input": clause_input("Secret draft") }),
+        )
+        .await;
+    let id = data["createClause"]["clause"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let query = "query($id: ID!) { clause(id: $id) { id draft { title } } }";
+
+    let own = app
+        .ok(Some(&publisher(lund)), query, json!({ "id": id }))
+        .await;
+    assert_eq!(own["clause"]["draft"]["title"], "Secret draft");
+    for token in [
+        Some(publisher(oslo)),
+        Some(token(None, &[Role::Admin])),
+        None,
+    ] {
+        let other = app.ok(token.as_deref(), query, json!({ "id": id })).await;
+        assert_eq!(other["clause"], Value::Null, "a draft leaked: {other}");
+    }
+    let list = "{ clauses(filter: { status: [DRAFT] }) { totalCount edges { node { id } } } }";
+    assert_eq!(
+        app.ok(Some(&publisher(oslo)), list, json!({})).await["clauses"]["totalCount"],
+        0
+    );
+    assert_eq!(
+        app.ok(Some(&publisher(lund)), list, json!({})).await["clauses"]["totalCount"],
+        1
+    );
+
+    // Once published, everyone sees the published version but still not the draft.
+    app.ok(Some(&publisher(lund)), PUBLISH_CLAUSE, json!({ "id": id }))
+        .await;
+    let other = app
+        .ok(Some(&publisher(oslo)), query, json!({ "id": id }))
+        .await;
+    assert_eq!(other["clause"]["id"], id.as_str());
+    assert_eq!(other["clause"]["draft"], Value::Null);
+});

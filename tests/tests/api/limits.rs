@@ -1,0 +1,132 @@
+//! Request limits and error hygiene.
+
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+
+use crate::helpers::*;
+
+backend_test!(
+    limits_are_enforced_with_clear_errors,
+    Options {
+        demo: false,
+        extra: vec![
+            "--max-page-size".into(),
+            "10".into(),
+            "--max-depth".into(),
+            "6".into(),
+            "--max-complexity".into(),
+            "100".into(),
+            "--max-body-bytes".into(),
+            "4096".into(),
+        ],
+    },
+    |app| {
+        let too_big = app
+            .gql(None, "{ clauses(first: 11) { totalCount } }", json!({}))
+            .await;
+        assert_eq!(code(&too_big), "BAD_USER_INPUT");
+        assert_eq!(field(&too_big), "first");
+        let negative = app
+            .gql(
+                None,
+                "{ organizations(first: -1) { totalCount } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(code(&negative), "BAD_USER_INPUT");
+        app.ok(None, "{ clauses(first: 10) { totalCount } }", json!({}))
+            .await;
+
+        let deep = "{ clauses(first: 1) { edges { node { derivedFrom { clause { derivedFrom { clause { derivedFrom { clause { id } } } } } } } } } }";
+        let body = app.gql(None, deep, json!({})).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("nested too deep"),
+            "{body}"
+        );
+
+        let complex = "{ clauses(first: 10) { edges { node { id status version revision createdAt updatedAt latest { title text purpose verification followUp cpvCodes labels } } } } }";
+        let body = app.gql(None, complex, json!({})).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("too complex"),
+            "{body}"
+        );
+
+        let huge =
+            json!({ "query": format!("{{ viewer {{ authenticated }} }} #{}", "x".repeat(8_000)) });
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&huge)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 413);
+
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_client_error(), "{}", response.status());
+    }
+);
+
+backend_test!(get_serves_queries_but_not_mutations, |app| {
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[("query", "{ viewer { authenticated } }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["data"]["viewer"]["authenticated"], false);
+
+    let mutation = "mutation { createOrganization(input: { slug: \"get-kommun\", name: \"Get\", kind: MUNICIPALITY, country: SE }) { organization { id } } }";
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[("query", mutation)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(app.count("organization").await, 0);
+});
+
+backend_test!(internal_errors_are_logged_not_described, |app| {
+    let lund = app.org("lund", "SE").await;
+    // Break the database under the service: the audit table disappears.
+    app.db
+        .execute_unprepared("DROP TABLE audit_event")
+        .await
+        .unwrap();
+    let body = app
+        .gql(
+            Some(&publisher(lund)),
+            CREATE_CLAUSE,
+            json!({ "input": clause_input("Will fail") }),
+        )
+        .await;
+    assert_eq!(code(&body), "INTERNAL");
+    assert_eq!(body["errors"][0]["message"], "internal error");
+    let text = body.to_string().to_lowercase();
+    assert!(
+        !text.contains("audit_event") && !text.contains("sql"),
+        "{body}"
+    );
+    // The transaction rolled back: no half-written clause.
+    assert_eq!(app.count("clause").await, 0);
+});

@@ -1,0 +1,13 @@
+//! One integration-test binary: every test starts the real server on a random port against
+//! its own database. Each test runs on SQLite and, when `TEST_DATABASE_URL` is set, also on
+//! PostgreSQL (in a database of its own, dropped afterwards).
+
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+
+mod helpers;
+
+mod auth;
+mod catalogue;
+mod limits;
+mod migrations;
+mod platform;
