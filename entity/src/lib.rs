@@ -10,6 +10,7 @@ pub mod clause;
 pub mod clause_version;
 pub mod codes;
 pub mod enums;
+pub mod feed_cursor;
 pub mod organization;
 pub mod template;
 pub mod template_clause;

@@ -1,0 +1,130 @@
+//! The backend-neutral request and response types.
+
+use serde::{Deserialize, Serialize};
+
+use crate::document::ClauseDocument;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The backend cannot be reached or failed; callers answer `SEARCH_UNAVAILABLE`.
+    #[error("search backend unavailable: {0}")]
+    Unavailable(String),
+    /// The request itself is invalid (named field).
+    #[error("{field}: {message}")]
+    BadRequest {
+        field: &'static str,
+        message: String,
+    },
+}
+
+/// Facet fields that can be counted and filtered on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Facet {
+    Country,
+    Language,
+    Kind,
+    AmbitionLevel,
+    Focus,
+    EnvironmentalImpact,
+    SocialObjective,
+    ProductGroup,
+    SizeClass,
+    Organization,
+}
+
+impl Facet {
+    pub const ALL: [Facet; 10] = [
+        Facet::Country,
+        Facet::Language,
+        Facet::Kind,
+        Facet::AmbitionLevel,
+        Facet::Focus,
+        Facet::EnvironmentalImpact,
+        Facet::SocialObjective,
+        Facet::ProductGroup,
+        Facet::SizeClass,
+        Facet::Organization,
+    ];
+
+    /// The document attribute holding this facet.
+    pub fn attribute(self) -> &'static str {
+        match self {
+            Facet::Country => "country",
+            Facet::Language => "language",
+            Facet::Kind => "kind",
+            Facet::AmbitionLevel => "ambition_level",
+            Facet::Focus => "focus",
+            Facet::EnvironmentalImpact => "environmental_impacts",
+            Facet::SocialObjective => "social_objectives",
+            Facet::ProductGroup => "product_group",
+            Facet::SizeClass => "size_class",
+            Facet::Organization => "organization_id",
+        }
+    }
+}
+
+/// Filters; values inside one field are alternatives (OR), fields combine with AND.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchFilter {
+    pub values: Vec<(Facet, Vec<String>)>,
+    /// CPV code prefix of 2–8 digits.
+    pub cpv_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortOrder {
+    #[default]
+    Relevance,
+    Newest,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub query: String,
+    pub filter: SearchFilter,
+    pub facets: Vec<Facet>,
+    pub sort: SortOrder,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    pub id: String,
+    /// Title with matches wrapped in `<em>…</em>`.
+    pub title_highlight: Option<String>,
+    /// A cropped excerpt of the text with matches wrapped in `<em>…</em>`.
+    pub text_highlight: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FacetValue {
+    pub value: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FacetCount {
+    pub facet: Facet,
+    pub values: Vec<FacetValue>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchResponse {
+    pub hits: Vec<Hit>,
+    pub estimated_total: u64,
+    pub facets: Vec<FacetCount>,
+    pub processing_time_ms: u64,
+}
+
+/// A search index holding the published catalogue.
+#[async_trait::async_trait]
+pub trait SearchBackend: Send + Sync {
+    /// Adds or replaces documents (by id).
+    async fn upsert(&self, documents: Vec<ClauseDocument>) -> Result<(), SearchError>;
+    /// Removes documents by id; unknown ids are ignored.
+    async fn delete(&self, ids: Vec<String>) -> Result<(), SearchError>;
+    /// Replaces the whole index with `documents`; searches never see a half-built index.
+    async fn replace_all(&self, documents: Vec<ClauseDocument>) -> Result<(), SearchError>;
+    async fn search(&self, request: SearchRequest) -> Result<SearchResponse, SearchError>;
+}

@@ -1,0 +1,66 @@
+//! The flattened search document of a published clause version.
+
+use serde::{Deserialize, Serialize};
+
+/// Everything search filters, facets, ranks and highlights on. Enum-valued fields hold the
+/// GraphQL names (`TECHNICAL_SPECIFICATION`, `SE`, `CIRC_ECON`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClauseDocument {
+    pub id: String,
+    pub version: i32,
+    pub organization_id: String,
+    pub organization_name: String,
+    pub country: String,
+    pub size_class: String,
+    pub title: String,
+    pub text: String,
+    pub purpose: Option<String>,
+    pub scoring_rule: Option<String>,
+    pub verification: Option<String>,
+    pub follow_up: Option<String>,
+    pub kind: Option<String>,
+    pub ambition_level: Option<String>,
+    pub environmental_impacts: Vec<String>,
+    pub social_objectives: Vec<String>,
+    pub focus: Vec<String>,
+    pub origin: Option<String>,
+    pub applicability: Option<String>,
+    pub cpv_codes: Vec<String>,
+    /// Every 2–8 digit prefix of the CPV codes, so `302` filters by equality.
+    pub cpv_prefixes: Vec<String>,
+    pub product_group: Option<String>,
+    pub labels: Vec<String>,
+    pub language: String,
+    /// Unix seconds of publication.
+    pub published_at: i64,
+}
+
+/// The 2–8 digit prefixes of a list of CPV codes (`30213100-6` gives `30`, `302`, … `30213100`).
+pub fn cpv_prefixes(codes: &[String]) -> Vec<String> {
+    let mut prefixes: Vec<String> = codes
+        .iter()
+        .flat_map(|code| {
+            let digits: String = code.chars().take_while(char::is_ascii_digit).collect();
+            (2..=digits.len().min(8))
+                .map(move |n| digits[..n].to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    prefixes.sort();
+    prefixes.dedup();
+    prefixes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_cover_every_level() {
+        let prefixes = cpv_prefixes(&["30213100-6".to_owned(), "30231000-7".to_owned()]);
+        for p in ["30", "302", "3021", "30213100", "3023", "30231000"] {
+            assert!(prefixes.contains(&p.to_owned()), "{p}");
+        }
+        assert!(!prefixes.iter().any(|p| p.contains('-') || p.len() < 2));
+    }
+}

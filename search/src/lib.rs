@@ -1,0 +1,21 @@
+//! Search for the catalogue: the documents that are indexed, the language and synonym
+//! settings, and the [`SearchBackend`] trait with its embedded tantivy implementation.
+//!
+//! Only published, non-withdrawn material is ever indexed, so nothing a search returns can
+//! be a draft or a withdrawn clause.
+
+mod backend;
+pub mod document;
+pub mod suite;
+pub mod synonyms;
+pub mod tantivy_backend;
+
+pub use backend::{
+    Facet, FacetCount, FacetValue, Hit, SearchBackend, SearchError, SearchFilter, SearchRequest,
+    SearchResponse, SortOrder,
+};
+pub use document::ClauseDocument;
+pub use tantivy_backend::TantivyBackend;
+
+/// Longest query text accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 500;

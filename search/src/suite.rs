@@ -1,0 +1,267 @@
+//! The behaviour suite every backend must pass (run from `tests/` against each backend).
+
+use crate::{
+    ClauseDocument, Facet, SearchBackend, SearchError, SearchFilter, SearchRequest,
+    document::cpv_prefixes,
+};
+
+fn doc(
+    id: &str,
+    language: &str,
+    country: &str,
+    title: &str,
+    text: &str,
+    kind: &str,
+    cpv: &[&str],
+) -> ClauseDocument {
+    let cpv_codes: Vec<String> = cpv.iter().map(|c| (*c).to_owned()).collect();
+    ClauseDocument {
+        id: id.to_owned(),
+        version: 1,
+        organization_id: format!("org-{country}"),
+        organization_name: format!("Kommun {country}"),
+        country: country.to_owned(),
+        size_class: if country == "SE" { "SMALL" } else { "LARGE" }.to_owned(),
+        title: title.to_owned(),
+        text: text.to_owned(),
+        kind: Some(kind.to_owned()),
+        ambition_level: Some("CORE".to_owned()),
+        environmental_impacts: vec!["CIRC_ECON".to_owned()],
+        focus: vec!["ENVIRONMENTAL".to_owned()],
+        cpv_prefixes: cpv_prefixes(&cpv_codes),
+        cpv_codes,
+        product_group: Some("COMPUTERS".to_owned()),
+        language: language.to_owned(),
+        published_at: 1_700_000_000 + id.len() as i64,
+        ..ClauseDocument::default()
+    }
+}
+
+/// The fixture catalogue the suite searches.
+pub fn fixture() -> Vec<ClauseDocument> {
+    vec![
+        doc(
+            "sv-takeback",
+            "SV",
+            "SE",
+            "Återtagande av uttjänta datorer",
+            "Leverantören ska erbjuda återtagande av levererade datorer och redovisa hur stor andel som återanvänds.",
+            "CONTRACT_PERFORMANCE_CLAUSE",
+            &["30213100-6"],
+        ),
+        doc(
+            "nb-takeback",
+            "NB",
+            "NO",
+            "Tilbaketaking av mobiltelefoner",
+            "Leverandøren skal tilby tilbaketaking av alle leverte mobiltelefoner og dokumentere ombruk.",
+            "CONTRACT_PERFORMANCE_CLAUSE",
+            &["32250000-0"],
+        ),
+        doc(
+            "da-childlabour",
+            "DA",
+            "DK",
+            "Ingen børnearbejde i leverandørkæden",
+            "Leverandøren skal sikre, at der ikke forekommer børnearbejde i produktionen af skærme.",
+            "TECHNICAL_SPECIFICATION",
+            &["30231000-7"],
+        ),
+        doc(
+            "fi-energy",
+            "FI",
+            "FI",
+            "Näyttöjen energiankulutus",
+            "Näyttöjen energiankulutus valmiustilassa saa olla enintään [0,5] wattia.",
+            "TECHNICAL_SPECIFICATION",
+            &["30231000-7"],
+        ),
+        doc(
+            "en-warranty",
+            "EN",
+            "SE",
+            "Extended warranty for laptops",
+            "The supplier shall offer a warranty of at least [5 years] on portable computers, including spare parts.",
+            "AWARD_CRITERION",
+            &["30213100-6"],
+        ),
+        doc(
+            "en-servers",
+            "EN",
+            "NO",
+            "Server energy efficiency",
+            "Servers shall meet the energy efficiency requirements of the applicable ecodesign regulation.",
+            "TECHNICAL_SPECIFICATION",
+            &["48820000-2"],
+        ),
+    ]
+}
+
+fn ids(response: &crate::SearchResponse) -> Vec<&str> {
+    response.hits.iter().map(|h| h.id.as_str()).collect()
+}
+
+fn request(query: &str) -> SearchRequest {
+    SearchRequest {
+        query: query.to_owned(),
+        limit: 20,
+        ..SearchRequest::default()
+    }
+}
+
+/// Runs every behaviour check; panics with a description on the first failure.
+pub async fn run(backend: &dyn SearchBackend) {
+    backend
+        .replace_all(fixture())
+        .await
+        .unwrap_or_else(|e| panic!("indexing failed: {e}"));
+    let search = |r: SearchRequest| async move {
+        backend
+            .search(r)
+            .await
+            .unwrap_or_else(|e| panic!("search failed: {e}"))
+    };
+
+    // Typo tolerance: a misspelt Swedish word finds the Swedish clause.
+    let typo = search(request("återtagnde")).await;
+    assert_eq!(
+        ids(&typo).first(),
+        Some(&"sv-takeback"),
+        "typo: {:?}",
+        ids(&typo)
+    );
+
+    // Cross-language synonyms: English finds the Norwegian and Swedish take-back clauses.
+    let synonyms = search(request("take-back")).await;
+    for id in ["nb-takeback", "sv-takeback"] {
+        assert!(
+            ids(&synonyms).contains(&id),
+            "synonyms: {id} missing from {:?}",
+            ids(&synonyms)
+        );
+    }
+    let child = search(request("child labour")).await;
+    assert_eq!(
+        ids(&child).first(),
+        Some(&"da-childlabour"),
+        "child labour: {:?}",
+        ids(&child)
+    );
+
+    // Language-aware stemming: an inflected Swedish form.
+    let inflected = search(request("datorerna")).await;
+    assert!(
+        ids(&inflected).contains(&"sv-takeback"),
+        "stemming: {:?}",
+        ids(&inflected)
+    );
+
+    // Filters combine; CPV prefixes match every code below them.
+    let mut filtered = request("");
+    filtered.filter = SearchFilter {
+        values: vec![
+            (Facet::Country, vec!["SE".into(), "NO".into()]),
+            (Facet::Kind, vec!["TECHNICAL_SPECIFICATION".into()]),
+        ],
+        cpv_prefix: None,
+    };
+    assert_eq!(ids(&search(filtered).await), vec!["en-servers"]);
+    let mut computers = request("");
+    computers.filter.cpv_prefix = Some("302".into());
+    let mut found = ids(&search(computers).await)
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+    found.sort();
+    assert_eq!(
+        found,
+        vec!["da-childlabour", "en-warranty", "fi-energy", "sv-takeback"]
+    );
+
+    // Facet counts of a single-valued field add up to the filtered total.
+    let mut faceted = request("");
+    faceted.filter.cpv_prefix = Some("30".into());
+    faceted.facets = vec![Facet::Country, Facet::Kind];
+    let response = search(faceted).await;
+    for facet in &response.facets {
+        let sum: u64 = facet.values.iter().map(|v| v.count).sum();
+        assert_eq!(
+            sum, response.estimated_total,
+            "{:?} counts {:?}",
+            facet.facet, facet.values
+        );
+    }
+    assert_eq!(response.estimated_total, 4);
+
+    // Highlights mark the matched words.
+    let highlighted = search(request("warranty")).await;
+    let hit = highlighted
+        .hits
+        .first()
+        .unwrap_or_else(|| panic!("no hit for warranty"));
+    assert_eq!(hit.id, "en-warranty");
+    assert!(
+        hit.title_highlight
+            .as_deref()
+            .unwrap_or_default()
+            .contains("<em>"),
+        "{hit:?}"
+    );
+
+    // Stable pagination: pages of two cover everything once.
+    let mut seen = Vec::new();
+    for page in 0..4 {
+        let mut r = request("");
+        r.offset = page * 2;
+        r.limit = 2;
+        seen.extend(search(r).await.hits.into_iter().map(|h| h.id));
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        (seen.len(), unique.len()),
+        (6, 6),
+        "pages overlap or miss: {seen:?}"
+    );
+
+    // Withdrawn (deleted) clauses are not found.
+    backend
+        .delete(vec!["nb-takeback".into()])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!ids(&search(request("tilbaketaking")).await).contains(&"nb-takeback"));
+    backend
+        .upsert(vec![fixture().remove(1)])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(ids(&search(request("tilbaketaking")).await).contains(&"nb-takeback"));
+
+    // Hostile input gives results or a named bad request, never a failure.
+    for hostile in [
+        "\"unbalanced",
+        "title:x AND OR NOT (",
+        "country = SE OR 1=1",
+        "\u{0}\u{7}\u{1b}[31m",
+        "*?~^",
+        "🚀 ✓",
+    ] {
+        backend
+            .search(request(hostile))
+            .await
+            .unwrap_or_else(|e| panic!("{hostile:?}: {e}"));
+    }
+    match backend.search(request(&"datorer ".repeat(1_300))).await {
+        Err(SearchError::BadRequest { field, .. }) => assert_eq!(field, "query"),
+        other => panic!("a 10 kB query must be refused, got {other:?}"),
+    }
+    let mut bad_prefix = request("");
+    bad_prefix.filter.cpv_prefix = Some("30\" OR 1".into());
+    assert!(matches!(
+        backend.search(bad_prefix).await,
+        Err(SearchError::BadRequest {
+            field: "filter.cpv",
+            ..
+        })
+    ));
+}

@@ -1,0 +1,58 @@
+//! The curated Nordic synonym list (`data/synonyms.json`) and per-language stop words.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+const SYNONYMS_JSON: &str = include_str!("../data/synonyms.json");
+
+#[derive(Debug, Deserialize)]
+pub struct SynonymGroup {
+    /// English name of the concept, for people reading the file.
+    pub concept: String,
+    /// Words and short phrases meaning the same thing across the Nordic languages and English.
+    pub terms: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Synonyms {
+    pub version: u32,
+    pub groups: Vec<SynonymGroup>,
+    #[serde(default)]
+    pub stop_words: HashMap<String, Vec<String>>,
+}
+
+impl Synonyms {
+    /// The list shipped with this build.
+    pub fn bundled() -> Result<Self, serde_json::Error> {
+        serde_json::from_str(SYNONYMS_JSON)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_list_is_well_formed() {
+        let synonyms = Synonyms::bundled().unwrap_or_else(|e| panic!("synonyms.json: {e}"));
+        assert!(
+            synonyms.groups.len() >= 60,
+            "only {} groups",
+            synonyms.groups.len()
+        );
+        let mut seen = std::collections::HashSet::new();
+        for group in &synonyms.groups {
+            assert!(
+                group.terms.len() >= 2,
+                "{} has too few terms",
+                group.concept
+            );
+            for term in &group.terms {
+                assert_eq!(term, &term.to_lowercase(), "{term} is not lower case");
+                assert!(seen.insert(term.clone()), "{term} appears in two groups");
+            }
+        }
+    }
+}

@@ -1,0 +1,667 @@
+//! The embedded backend: a tantivy index in the data dir (or in memory for tests).
+//!
+//! Matching follows Meilisearch's behaviour so both backends pass one behaviour suite: words
+//! match exactly, with typos (one for 5+ letters, two for 9+), as a prefix for the last word,
+//! through the synonym list, and through per-language stemming (sv, nb/nn, da, fi, en).
+
+use std::{
+    collections::{HashMap, HashSet},
+    path::Path,
+    sync::{Arc, Mutex},
+    time::Instant,
+};
+
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument,
+    Term,
+    collector::{Count, DocSetCollector, TopDocs},
+    directory::MmapDirectory,
+    query::{
+        AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+    },
+    schema::{
+        FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+        TextOptions, Value,
+    },
+    snippet::SnippetGenerator,
+    tokenizer::{
+        AsciiFoldingFilter, Language as StemLanguage, LowerCaser, RemoveLongFilter,
+        SimpleTokenizer, Stemmer, TextAnalyzer,
+    },
+};
+
+use crate::{
+    ClauseDocument, Facet, FacetCount, FacetValue, Hit, MAX_QUERY_CHARS, SearchBackend,
+    SearchError, SearchRequest, SearchResponse, SortOrder, synonyms::Synonyms,
+};
+
+/// Most query words taken into account; the rest of a very long query is ignored.
+const MAX_QUERY_WORDS: usize = 16;
+const FOLDED: &str = "folded";
+const LOWER: &str = "lower";
+const WRITER_HEAP_BYTES: usize = 64 * 1024 * 1024;
+
+/// Stemming analyzers per clause language code.
+const STEM_LANGUAGES: [(&str, StemLanguage); 6] = [
+    ("SV", StemLanguage::Swedish),
+    ("NB", StemLanguage::Norwegian),
+    ("NN", StemLanguage::Norwegian),
+    ("DA", StemLanguage::Danish),
+    ("FI", StemLanguage::Finnish),
+    ("EN", StemLanguage::English),
+];
+
+struct Fields {
+    id: Field,
+    title: Field,
+    text: Field,
+    extra: Field,
+    /// `(language code, field)` holding stemmed title, text and extra.
+    stems: Vec<(&'static str, Field)>,
+    facets: HashMap<Facet, Field>,
+    cpv_prefix: Field,
+    published_at: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let folded = |stored: bool| {
+        let options = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(FOLDED)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        if stored {
+            options.set_stored()
+        } else {
+            options
+        }
+    };
+    let id = builder.add_text_field("id", STRING | STORED);
+    let title = builder.add_text_field("title", folded(true));
+    let text = builder.add_text_field("text", folded(true));
+    let extra = builder.add_text_field("extra", folded(false));
+    let stems = STEM_LANGUAGES
+        .iter()
+        .map(|(code, _)| {
+            let options = TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(&stem_tokenizer(code))
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            );
+            (
+                *code,
+                builder.add_text_field(&format!("stem_{}", code.to_lowercase()), options),
+            )
+        })
+        .collect();
+    let facets = Facet::ALL
+        .iter()
+        .map(|facet| {
+            (
+                *facet,
+                builder.add_text_field(facet.attribute(), STRING | FAST),
+            )
+        })
+        .collect();
+    let cpv_prefix = builder.add_text_field("cpv_prefixes", STRING);
+    let published_at = builder.add_i64_field("published_at", INDEXED | FAST);
+    let fields = Fields {
+        id,
+        title,
+        text,
+        extra,
+        stems,
+        facets,
+        cpv_prefix,
+        published_at,
+    };
+    (builder.build(), fields)
+}
+
+fn stem_tokenizer(code: &str) -> String {
+    format!("stem_{}", code.to_lowercase())
+}
+
+fn register_tokenizers(index: &Index) {
+    let tokenizers = index.tokenizers();
+    tokenizers.register(
+        FOLDED,
+        TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(40))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .build(),
+    );
+    tokenizers.register(
+        LOWER,
+        TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(40))
+            .filter(LowerCaser)
+            .build(),
+    );
+    for (code, language) in STEM_LANGUAGES {
+        tokenizers.register(
+            &stem_tokenizer(code),
+            TextAnalyzer::builder(SimpleTokenizer::default())
+                .filter(RemoveLongFilter::limit(40))
+                .filter(LowerCaser)
+                .filter(Stemmer::new(language))
+                .build(),
+        );
+    }
+}
+
+fn unavailable(error: impl std::fmt::Display) -> SearchError {
+    SearchError::Unavailable(error.to_string())
+}
+
+/// Synonym groups as folded token sequences, looked up by their folded text.
+struct SynonymIndex {
+    groups: Vec<Vec<Vec<String>>>,
+    by_phrase: HashMap<String, usize>,
+}
+
+struct Inner {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    synonyms: SynonymIndex,
+}
+
+/// Embedded search; cheap to clone.
+#[derive(Clone)]
+pub struct TantivyBackend {
+    inner: Arc<Inner>,
+}
+
+fn tokens(index: &Index, analyzer: &str, text: &str) -> Vec<String> {
+    let Some(mut analyzer) = index.tokenizers().get(analyzer) else {
+        return Vec::new();
+    };
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while let Some(token) = stream.next() {
+        out.push(token.text.clone());
+    }
+    out
+}
+
+impl TantivyBackend {
+    /// Opens (or creates) the index in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, SearchError> {
+        std::fs::create_dir_all(dir).map_err(unavailable)?;
+        let (schema, fields) = schema();
+        let directory = MmapDirectory::open(dir).map_err(unavailable)?;
+        let index = Index::open_or_create(directory, schema).map_err(unavailable)?;
+        Self::with_index(index, fields)
+    }
+
+    /// An index in memory (tests, benchmarks).
+    pub fn in_memory() -> Result<Self, SearchError> {
+        let (schema, fields) = schema();
+        Self::with_index(Index::create_in_ram(schema), fields)
+    }
+
+    fn with_index(index: Index, fields: Fields) -> Result<Self, SearchError> {
+        register_tokenizers(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(unavailable)?;
+        let writer = index.writer(WRITER_HEAP_BYTES).map_err(unavailable)?;
+        let synonyms = Synonyms::bundled().map_err(unavailable)?;
+        let mut groups = Vec::new();
+        let mut by_phrase = HashMap::new();
+        for group in &synonyms.groups {
+            let terms: Vec<Vec<String>> = group
+                .terms
+                .iter()
+                .map(|term| tokens(&index, FOLDED, term))
+                .filter(|t| !t.is_empty())
+                .collect();
+            for term in &terms {
+                by_phrase.entry(term.join(" ")).or_insert(groups.len());
+            }
+            groups.push(terms);
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                index,
+                reader,
+                writer: Mutex::new(writer),
+                fields,
+                synonyms: SynonymIndex { groups, by_phrase },
+            }),
+        })
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Inner) -> Result<T, SearchError> + Send + 'static,
+    ) -> Result<T, SearchError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || work(&inner))
+            .await
+            .map_err(unavailable)?
+    }
+}
+
+impl Inner {
+    fn to_document(&self, doc: &ClauseDocument) -> TantivyDocument {
+        let f = &self.fields;
+        let mut out = TantivyDocument::default();
+        out.add_text(f.id, &doc.id);
+        out.add_text(f.title, &doc.title);
+        out.add_text(f.text, &doc.text);
+        let extra: Vec<&str> = [
+            &doc.purpose,
+            &doc.scoring_rule,
+            &doc.verification,
+            &doc.follow_up,
+        ]
+        .into_iter()
+        .filter_map(|v| v.as_deref())
+        .chain(doc.labels.iter().map(String::as_str))
+        .chain(std::iter::once(doc.organization_name.as_str()))
+        .collect();
+        let extra = extra.join("\n");
+        out.add_text(f.extra, &extra);
+        if let Some((_, stem)) = f.stems.iter().find(|(code, _)| *code == doc.language) {
+            out.add_text(*stem, &doc.title);
+            out.add_text(*stem, &doc.text);
+            out.add_text(*stem, &extra);
+        }
+        let single = |v: &Option<String>| v.iter().cloned().collect::<Vec<_>>();
+        let facet_values: [(Facet, Vec<String>); 10] = [
+            (Facet::Country, vec![doc.country.clone()]),
+            (Facet::Language, vec![doc.language.clone()]),
+            (Facet::Kind, single(&doc.kind)),
+            (Facet::AmbitionLevel, single(&doc.ambition_level)),
+            (Facet::Focus, doc.focus.clone()),
+            (
+                Facet::EnvironmentalImpact,
+                doc.environmental_impacts.clone(),
+            ),
+            (Facet::SocialObjective, doc.social_objectives.clone()),
+            (Facet::ProductGroup, single(&doc.product_group)),
+            (Facet::SizeClass, vec![doc.size_class.clone()]),
+            (Facet::Organization, vec![doc.organization_id.clone()]),
+        ];
+        for (facet, values) in facet_values {
+            for value in values {
+                out.add_text(f.facets[&facet], &value);
+            }
+        }
+        for prefix in &doc.cpv_prefixes {
+            out.add_text(f.cpv_prefix, prefix);
+        }
+        out.add_i64(f.published_at, doc.published_at);
+        out
+    }
+
+    fn commit(&self, writer: &mut IndexWriter) -> Result<(), SearchError> {
+        writer.commit().map_err(unavailable)?;
+        self.reader.reload().map_err(unavailable)
+    }
+
+    fn write(
+        &self,
+        work: impl FnOnce(&mut IndexWriter, &Self) -> Result<(), SearchError>,
+    ) -> Result<(), SearchError> {
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|_| unavailable("index writer poisoned"))?;
+        match work(&mut writer, self).and_then(|()| self.commit(&mut writer)) {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                // Drop what the failed batch staged so the next commit does not publish it.
+                let _ = writer.rollback();
+                Err(error)
+            }
+        }
+    }
+
+    /// The query for the words of `text`: any word may match, better matches rank higher.
+    fn text_query(&self, text: &str) -> Box<dyn Query> {
+        let originals: Vec<String> = tokens(&self.index, LOWER, text)
+            .into_iter()
+            .take(MAX_QUERY_WORDS)
+            .collect();
+        let folded: Vec<String> = originals
+            .iter()
+            .map(|w| tokens(&self.index, FOLDED, w).concat())
+            .collect();
+        if folded.is_empty() {
+            return Box::new(AllQuery);
+        }
+        let f = &self.fields;
+        let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (i, word) in folded.iter().enumerate() {
+            let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            let last = i + 1 == folded.len();
+            for (field, boost) in [(f.title, 3.0), (f.text, 1.0), (f.extra, 0.5)] {
+                let term = Term::from_field_text(field, word);
+                alternatives.push(should(BoostQuery::new(
+                    Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+                    2.0 * boost,
+                )));
+                let distance = match word.chars().count() {
+                    0..=4 => 0,
+                    5..=8 => 1,
+                    _ => 2,
+                };
+                if distance > 0 {
+                    alternatives.push(should(BoostQuery::new(
+                        Box::new(FuzzyTermQuery::new(term.clone(), distance, true)),
+                        boost,
+                    )));
+                }
+                if last && word.chars().count() >= 2 {
+                    alternatives.push(should(BoostQuery::new(
+                        Box::new(FuzzyTermQuery::new_prefix(term, 0, true)),
+                        boost,
+                    )));
+                }
+            }
+            for (code, field) in &f.stems {
+                for stem in tokens(&self.index, &stem_tokenizer(code), &originals[i]) {
+                    alternatives.push(should(TermQuery::new(
+                        Term::from_field_text(*field, &stem),
+                        IndexRecordOption::WithFreqs,
+                    )));
+                }
+            }
+            words.push(should(BooleanQuery::new(alternatives)));
+        }
+        // Synonyms of single words and of two- or three-word phrases in the query.
+        for n in 1..=3 {
+            for window in folded.windows(n) {
+                let phrase = window.join(" ");
+                if let Some(&group) = self.synonyms.by_phrase.get(&phrase) {
+                    words.push(should(self.synonym_query(group, &phrase)));
+                }
+            }
+        }
+        Box::new(BooleanQuery::new(words))
+    }
+
+    fn synonym_query(&self, group: usize, matched: &str) -> BooleanQuery {
+        let f = &self.fields;
+        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for term in &self.synonyms.groups[group] {
+            if term.join(" ") == matched {
+                continue;
+            }
+            for field in [f.title, f.text, f.extra] {
+                let query: Box<dyn Query> = if term.len() == 1 {
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(field, &term[0]),
+                        IndexRecordOption::WithFreqs,
+                    ))
+                } else {
+                    Box::new(PhraseQuery::new(
+                        term.iter()
+                            .map(|t| Term::from_field_text(field, t))
+                            .collect(),
+                    ))
+                };
+                alternatives.push(should(query));
+            }
+            if term.len() == 1 {
+                for (code, field) in &f.stems {
+                    for stem in tokens(&self.index, &stem_tokenizer(code), &term[0]) {
+                        alternatives.push(should(TermQuery::new(
+                            Term::from_field_text(*field, &stem),
+                            IndexRecordOption::WithFreqs,
+                        )));
+                    }
+                }
+            }
+        }
+        BooleanQuery::new(alternatives)
+    }
+
+    fn filter_queries(&self, request: &SearchRequest) -> Result<Vec<Box<dyn Query>>, SearchError> {
+        let mut filters: Vec<Box<dyn Query>> = Vec::new();
+        for (facet, values) in &request.filter.values {
+            if values.is_empty() {
+                continue;
+            }
+            let field = self.fields.facets[facet];
+            let alternatives = values
+                .iter()
+                .map(|v| {
+                    should(TermQuery::new(
+                        Term::from_field_text(field, v),
+                        IndexRecordOption::Basic,
+                    ))
+                })
+                .collect();
+            filters.push(Box::new(BooleanQuery::new(alternatives)));
+        }
+        if let Some(prefix) = &request.filter.cpv_prefix {
+            if !(2..=8).contains(&prefix.len()) || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(SearchError::BadRequest {
+                    field: "filter.cpv",
+                    message: "must be 2–8 digits".to_owned(),
+                });
+            }
+            filters.push(Box::new(TermQuery::new(
+                Term::from_field_text(self.fields.cpv_prefix, prefix),
+                IndexRecordOption::Basic,
+            )));
+        }
+        Ok(filters)
+    }
+
+    fn search(&self, request: &SearchRequest) -> Result<SearchResponse, SearchError> {
+        let started = Instant::now();
+        if request.query.chars().count() > MAX_QUERY_CHARS {
+            return Err(SearchError::BadRequest {
+                field: "query",
+                message: format!("must be at most {MAX_QUERY_CHARS} characters"),
+            });
+        }
+        let text_query = self.text_query(&request.query);
+        let filters = self.filter_queries(request)?;
+        let query: Box<dyn Query> = if filters.is_empty() {
+            text_query.box_clone()
+        } else {
+            let mut clauses = vec![(Occur::Must, text_query.box_clone())];
+            clauses.extend(filters.into_iter().map(|q| (Occur::Must, q)));
+            Box::new(BooleanQuery::new(clauses))
+        };
+        let searcher = self.reader.searcher();
+        let total = searcher.search(&query, &Count).map_err(unavailable)?;
+        let limit = request.limit.max(1);
+        let addresses: Vec<DocAddress> = match request.sort {
+            SortOrder::Relevance => searcher
+                .search(
+                    &query,
+                    &TopDocs::with_limit(limit)
+                        .and_offset(request.offset)
+                        .order_by_score(),
+                )
+                .map_err(unavailable)?
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect(),
+            SortOrder::Newest => searcher
+                .search(
+                    &query,
+                    &TopDocs::with_limit(limit)
+                        .and_offset(request.offset)
+                        .order_by_fast_field::<i64>("published_at", Order::Desc),
+                )
+                .map_err(unavailable)?
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect(),
+        };
+        let hits = self.hits(&searcher, &*text_query, &addresses)?;
+        let facets = if request.facets.is_empty() {
+            Vec::new()
+        } else {
+            self.facet_counts(&searcher, &*query, &request.facets)?
+        };
+        Ok(SearchResponse {
+            hits,
+            estimated_total: total as u64,
+            facets,
+            processing_time_ms: started.elapsed().as_millis() as u64,
+        })
+    }
+
+    fn hits(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        addresses: &[DocAddress],
+    ) -> Result<Vec<Hit>, SearchError> {
+        let f = &self.fields;
+        let mut title_snippets =
+            SnippetGenerator::create(searcher, query, f.title).map_err(unavailable)?;
+        title_snippets.set_max_num_chars(400);
+        let mut text_snippets =
+            SnippetGenerator::create(searcher, query, f.text).map_err(unavailable)?;
+        text_snippets.set_max_num_chars(240);
+        let mut hits = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let doc: TantivyDocument = searcher.doc(*address).map_err(unavailable)?;
+            let Some(id) = doc
+                .get_first(f.id)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+            else {
+                continue;
+            };
+            let highlight = |generator: &SnippetGenerator| {
+                let mut snippet = generator.snippet_from_doc(&doc);
+                snippet.set_snippet_prefix_postfix("<em>", "</em>");
+                (!snippet.highlighted().is_empty()).then(|| snippet.to_html())
+            };
+            hits.push(Hit {
+                id,
+                title_highlight: highlight(&title_snippets),
+                text_highlight: highlight(&text_snippets),
+            });
+        }
+        Ok(hits)
+    }
+
+    fn facet_counts(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        facets: &[Facet],
+    ) -> Result<Vec<FacetCount>, SearchError> {
+        let docs = searcher
+            .search(query, &DocSetCollector)
+            .map_err(unavailable)?;
+        let mut by_segment: HashMap<u32, Vec<u32>> = HashMap::new();
+        for address in docs {
+            by_segment
+                .entry(address.segment_ord)
+                .or_default()
+                .push(address.doc_id);
+        }
+        let mut out = Vec::with_capacity(facets.len());
+        let mut seen = HashSet::new();
+        for facet in facets {
+            if !seen.insert(*facet) {
+                continue;
+            }
+            let mut counts: HashMap<String, u64> = HashMap::new();
+            for (segment, doc_ids) in &by_segment {
+                let reader = searcher.segment_reader(*segment);
+                let Some(column) = reader
+                    .fast_fields()
+                    .str(facet.attribute())
+                    .map_err(unavailable)?
+                else {
+                    continue;
+                };
+                let mut per_ord: HashMap<u64, u64> = HashMap::new();
+                for doc in doc_ids {
+                    for ord in column.term_ords(*doc) {
+                        *per_ord.entry(ord).or_default() += 1;
+                    }
+                }
+                let mut value = String::new();
+                for (ord, count) in per_ord {
+                    value.clear();
+                    if column.ord_to_str(ord, &mut value).map_err(unavailable)? {
+                        *counts.entry(value.clone()).or_default() += count;
+                    }
+                }
+            }
+            let mut values: Vec<FacetValue> = counts
+                .into_iter()
+                .map(|(value, count)| FacetValue { value, count })
+                .collect();
+            values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            out.push(FacetCount {
+                facet: *facet,
+                values,
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn should(query: impl Query + 'static) -> (Occur, Box<dyn Query>) {
+    (Occur::Should, Box::new(query))
+}
+
+#[async_trait::async_trait]
+impl SearchBackend for TantivyBackend {
+    async fn upsert(&self, documents: Vec<ClauseDocument>) -> Result<(), SearchError> {
+        self.blocking(move |inner| {
+            inner.write(|writer, inner| {
+                for doc in &documents {
+                    writer.delete_term(Term::from_field_text(inner.fields.id, &doc.id));
+                    writer
+                        .add_document(inner.to_document(doc))
+                        .map_err(unavailable)?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn delete(&self, ids: Vec<String>) -> Result<(), SearchError> {
+        self.blocking(move |inner| {
+            inner.write(|writer, inner| {
+                for id in &ids {
+                    writer.delete_term(Term::from_field_text(inner.fields.id, id));
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn replace_all(&self, documents: Vec<ClauseDocument>) -> Result<(), SearchError> {
+        self.blocking(move |inner| {
+            inner.write(|writer, inner| {
+                writer.delete_all_documents().map_err(unavailable)?;
+                for doc in &documents {
+                    writer
+                        .add_document(inner.to_document(doc))
+                        .map_err(unavailable)?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn search(&self, request: SearchRequest) -> Result<SearchResponse, SearchError> {
+        self.blocking(move |inner| inner.search(&request)).await
+    }
+}
