@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::{
     auth::{Role, issue_dev_token},
     config::{AuthArgs, DbArgs, ServeArgs},
-    db, graphql, seed,
+    db, graphql, indexing, seed, startup,
     startup::{Application, shutdown_signal},
     telemetry,
 };
@@ -45,6 +45,8 @@ enum Command {
     Migrate(MigrateArgs),
     /// Load data into the database.
     Seed(SeedArgs),
+    /// Rebuild the search index from the database (embedded index: stop the server first).
+    Reindex(ReindexArgs),
     /// Print a development token signed with the HS256 secret.
     Token(TokenArgs),
     /// Print the GraphQL schema (SDL).
@@ -67,6 +69,15 @@ struct SeedArgs {
     /// Load the demo catalogue (only into a database without organisations).
     #[arg(long, required = true)]
     demo: bool,
+}
+
+#[derive(Debug, Args)]
+struct ReindexArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Hide the progress bar.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +124,13 @@ pub async fn run() -> anyhow::Result<()> {
                 Some(loaded) => tracing::info!(?loaded, "demo catalogue loaded"),
                 None => anyhow::bail!("the database already holds organisations; demo not loaded"),
             }
+            Ok(())
+        }
+        Some(Command::Reindex(args)) => {
+            let conn = db::connect_and_migrate(&args.db).await?;
+            let backend = startup::search_backend(&args.db)?;
+            let count = indexing::reindex(&conn, backend.as_ref(), !args.quiet).await?;
+            tracing::info!(count, "search index rebuilt");
             Ok(())
         }
         Some(Command::Token(args)) => {

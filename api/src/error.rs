@@ -47,6 +47,8 @@ pub enum ServiceError {
     NotFound(&'static str),
     /// A stale `expectedVersion` or a uniqueness clash.
     Conflict(String),
+    /// The search backend failed or cannot be reached; logged with detail.
+    SearchUnavailable(String),
     /// Anything unexpected; logged with detail, answered without it.
     Internal(anyhow::Error),
 }
@@ -72,6 +74,7 @@ impl ServiceError {
             Self::BadInput { .. } => ErrorCode::BadUserInput,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Conflict(_) => ErrorCode::Conflict,
+            Self::SearchUnavailable(_) => ErrorCode::SearchUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -84,6 +87,13 @@ impl ServiceError {
             Self::Forbidden(message) | Self::Conflict(message) => (message, None),
             Self::BadInput { field, message } => (format!("{field}: {message}"), Some(field)),
             Self::NotFound(what) => (format!("{what} not found"), None),
+            Self::SearchUnavailable(detail) => {
+                tracing::error!(%detail, "search backend failed");
+                (
+                    "search is unavailable right now; try again shortly".to_owned(),
+                    None,
+                )
+            }
             Self::Internal(error) => {
                 tracing::error!(error = ?error, "internal error");
                 ("internal error".to_owned(), None)
@@ -105,6 +115,15 @@ impl From<DbErr> for ServiceError {
                 Self::Conflict("a record with the same unique key already exists".to_owned())
             }
             _ => Self::Internal(error.into()),
+        }
+    }
+}
+
+impl From<search::SearchError> for ServiceError {
+    fn from(error: search::SearchError) -> Self {
+        match error {
+            search::SearchError::BadRequest { field, message } => Self::bad_input(field, message),
+            search::SearchError::Unavailable(detail) => Self::SearchUnavailable(detail),
         }
     }
 }

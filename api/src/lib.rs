@@ -7,6 +7,7 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod health;
+pub mod indexing;
 pub mod seed;
 pub mod service;
 pub mod startup;

@@ -23,12 +23,16 @@ use crate::{
     auth::JwtVerifier,
     config::{AuthArgs, ServeArgs},
     db,
-    graphql::{self, AppSchema},
-    health, seed,
+    graphql::{self, AppSchema, SearchHandle},
+    health,
+    indexing::{Indexer, IndexerHandle},
+    seed,
 };
+use search::{SearchBackend, TantivyBackend};
 
 pub struct App {
     pub db: DatabaseConnection,
+    pub search: Arc<dyn SearchBackend>,
     pub schema: AppSchema,
     pub verifier: Arc<JwtVerifier>,
 }
@@ -124,19 +128,48 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    indexer: Indexer,
+}
+
+/// Opens the search backend configured for this instance (embedded tantivy in the data dir).
+pub fn search_backend(db: &crate::config::DbArgs) -> anyhow::Result<Arc<dyn SearchBackend>> {
+    let dir = db.data_dir.join("index");
+    let backend = TantivyBackend::open(&dir)
+        .with_context(|| format!("cannot open the search index in {}", dir.display()))?;
+    Ok(Arc::new(backend))
 }
 
 impl Application {
     /// Connects, migrates, loads the demo catalogue when asked and binds the listener.
     pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
+        Self::build_with_search(args, None).await
+    }
+
+    /// Like [`Application::build`], with a given search backend instead of the configured one.
+    pub async fn build_with_search(
+        args: ServeArgs,
+        search: Option<Arc<dyn SearchBackend>>,
+    ) -> anyhow::Result<Self> {
         let verifier = Arc::new(verifier(&args.auth)?);
         let db = db::connect_and_migrate(&args.db).await?;
         if args.load_demo() {
             seed::load_demo_if_empty(&db).await?;
         }
-        let schema = graphql::build_schema(db.clone(), &args.limits);
+        let search = match search {
+            Some(search) => search,
+            None => search_backend(&args.db)?,
+        };
+        let indexer_handle = IndexerHandle::default();
+        let indexer = Indexer::new(db.clone(), search.clone(), indexer_handle.clone());
+        let schema = graphql::build_schema(
+            db.clone(),
+            SearchHandle(search.clone()),
+            indexer_handle,
+            &args.limits,
+        );
         let state = AppState(Arc::new(App {
             db,
+            search,
             schema,
             verifier,
         }));
@@ -148,6 +181,7 @@ impl Application {
             listener,
             router,
             state,
+            indexer,
         })
     }
 
@@ -164,10 +198,12 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
+        let indexer = tokio::spawn(self.indexer.run());
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
-            .await?;
-        Ok(())
+            .await;
+        indexer.abort();
+        Ok(served?)
     }
 }
 

@@ -3,12 +3,13 @@
 mod loaders;
 mod mutation;
 mod query;
+mod search;
 mod types;
 
 use std::any::{Any, type_name};
 
 use async_graphql::{
-    Context, EmptySubscription, Request, Schema, ServerError, SimpleObject,
+    Context, EmptySubscription, MergedObject, Request, Schema, ServerError, SimpleObject,
     connection::{Connection, Edge},
     dataloader::{DataLoader, Loader},
     http::GraphiQLSource,
@@ -26,24 +27,37 @@ use uuid::Uuid;
 pub use loaders::Loaders;
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
+pub use search::SearchHandle;
 
 use crate::{
     auth::Identity,
     config::LimitArgs,
     error::{ErrorCode, GqlResult, ServiceError},
+    indexing::IndexerHandle,
     service::page::{Page, PageRequest, encode_cursor},
     startup::AppState,
 };
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+/// Every query field: catalogue reads and search.
+#[derive(MergedObject, Default)]
+pub struct Query(QueryRoot, search::SearchQuery);
+
+pub type AppSchema = Schema<Query, MutationRoot, EmptySubscription>;
 
 /// Largest page a connection serves.
 struct MaxPageSize(usize);
 
 /// Builds the executable schema with the configured limits.
-pub fn build_schema(db: DatabaseConnection, limits: &LimitArgs) -> AppSchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+pub fn build_schema(
+    db: DatabaseConnection,
+    search: SearchHandle,
+    indexer: IndexerHandle,
+    limits: &LimitArgs,
+) -> AppSchema {
+    Schema::build(Query::default(), MutationRoot, EmptySubscription)
         .data(db)
+        .data(search)
+        .data(indexer)
         .data(MaxPageSize(limits.max_page_size))
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
@@ -52,7 +66,7 @@ pub fn build_schema(db: DatabaseConnection, limits: &LimitArgs) -> AppSchema {
 
 /// The schema in SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+    Schema::build(Query::default(), MutationRoot, EmptySubscription)
         .finish()
         .sdl()
 }

@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 
 use super::{db, identity};
+use crate::indexing::IndexerHandle;
 use crate::{
     error::GqlResult,
     service::{
@@ -58,6 +59,13 @@ pub struct ReuseInput {
     pub id: ID,
     /// Which published version; defaults to the latest.
     pub version: Option<i32>,
+}
+
+/// Wakes the search indexer after a change to published material.
+fn wake(ctx: &Context<'_>) {
+    if let Ok(indexer) = ctx.data::<IndexerHandle>() {
+        indexer.wake();
+    }
 }
 
 fn clause(row: entity::clause::Model) -> ClausePayload {
@@ -123,7 +131,10 @@ impl MutationRoot {
         service::clause::publish(db(ctx)?, identity(ctx)?, id, input.expected_version)
             .await
             .gql()
-            .map(clause)
+            .map(|row| {
+                wake(ctx);
+                clause(row)
+            })
     }
 
     async fn withdraw_clause(
@@ -141,7 +152,10 @@ impl MutationRoot {
         )
         .await
         .gql()
-        .map(clause)
+        .map(|row| {
+            wake(ctx);
+            clause(row)
+        })
     }
 
     /// Copies a published clause version into the caller's organisation as a draft.

@@ -16,6 +16,7 @@ use crate::{
 
 use super::types::{Clause, Organization, Template, TenderResult, Viewer};
 
+#[derive(Default)]
 pub struct QueryRoot;
 
 #[Object]

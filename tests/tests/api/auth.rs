@@ -151,6 +151,7 @@ backend_test!(
     public_key_deployments_pin_their_algorithm,
     Options {
         demo: false,
+        search: None,
         extra: vec![
             "--jwt-public-key".into(),
             format!("{}/fixtures/rsa-public.pem", env!("CARGO_MANIFEST_DIR")),
@@ -190,6 +191,7 @@ backend_test!(
     jwks_keys_are_selected_by_kid,
     Options {
         demo: false,
+        search: None,
         extra: vec![
             "--jwt-jwks".into(),
             format!("{}/fixtures/jwks.json", env!("CARGO_MANIFEST_DIR"))

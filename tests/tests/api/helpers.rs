@@ -42,6 +42,8 @@ pub struct TestApp {
 pub struct Options {
     pub demo: bool,
     pub extra: Vec<String>,
+    /// A search backend to use instead of the embedded index in the data dir.
+    pub search: Option<std::sync::Arc<dyn search::SearchBackend>>,
 }
 
 fn init_logging() {
@@ -74,7 +76,9 @@ impl TestApp {
         }
         argv.extend(options.extra);
         let args = Args::try_parse_from(argv).unwrap().serve;
-        let app = Application::build(args).await.unwrap();
+        let app = Application::build_with_search(args, options.search)
+            .await
+            .unwrap();
         let addr = app.local_addr().unwrap();
         let db = app.state().db.clone();
         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -146,11 +150,18 @@ impl TestApp {
     }
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
+impl TestApp {
+    /// Stops the server (and its indexer); the database and data dir stay usable.
+    pub fn shutdown(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown();
     }
 }
 

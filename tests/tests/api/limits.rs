@@ -9,6 +9,7 @@ backend_test!(
     limits_are_enforced_with_clear_errors,
     Options {
         demo: false,
+        search: None,
         extra: vec![
             "--max-page-size".into(),
             "10".into(),

@@ -11,3 +11,4 @@ mod catalogue;
 mod limits;
 mod migrations;
 mod platform;
+mod search;

@@ -19,6 +19,7 @@ async fn up_down_up(url: String) {
         "tender_result_clause",
         "change_event",
         "audit_event",
+        "feed_cursor",
     ];
     for table in tables {
         db.execute_unprepared(&format!("SELECT COUNT(*) FROM {table}"))
@@ -34,7 +35,10 @@ async fn up_down_up(url: String) {
             "{table} still exists after down"
         );
     }
-    assert!(Migrator::get_pending_migrations(&db).await.unwrap().len() == 1);
+    assert_eq!(
+        Migrator::get_pending_migrations(&db).await.unwrap().len(),
+        2
+    );
     Migrator::up(&db, None).await.unwrap();
     assert!(
         Migrator::get_pending_migrations(&db)

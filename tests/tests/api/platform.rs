@@ -71,7 +71,7 @@ backend_test!(
     demo_catalogue_loads_on_first_start,
     Options {
         demo: true,
-        extra: Vec::new()
+        ..Options::default()
     },
     |app| {
         let data = app

@@ -1,0 +1,313 @@
+//! `searchClauses`: full-text, typo-tolerant, multilingual search with filters and facets.
+
+use std::sync::Arc;
+
+use async_graphql::{
+    Context, Enum, ID, InputObject, Object, Result, SimpleObject, connection::PageInfo,
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use entity::{
+    AmbitionLevel, ClauseKind, Country, EnvironmentalImpact, Language, ProductGroup,
+    SocialObjective,
+};
+use search::{Facet, SearchBackend, SearchFilter, SearchRequest, SortOrder};
+use serde::Serialize;
+
+use super::{data, identity, load, loaders::ClauseKey, types::Clause};
+use crate::{
+    error::{GqlResult, ServiceError, ServiceResult},
+    indexing::documents::name,
+    service::{self, clause::Focus, organization::SizeClass},
+};
+
+/// The search backend in force, shared by every request.
+#[derive(Clone)]
+pub struct SearchHandle(pub Arc<dyn SearchBackend>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SearchFacet {
+    Country,
+    Language,
+    Kind,
+    AmbitionLevel,
+    Focus,
+    EnvironmentalImpact,
+    SocialObjective,
+    ProductGroup,
+    SizeClass,
+    Organization,
+}
+
+impl From<SearchFacet> for Facet {
+    fn from(value: SearchFacet) -> Self {
+        match value {
+            SearchFacet::Country => Facet::Country,
+            SearchFacet::Language => Facet::Language,
+            SearchFacet::Kind => Facet::Kind,
+            SearchFacet::AmbitionLevel => Facet::AmbitionLevel,
+            SearchFacet::Focus => Facet::Focus,
+            SearchFacet::EnvironmentalImpact => Facet::EnvironmentalImpact,
+            SearchFacet::SocialObjective => Facet::SocialObjective,
+            SearchFacet::ProductGroup => Facet::ProductGroup,
+            SearchFacet::SizeClass => Facet::SizeClass,
+            SearchFacet::Organization => Facet::Organization,
+        }
+    }
+}
+
+fn facet_of(facet: Facet) -> SearchFacet {
+    match facet {
+        Facet::Country => SearchFacet::Country,
+        Facet::Language => SearchFacet::Language,
+        Facet::Kind => SearchFacet::Kind,
+        Facet::AmbitionLevel => SearchFacet::AmbitionLevel,
+        Facet::Focus => SearchFacet::Focus,
+        Facet::EnvironmentalImpact => SearchFacet::EnvironmentalImpact,
+        Facet::SocialObjective => SearchFacet::SocialObjective,
+        Facet::ProductGroup => SearchFacet::ProductGroup,
+        Facet::SizeClass => SearchFacet::SizeClass,
+        Facet::Organization => SearchFacet::Organization,
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Enum)]
+pub enum SearchSort {
+    /// Best match first.
+    #[default]
+    Relevance,
+    /// Most recently published first.
+    Newest,
+}
+
+/// Search filters: several values of one field are alternatives; fields combine.
+#[derive(Debug, Default, InputObject)]
+pub struct ClauseSearchFilter {
+    pub country: Option<Vec<Country>>,
+    pub language: Option<Vec<Language>>,
+    pub kind: Option<Vec<ClauseKind>>,
+    pub ambition_level: Option<Vec<AmbitionLevel>>,
+    pub focus: Option<Vec<Focus>>,
+    pub environmental_impact: Option<Vec<EnvironmentalImpact>>,
+    pub social_objective: Option<Vec<SocialObjective>>,
+    pub product_group: Option<Vec<ProductGroup>>,
+    pub size_class: Option<Vec<SizeClass>>,
+    pub organization_id: Option<Vec<ID>>,
+    /// CPV code prefix of 2–8 digits: `302` finds every computer-equipment clause.
+    pub cpv: Option<String>,
+}
+
+fn names<T: Serialize>(values: Option<Vec<T>>) -> Vec<String> {
+    values.unwrap_or_default().iter().map(name).collect()
+}
+
+fn size_class_name(class: SizeClass) -> String {
+    match class {
+        SizeClass::Small => "SMALL",
+        SizeClass::Medium => "MEDIUM",
+        SizeClass::Large => "LARGE",
+        SizeClass::Unknown => "UNKNOWN",
+    }
+    .to_owned()
+}
+
+impl ClauseSearchFilter {
+    fn into_filter(self) -> ServiceResult<SearchFilter> {
+        let mut organizations = Vec::new();
+        for (i, id) in self.organization_id.unwrap_or_default().iter().enumerate() {
+            let field = format!("filter.organizationId[{i}]");
+            organizations.push(service::clause::parse_id(&field, id)?.to_string());
+        }
+        let focus = self
+            .focus
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| match f {
+                Focus::Environmental => "ENVIRONMENTAL".to_owned(),
+                Focus::Social => "SOCIAL".to_owned(),
+            })
+            .collect();
+        let sizes = self
+            .size_class
+            .unwrap_or_default()
+            .into_iter()
+            .map(size_class_name)
+            .collect();
+        Ok(SearchFilter {
+            values: vec![
+                (Facet::Country, names(self.country)),
+                (Facet::Language, names(self.language)),
+                (Facet::Kind, names(self.kind)),
+                (Facet::AmbitionLevel, names(self.ambition_level)),
+                (Facet::Focus, focus),
+                (Facet::EnvironmentalImpact, names(self.environmental_impact)),
+                (Facet::SocialObjective, names(self.social_objective)),
+                (Facet::ProductGroup, names(self.product_group)),
+                (Facet::SizeClass, sizes),
+                (Facet::Organization, organizations),
+            ],
+            cpv_prefix: self.cpv,
+        })
+    }
+}
+
+/// Matched words wrapped in `<em>…</em>`; `null` when the field had no match.
+#[derive(SimpleObject)]
+pub struct Highlight {
+    pub title: Option<String>,
+    pub text: Option<String>,
+}
+
+pub struct ClauseSearchHit {
+    id: uuid::Uuid,
+    highlight: search::Hit,
+}
+
+#[Object]
+impl ClauseSearchHit {
+    /// The clause (its `latest` version is what matched).
+    async fn clause(&self, ctx: &Context<'_>) -> Result<Option<Clause>> {
+        let identity = identity(ctx)?;
+        Ok(load(ctx, ClauseKey(self.id))
+            .await?
+            .filter(|c| service::clause::visible(c, identity))
+            .map(|row| Clause { row, current: None }))
+    }
+    async fn highlight(&self) -> Highlight {
+        Highlight {
+            title: self.highlight.title_highlight.clone(),
+            text: self.highlight.text_highlight.clone(),
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct ClauseSearchEdge {
+    pub cursor: String,
+    pub node: ClauseSearchHit,
+}
+
+#[derive(SimpleObject)]
+pub struct FacetValueCount {
+    pub value: String,
+    pub count: u64,
+}
+
+#[derive(SimpleObject)]
+pub struct FacetDistribution {
+    pub field: SearchFacet,
+    pub values: Vec<FacetValueCount>,
+}
+
+#[derive(SimpleObject)]
+pub struct ClauseSearchConnection {
+    pub edges: Vec<ClauseSearchEdge>,
+    pub page_info: PageInfo,
+    /// Number of matching clauses (an estimate on large catalogues).
+    pub total_count: u64,
+    pub processing_time_ms: u64,
+    /// Counts per value for each facet asked for, over all matches.
+    pub facets: Vec<FacetDistribution>,
+}
+
+const CURSOR_PREFIX: &str = "s1:";
+
+fn encode_offset(offset: usize) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{offset}"))
+}
+
+fn decode_offset(cursor: &str) -> ServiceResult<usize> {
+    let invalid = || ServiceError::bad_input("after", "not a cursor returned by searchClauses");
+    let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    String::from_utf8(raw)
+        .ok()
+        .and_then(|raw| raw.strip_prefix(CURSOR_PREFIX).and_then(|n| n.parse().ok()))
+        .ok_or_else(invalid)
+}
+
+#[derive(Default)]
+pub struct SearchQuery;
+
+#[Object]
+impl SearchQuery {
+    /// Searches published clauses in every language, with typo tolerance and synonyms.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 10")]
+    #[expect(clippy::too_many_arguments, reason = "GraphQL arguments")]
+    async fn search_clauses(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] query: String,
+        filter: Option<ClauseSearchFilter>,
+        facets: Option<Vec<SearchFacet>>,
+        #[graphql(default)] sort: SearchSort,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ClauseSearchConnection> {
+        let page = super::page(ctx, first, None)?;
+        let offset = match after.as_deref() {
+            Some(cursor) => decode_offset(cursor).gql()? + 1,
+            None => 0,
+        };
+        let filter = filter.unwrap_or_default().into_filter().gql()?;
+        let request = SearchRequest {
+            query,
+            filter,
+            facets: facets
+                .unwrap_or_default()
+                .into_iter()
+                .map(Facet::from)
+                .collect(),
+            sort: match sort {
+                SearchSort::Relevance => SortOrder::Relevance,
+                SearchSort::Newest => SortOrder::Newest,
+            },
+            offset,
+            limit: page.first as usize,
+        };
+        let backend = &data::<SearchHandle>(ctx)?.0;
+        let response = backend
+            .search(request)
+            .await
+            .map_err(ServiceError::from)
+            .gql()?;
+        let edges: Vec<ClauseSearchEdge> = response
+            .hits
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, hit)| {
+                let id = uuid::Uuid::parse_str(&hit.id).ok()?;
+                Some(ClauseSearchEdge {
+                    cursor: encode_offset(offset + i),
+                    node: ClauseSearchHit { id, highlight: hit },
+                })
+            })
+            .collect();
+        let shown = offset + edges.len();
+        Ok(ClauseSearchConnection {
+            page_info: PageInfo {
+                has_previous_page: offset > 0,
+                has_next_page: (shown as u64) < response.estimated_total,
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            edges,
+            total_count: response.estimated_total,
+            processing_time_ms: response.processing_time_ms,
+            facets: response
+                .facets
+                .into_iter()
+                .map(|f| FacetDistribution {
+                    field: facet_of(f.facet),
+                    values: f
+                        .values
+                        .into_iter()
+                        .map(|v| FacetValueCount {
+                            value: v.value,
+                            count: v.count,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,280 @@
+//! The outbox consumer that applies change events to the search index.
+//!
+//! Exactly-once is not needed: applying an event means "make the index hold the clause's
+//! *current* published state", which is idempotent, so replaying after a crash is harmless.
+//! What must not happen is skipping an event. Sequence numbers are assigned at insert time but
+//! transactions commit in any order, so a reader can see seq 12 before seq 11 commits. The
+//! indexer therefore stops at the first gap in the sequence and waits; a gap still open after
+//! [`GAP_GRACE`] belongs to a rolled-back transaction (PostgreSQL sequences never reuse
+//! numbers) and is passed over. On PostgreSQL a transaction-scoped advisory lock lets only one
+//! replica drain at a time; on SQLite the single connection serialises it.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::Utc;
+use entity::{EntityType, change_event, feed_cursor};
+use indicatif::{ProgressBar, ProgressStyle};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    sea_query::OnConflict,
+};
+use search::SearchBackend;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use super::documents;
+
+const CONSUMER: &str = "search";
+/// Change events applied per batch.
+const BATCH: u64 = 500;
+/// How long a gap in the sequence may stay open before it counts as a rollback.
+const GAP_GRACE: chrono::Duration = chrono::Duration::seconds(10);
+/// Advisory-lock key shared by all replicas (arbitrary, fixed).
+const LOCK_KEY: i64 = 0x0067_7063_5f69_6478;
+const IDLE_POLL: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Wakes the indexer right after a publish, so new material is searchable at once.
+#[derive(Clone, Default)]
+pub struct IndexerHandle {
+    notify: Arc<Notify>,
+}
+
+impl IndexerHandle {
+    pub fn wake(&self) {
+        self.notify.notify_one();
+    }
+}
+
+pub struct Indexer {
+    db: DatabaseConnection,
+    backend: Arc<dyn SearchBackend>,
+    handle: IndexerHandle,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("search backend: {0}")]
+    Search(#[from] search::SearchError),
+}
+
+async fn cursor(db: &impl ConnectionTrait) -> Result<i64, sea_orm::DbErr> {
+    Ok(feed_cursor::Entity::find_by_id(CONSUMER)
+        .one(db)
+        .await?
+        .map_or(0, |c| c.last_seq))
+}
+
+async fn save_cursor(db: &impl ConnectionTrait, seq: i64) -> Result<(), sea_orm::DbErr> {
+    feed_cursor::Entity::insert(feed_cursor::ActiveModel {
+        consumer: Set(CONSUMER.to_owned()),
+        last_seq: Set(seq),
+        updated_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::column(feed_cursor::Column::Consumer)
+            .update_columns([feed_cursor::Column::LastSeq, feed_cursor::Column::UpdatedAt])
+            .to_owned(),
+    )
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// The events that can be applied now: contiguous from the cursor, or past a stale gap.
+fn applicable(
+    cursor: i64,
+    events: Vec<change_event::Model>,
+    now: chrono::DateTime<Utc>,
+) -> Vec<change_event::Model> {
+    let mut expected = cursor + 1;
+    let mut out = Vec::with_capacity(events.len());
+    for event in events {
+        if event.seq != expected && now - event.occurred_at < GAP_GRACE {
+            break;
+        }
+        expected = event.seq + 1;
+        out.push(event);
+    }
+    out
+}
+
+impl Indexer {
+    pub fn new(
+        db: DatabaseConnection,
+        backend: Arc<dyn SearchBackend>,
+        handle: IndexerHandle,
+    ) -> Self {
+        Self {
+            db,
+            backend,
+            handle,
+        }
+    }
+
+    /// Applies one batch; returns how many events it consumed.
+    pub async fn drain_once(&self) -> Result<usize, IndexError> {
+        let txn = self.db.begin().await?;
+        if txn.get_database_backend() == DatabaseBackend::Postgres {
+            let row = txn
+                .query_one_raw(Statement::from_sql_and_values(
+                    DatabaseBackend::Postgres,
+                    "SELECT pg_try_advisory_xact_lock($1) AS locked",
+                    [LOCK_KEY.into()],
+                ))
+                .await?;
+            let locked = row
+                .map(|r| r.try_get::<bool>("", "locked"))
+                .transpose()?
+                .unwrap_or(false);
+            if !locked {
+                return Ok(0);
+            }
+        }
+        let from = cursor(&txn).await?;
+        let events = change_event::Entity::find()
+            .filter(change_event::Column::Seq.gt(from))
+            .order_by_asc(change_event::Column::Seq)
+            .limit(BATCH)
+            .all(&txn)
+            .await?;
+        let events = applicable(from, events, Utc::now());
+        let Some(last) = events.last().map(|e| e.seq) else {
+            return Ok(0);
+        };
+        let mut ids: Vec<Uuid> = events
+            .iter()
+            .filter(|e| e.entity_type == EntityType::Clause)
+            .map(|e| e.entity_id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let mut upserts = Vec::new();
+        let mut deletes = Vec::new();
+        for (id, doc) in documents::current(&txn, &ids).await? {
+            match doc {
+                Some(doc) => upserts.push(doc),
+                None => deletes.push(id.to_string()),
+            }
+        }
+        if !upserts.is_empty() {
+            self.backend.upsert(upserts).await?;
+        }
+        if !deletes.is_empty() {
+            self.backend.delete(deletes).await?;
+        }
+        save_cursor(&txn, last).await?;
+        txn.commit().await?;
+        Ok(events.len())
+    }
+
+    /// Drains forever: at once when woken, every [`IDLE_POLL`] otherwise, with exponential
+    /// back-off while the backend or database fails.
+    pub async fn run(self) {
+        let mut backoff = Duration::from_millis(200);
+        loop {
+            match self.drain_once().await {
+                Ok(0) => {
+                    backoff = Duration::from_millis(200);
+                    tokio::select! {
+                        () = self.handle.notify.notified() => {}
+                        () = tokio::time::sleep(IDLE_POLL) => {}
+                    }
+                }
+                Ok(_) => backoff = Duration::from_millis(200),
+                Err(error) => {
+                    tracing::warn!(%error, retry_in = ?backoff, "indexing failed; will retry");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+}
+
+/// Rebuilds the index from the database, with a progress bar when `progress` is set.
+pub async fn reindex(
+    db: &DatabaseConnection,
+    backend: &dyn SearchBackend,
+    progress: bool,
+) -> Result<usize, IndexError> {
+    // Events after this point are replayed by the indexer; replaying is idempotent.
+    let watermark = change_event::Entity::find()
+        .order_by_desc(change_event::Column::Seq)
+        .one(db)
+        .await?
+        .map_or(0, |e| e.seq);
+    let total = entity::clause::Entity::find()
+        .filter(entity::clause::Column::Status.eq(entity::PublicationStatus::Published))
+        .count(db)
+        .await?;
+    let bar = if progress {
+        ProgressBar::new(total)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} clauses ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message("reading");
+    let mut docs = Vec::new();
+    let mut after = None;
+    loop {
+        let (page, last) = documents::published_page(db, after, 1_000).await?;
+        if last.is_none() {
+            break;
+        }
+        bar.inc(page.len() as u64);
+        docs.extend(page);
+        after = last;
+    }
+    bar.set_message("indexing");
+    let count = docs.len();
+    backend.replace_all(docs).await?;
+    save_cursor(db, watermark).await?;
+    bar.finish_with_message("done");
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(seq: i64, age_secs: i64, now: chrono::DateTime<Utc>) -> change_event::Model {
+        change_event::Model {
+            seq,
+            entity_type: EntityType::Clause,
+            entity_id: Uuid::nil(),
+            version: Some(1),
+            operation: entity::ChangeOperation::Upsert,
+            occurred_at: now - chrono::Duration::seconds(age_secs),
+        }
+    }
+
+    #[test]
+    fn stops_at_a_fresh_gap_and_passes_a_stale_one() {
+        let now = Utc::now();
+        let seqs =
+            |events: Vec<change_event::Model>| events.iter().map(|e| e.seq).collect::<Vec<_>>();
+        // 3 is missing and 4 is recent: 3 may still commit, so stop after 2.
+        let fresh = applicable(
+            0,
+            vec![event(1, 0, now), event(2, 0, now), event(4, 0, now)],
+            now,
+        );
+        assert_eq!(seqs(fresh), vec![1, 2]);
+        // The same gap long after: 3 was rolled back, carry on.
+        let stale = applicable(
+            0,
+            vec![event(1, 60, now), event(2, 60, now), event(4, 60, now)],
+            now,
+        );
+        assert_eq!(seqs(stale), vec![1, 2, 4]);
+        // Nothing applicable when the very next event is missing and recent.
+        assert!(applicable(5, vec![event(7, 1, now)], now).is_empty());
+    }
+}

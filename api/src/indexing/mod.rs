@@ -1,0 +1,6 @@
+//! Keeps the search index equal to the published catalogue by draining the change feed.
+
+pub mod documents;
+mod indexer;
+
+pub use indexer::{Indexer, IndexerHandle, reindex};

@@ -1,0 +1,273 @@
+//! Search through GraphQL on the embedded index, fed by the change-event indexer.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const SEARCH: &str = "query($q: String!, $filter: ClauseSearchFilter, $facets: [SearchFacet!]) {
+  searchClauses(query: $q, filter: $filter, facets: $facets, first: 10) {
+    totalCount processingTimeMs
+    edges { cursor node { clause { id status } highlight { title text } } }
+    facets { field values { value count } }
+  }
+}";
+
+async fn search(app: &TestApp, q: &str, filter: Value) -> Value {
+    app.ok(
+        None,
+        SEARCH,
+        json!({ "q": q, "filter": filter, "facets": ["COUNTRY"] }),
+    )
+    .await["searchClauses"]
+        .clone()
+}
+
+fn ids(result: &Value) -> Vec<String> {
+    result["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            e["node"]["clause"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Polls until `check` holds, for at most `limit`; returns how long it took.
+async fn eventually(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if check().await {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}
+
+backend_test!(
+    published_clauses_become_searchable_and_withdrawn_ones_disappear,
+    |app| {
+        let lund = app.org("lund", "SE").await;
+        let token = publisher(lund);
+        let mut input = clause_input("Återtagande av uttjänta datorer");
+        input["language"] = json!("SV");
+        input["text"] = json!("Leverantören ska erbjuda återtagande av levererade datorer.");
+        let id = published_clause(&app, &token, input).await;
+        // A draft with the same words is never found.
+        let mut draft = clause_input("Återtagande utkast");
+        draft["language"] = json!("SV");
+        app.ok(Some(&token), CREATE_CLAUSE, json!({ "input": draft }))
+            .await;
+
+        let took = eventually(Duration::from_secs(1), async || {
+            ids(&search(&app, "återtagnde", Value::Null).await) == vec![id.clone()]
+        })
+        .await;
+        assert!(
+            took.is_some(),
+            "the published clause was not searchable within a second"
+        );
+
+        let result = search(
+            &app,
+            "take-back",
+            json!({ "country": ["SE"], "cpv": "302" }),
+        )
+        .await;
+        assert_eq!(
+            ids(&result),
+            vec![id.clone()],
+            "synonym + filters: {result}"
+        );
+        assert!(
+            result["edges"][0]["node"]["highlight"]["title"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("<em>")
+                || result["edges"][0]["node"]["highlight"]["text"].is_string()
+        );
+        assert_eq!(result["facets"][0]["field"], "COUNTRY");
+        assert_eq!(
+            result["facets"][0]["values"],
+            json!([{ "value": "SE", "count": 1 }])
+        );
+        assert_eq!(
+            search(&app, "återtagande", json!({ "country": ["NO"] })).await["totalCount"],
+            0
+        );
+
+        let withdraw = "mutation($id: ID!) { withdrawClause(input: { id: $id, reason: \"Superseded\" }) { clause { status } } }";
+        app.ok(Some(&token), withdraw, json!({ "id": id })).await;
+        let gone = eventually(Duration::from_secs(2), async || {
+            search(&app, "återtagande", Value::Null).await["totalCount"] == 0
+        })
+        .await;
+        assert!(gone.is_some(), "a withdrawn clause is still found");
+    }
+);
+
+backend_test!(search_rejects_bad_input_with_named_fields, |app| {
+    let long = "datorer ".repeat(1_300);
+    let body = app.gql(None, SEARCH, json!({ "q": long })).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT");
+    assert_eq!(field(&body), "query");
+    let body = app
+        .gql(
+            None,
+            SEARCH,
+            json!({ "q": "x", "filter": { "cpv": "30\" OR 1=1" } }),
+        )
+        .await;
+    assert_eq!(field(&body), "filter.cpv");
+    for hostile in [
+        "\"quoted",
+        "kind = X OR 1=1",
+        "\u{0}\u{1b}[2J",
+        "NOT AND OR",
+    ] {
+        let body = app.gql(None, SEARCH, json!({ "q": hostile })).await;
+        assert!(body.get("errors").is_none(), "{hostile:?}: {body}");
+    }
+});
+
+/// A search backend that can be switched off, to test outages.
+#[derive(Clone)]
+struct Flaky {
+    inner: search::TantivyBackend,
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Flaky {
+    fn new() -> Self {
+        Self {
+            inner: search::TantivyBackend::in_memory().unwrap(),
+            down: Default::default(),
+        }
+    }
+    fn set_down(&self, down: bool) {
+        self.down.store(down, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn check(&self) -> Result<(), search::SearchError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            Err(search::SearchError::Unavailable(
+                "connection refused".into(),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl search::SearchBackend for Flaky {
+    async fn upsert(
+        &self,
+        documents: Vec<search::ClauseDocument>,
+    ) -> Result<(), search::SearchError> {
+        self.check()?;
+        self.inner.upsert(documents).await
+    }
+    async fn delete(&self, ids: Vec<String>) -> Result<(), search::SearchError> {
+        self.check()?;
+        self.inner.delete(ids).await
+    }
+    async fn replace_all(
+        &self,
+        documents: Vec<search::ClauseDocument>,
+    ) -> Result<(), search::SearchError> {
+        self.check()?;
+        self.inner.replace_all(documents).await
+    }
+    async fn search(
+        &self,
+        request: search::SearchRequest,
+    ) -> Result<search::SearchResponse, search::SearchError> {
+        self.check()?;
+        self.inner.search(request).await
+    }
+}
+
+async fn outage_and_restart(backend: Backend) {
+    with_database(backend, |url| async move {
+        use search::SearchBackend;
+        let flaky = Flaky::new();
+        let mut app = TestApp::spawn(
+            url.as_deref(),
+            Options {
+                search: Some(std::sync::Arc::new(flaky.clone())),
+                ..Options::default()
+            },
+        )
+        .await;
+        let lund = app.org("lund", "SE").await;
+        let token = publisher(lund);
+
+        flaky.set_down(true);
+        for i in 0..3 {
+            published_clause(&app, &token, clause_input(&format!("Take-back plan {i}"))).await;
+        }
+        let body = app.gql(None, SEARCH, json!({ "q": "take-back" })).await;
+        assert_eq!(code(&body), "SEARCH_UNAVAILABLE");
+        assert!(
+            !body.to_string().contains("connection refused"),
+            "backend detail leaked: {body}"
+        );
+
+        flaky.set_down(false);
+        let caught_up = eventually(Duration::from_secs(5), async || {
+            search(&app, "take-back", Value::Null).await["totalCount"] == 3
+        })
+        .await;
+        assert!(
+            caught_up.is_some(),
+            "the index did not catch up after the backend came back"
+        );
+
+        // Restart mid-stream: stop the server, lose the index and rewind the cursor as if the
+        // process died before committing; a new indexer rebuilds the same state from the feed.
+        let db = app.db.clone();
+        app.shutdown();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        sea_orm::ConnectionTrait::execute_unprepared(&db, "UPDATE feed_cursor SET last_seq = 1")
+            .await
+            .unwrap();
+        let fresh = search::TantivyBackend::in_memory().unwrap();
+        let indexer = commons_api::indexing::Indexer::new(
+            db.clone(),
+            std::sync::Arc::new(fresh.clone()),
+            commons_api::indexing::IndexerHandle::default(),
+        );
+        while indexer.drain_once().await.unwrap() > 0 {}
+        let all = fresh
+            .search(search::SearchRequest {
+                query: String::new(),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(all.estimated_total, 3);
+        assert_eq!(
+            indexer.drain_once().await.unwrap(),
+            0,
+            "events applied twice"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_outage_and_restart_on_sqlite() {
+    outage_and_restart(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_outage_and_restart_on_postgres() {
+    outage_and_restart(Backend::Postgres).await;
+}
