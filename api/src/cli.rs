@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Role, issue_dev_token},
-    config::{AuthArgs, DbArgs, ServeArgs},
+    config::{AuthArgs, DbArgs, SearchArgs, ServeArgs},
     db, graphql, indexing, seed, startup,
     startup::{Application, shutdown_signal},
     telemetry,
@@ -45,7 +45,8 @@ enum Command {
     Migrate(MigrateArgs),
     /// Load data into the database.
     Seed(SeedArgs),
-    /// Rebuild the search index from the database (embedded index: stop the server first).
+    /// Rebuild the search index from the database. On Meilisearch a fresh index is built and
+    /// swapped in; the embedded index needs the server stopped first.
     Reindex(ReindexArgs),
     /// Print a development token signed with the HS256 secret.
     Token(TokenArgs),
@@ -75,6 +76,8 @@ struct SeedArgs {
 struct ReindexArgs {
     #[command(flatten)]
     db: DbArgs,
+    #[command(flatten)]
+    search: SearchArgs,
     /// Hide the progress bar.
     #[arg(long)]
     quiet: bool,
@@ -128,7 +131,7 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Some(Command::Reindex(args)) => {
             let conn = db::connect_and_migrate(&args.db).await?;
-            let backend = startup::search_backend(&args.db)?;
+            let backend = startup::search_backend(&args.db, &args.search).await?;
             let count = indexing::reindex(&conn, backend.as_ref(), !args.quiet).await?;
             tracing::info!(count, "search index rebuilt");
             Ok(())

@@ -17,6 +17,22 @@ pub struct DbArgs {
     pub database_url: Option<String>,
 }
 
+/// Which search backend serves `searchClauses`.
+#[derive(Debug, Clone, Args)]
+pub struct SearchArgs {
+    /// Meilisearch URL; when unset, the embedded index in the data dir is used.
+    #[arg(long, env = "MEILI_URL")]
+    pub meili_url: Option<String>,
+
+    /// Meilisearch API key (the master key or a key allowed to manage the index).
+    #[arg(long, env = "MEILI_MASTER_KEY", hide_env_values = true)]
+    pub meili_master_key: Option<String>,
+
+    /// Meilisearch index uid.
+    #[arg(long, env = "MEILI_INDEX", default_value = "clauses")]
+    pub meili_index: String,
+}
+
 /// Public-key algorithms accepted for production tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 #[value(rename_all = "UPPER")]
@@ -130,6 +146,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub db: DbArgs,
+
+    #[command(flatten)]
+    pub search: SearchArgs,
 
     #[command(flatten)]
     pub auth: AuthArgs,

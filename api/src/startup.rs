@@ -25,10 +25,10 @@ use crate::{
     db,
     graphql::{self, AppSchema, SearchHandle},
     health,
-    indexing::{Indexer, IndexerHandle},
+    indexing::{self, Indexer, IndexerHandle},
     seed,
 };
-use search::{SearchBackend, TantivyBackend};
+use search::{SearchBackend, TantivyBackend, meili::MeiliBackend};
 
 pub struct App {
     pub db: DatabaseConnection,
@@ -131,8 +131,19 @@ pub struct Application {
     indexer: Indexer,
 }
 
-/// Opens the search backend configured for this instance (embedded tantivy in the data dir).
-pub fn search_backend(db: &crate::config::DbArgs) -> anyhow::Result<Arc<dyn SearchBackend>> {
+/// Opens the search backend configured for this instance: Meilisearch when `MEILI_URL` is
+/// set, otherwise the embedded tantivy index in the data dir.
+pub async fn search_backend(
+    db: &crate::config::DbArgs,
+    search: &crate::config::SearchArgs,
+) -> anyhow::Result<Arc<dyn SearchBackend>> {
+    if let Some(url) = &search.meili_url {
+        let backend =
+            MeiliBackend::connect(url, search.meili_master_key.as_deref(), &search.meili_index)
+                .await
+                .context("cannot set up the Meilisearch index")?;
+        return Ok(Arc::new(backend));
+    }
     let dir = db.data_dir.join("index");
     let backend = TantivyBackend::open(&dir)
         .with_context(|| format!("cannot open the search index in {}", dir.display()))?;
@@ -157,8 +168,9 @@ impl Application {
         }
         let search = match search {
             Some(search) => search,
-            None => search_backend(&args.db)?,
+            None => search_backend(&args.db, &args.search).await?,
         };
+        indexing::ensure_initialised(&db, search.as_ref()).await?;
         let indexer_handle = IndexerHandle::default();
         let indexer = Indexer::new(db.clone(), search.clone(), indexer_handle.clone());
         let schema = graphql::build_schema(

@@ -6,6 +6,7 @@
 
 mod backend;
 pub mod document;
+pub mod meili;
 pub mod suite;
 pub mod synonyms;
 pub mod tantivy_backend;

@@ -29,3 +29,21 @@ async fn tantivy_on_disk_passes_the_behaviour_suite_and_reopens() {
         Some("en-warranty")
     );
 }
+
+/// The same suite against a real Meilisearch when `MEILI_URL` is set.
+#[tokio::test]
+async fn meilisearch_passes_the_behaviour_suite() {
+    let Ok(url) = std::env::var("MEILI_URL") else {
+        #[expect(clippy::print_stderr, reason = "say why the test skipped")]
+        {
+            eprintln!("skipped: MEILI_URL is not set, the Meilisearch behaviour suite did not run");
+        }
+        return;
+    };
+    let key = std::env::var("MEILI_MASTER_KEY").ok();
+    let uid = format!("behaviour_{}", std::process::id());
+    let backend = search::meili::MeiliBackend::connect(&url, key.as_deref(), &uid)
+        .await
+        .expect("connect to Meilisearch");
+    search::suite::run(&backend).await;
+}

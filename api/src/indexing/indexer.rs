@@ -195,6 +195,23 @@ impl Indexer {
     }
 }
 
+/// Builds the index from scratch when this database has never been indexed (a new database,
+/// or an index directory left over from another one).
+pub async fn ensure_initialised(
+    db: &DatabaseConnection,
+    backend: &dyn SearchBackend,
+) -> Result<(), IndexError> {
+    if feed_cursor::Entity::find_by_id(CONSUMER)
+        .one(db)
+        .await?
+        .is_none()
+    {
+        let count = reindex(db, backend, false).await?;
+        tracing::info!(count, "search index built from the database");
+    }
+    Ok(())
+}
+
 /// Rebuilds the index from the database, with a progress bar when `progress` is set.
 pub async fn reindex(
     db: &DatabaseConnection,

@@ -1,0 +1,342 @@
+//! The Meilisearch backend (meilisearch-sdk), for the scale-out setup.
+//!
+//! Settings are applied at start-up only when they differ from the index's; documents go in
+//! batches; every task is awaited and a failed task is an error; filters are built from typed
+//! values with quoting, so user text never becomes filter syntax.
+
+use std::{collections::HashMap, time::Duration};
+
+use meilisearch_sdk::{
+    client::{Client, SwapIndexes},
+    indexes::Index,
+    search::Selectors,
+    settings::Settings,
+    task_info::TaskInfo,
+    tasks::Task,
+};
+use serde::Deserialize;
+
+use crate::{
+    ClauseDocument, Facet, FacetCount, FacetValue, Hit, MAX_QUERY_CHARS, SearchBackend,
+    SearchError, SearchFilter, SearchRequest, SearchResponse, SortOrder, synonyms::Synonyms,
+};
+
+/// Documents sent per request.
+pub const BATCH_SIZE: usize = 1_000;
+const TASK_TIMEOUT: Duration = Duration::from_secs(120);
+const TASK_POLL: Duration = Duration::from_millis(50);
+
+/// Attributes searched, most important first.
+pub const SEARCHABLE: [&str; 8] = [
+    "title",
+    "text",
+    "purpose",
+    "verification",
+    "follow_up",
+    "scoring_rule",
+    "labels",
+    "organization_name",
+];
+
+/// The index settings this code expects.
+pub fn settings() -> Result<Settings, SearchError> {
+    let mut filterable: Vec<&str> = Facet::ALL.iter().map(|f| f.attribute()).collect();
+    filterable.push("cpv_prefixes");
+    let synonyms = Synonyms::bundled().map_err(|e| SearchError::Unavailable(e.to_string()))?;
+    // Meilisearch synonyms are one-way lists; every term of a group names all the others.
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    for group in &synonyms.groups {
+        for term in &group.terms {
+            let others = group.terms.iter().filter(|t| *t != term).cloned().collect();
+            map.insert(term.clone(), others);
+        }
+    }
+    Ok(Settings::new()
+        .with_searchable_attributes(SEARCHABLE)
+        .with_filterable_attributes(filterable)
+        .with_sortable_attributes(["published_at"])
+        .with_synonyms(map))
+}
+
+fn unavailable(error: impl std::fmt::Display) -> SearchError {
+    SearchError::Unavailable(error.to_string())
+}
+
+/// A filter string value in double quotes, with `\` and `"` escaped.
+pub fn quote(value: &str) -> String {
+    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The Meilisearch filter expression for `filter` (empty when nothing is filtered).
+pub fn filter_expression(filter: &SearchFilter) -> Result<String, SearchError> {
+    let mut parts = Vec::new();
+    for (facet, values) in &filter.values {
+        if values.is_empty() {
+            continue;
+        }
+        let list: Vec<String> = values.iter().map(|v| quote(v)).collect();
+        parts.push(format!("{} IN [{}]", facet.attribute(), list.join(", ")));
+    }
+    if let Some(prefix) = &filter.cpv_prefix {
+        if !(2..=8).contains(&prefix.len()) || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(SearchError::BadRequest {
+                field: "filter.cpv",
+                message: "must be 2–8 digits".to_owned(),
+            });
+        }
+        parts.push(format!("cpv_prefixes = {}", quote(prefix)));
+    }
+    Ok(parts.join(" AND "))
+}
+
+/// Meilisearch behind the [`SearchBackend`] trait.
+pub struct MeiliBackend {
+    client: Client,
+    uid: String,
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    id: String,
+}
+
+impl MeiliBackend {
+    /// Connects, creates the index if needed and brings its settings up to date.
+    pub async fn connect(url: &str, key: Option<&str>, uid: &str) -> Result<Self, SearchError> {
+        let client = Client::new(url, key).map_err(unavailable)?;
+        let backend = Self {
+            client,
+            uid: uid.to_owned(),
+        };
+        if backend.client.get_index(uid).await.is_err() {
+            backend
+                .wait(backend.client.create_index(uid, Some("id")).await)
+                .await?;
+        }
+        backend.apply_settings(&backend.index()).await?;
+        Ok(backend)
+    }
+
+    fn index(&self) -> Index {
+        self.client.index(&self.uid)
+    }
+
+    /// Waits for a task and turns a failed one into an error.
+    async fn wait(
+        &self,
+        task: Result<TaskInfo, meilisearch_sdk::errors::Error>,
+    ) -> Result<(), SearchError> {
+        let task = task
+            .map_err(unavailable)?
+            .wait_for_completion(&self.client, Some(TASK_POLL), Some(TASK_TIMEOUT))
+            .await
+            .map_err(unavailable)?;
+        match task {
+            Task::Succeeded { .. } => Ok(()),
+            Task::Failed { content } => Err(SearchError::Unavailable(format!(
+                "task {} failed: {}",
+                content.task.uid, content.error
+            ))),
+            other => Err(SearchError::Unavailable(format!(
+                "task {} did not finish",
+                other.get_uid()
+            ))),
+        }
+    }
+
+    /// Sends the settings only when the index's differ (a settings change reindexes everything).
+    async fn apply_settings(&self, index: &Index) -> Result<bool, SearchError> {
+        let desired = settings()?;
+        let current = index.get_settings().await.map_err(unavailable)?;
+        if settings_match(&current, &desired) {
+            return Ok(false);
+        }
+        self.wait(index.set_settings(&desired).await).await?;
+        Ok(true)
+    }
+
+    async fn add(&self, index: &Index, documents: &[ClauseDocument]) -> Result<(), SearchError> {
+        for batch in documents.chunks(BATCH_SIZE) {
+            self.wait(index.add_or_replace(batch, Some("id")).await)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether the parts of the settings this code manages are already in place.
+pub fn settings_match(current: &Settings, desired: &Settings) -> bool {
+    fn sorted<T: Clone + serde::Serialize>(v: &Option<Vec<T>>) -> Vec<String> {
+        let mut out: Vec<String> = v
+            .iter()
+            .flatten()
+            .map(|x| serde_json::to_string(x).unwrap_or_default())
+            .collect();
+        out.sort();
+        out
+    }
+    let synonyms = |s: &Settings| {
+        let mut pairs: Vec<(String, Vec<String>)> = s
+            .synonyms
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, mut v)| {
+                v.sort();
+                (k, v)
+            })
+            .collect();
+        pairs.sort();
+        pairs
+    };
+    current.searchable_attributes == desired.searchable_attributes
+        && sorted(&current.filterable_attributes) == sorted(&desired.filterable_attributes)
+        && sorted(&current.sortable_attributes) == sorted(&desired.sortable_attributes)
+        && synonyms(current) == synonyms(desired)
+}
+
+#[async_trait::async_trait]
+impl SearchBackend for MeiliBackend {
+    async fn upsert(&self, documents: Vec<ClauseDocument>) -> Result<(), SearchError> {
+        self.add(&self.index(), &documents).await
+    }
+
+    async fn delete(&self, ids: Vec<String>) -> Result<(), SearchError> {
+        for batch in ids.chunks(BATCH_SIZE) {
+            self.wait(self.index().delete_documents(batch).await)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Builds a fresh index beside the live one and swaps it in, so searches never see an
+    /// empty or half-built index.
+    async fn replace_all(&self, documents: Vec<ClauseDocument>) -> Result<(), SearchError> {
+        let staging_uid = format!("{}_rebuild", self.uid);
+        let _ = self
+            .wait(self.client.delete_index(&staging_uid).await)
+            .await;
+        self.wait(self.client.create_index(&staging_uid, Some("id")).await)
+            .await?;
+        let staging = self.client.index(&staging_uid);
+        self.apply_settings(&staging).await?;
+        self.add(&staging, &documents).await?;
+        let swap = SwapIndexes {
+            indexes: (self.uid.clone(), staging_uid.clone()),
+            rename: None,
+        };
+        self.wait(self.client.swap_indexes([&swap]).await).await?;
+        self.wait(self.client.delete_index(&staging_uid).await)
+            .await
+    }
+
+    async fn search(&self, request: SearchRequest) -> Result<SearchResponse, SearchError> {
+        if request.query.chars().count() > MAX_QUERY_CHARS {
+            return Err(SearchError::BadRequest {
+                field: "query",
+                message: format!("must be at most {MAX_QUERY_CHARS} characters"),
+            });
+        }
+        let filter = filter_expression(&request.filter)?;
+        let facets: Vec<&str> = request.facets.iter().map(|f| f.attribute()).collect();
+        let index = self.index();
+        let mut query = index.search();
+        query
+            .with_query(&request.query)
+            .with_offset(request.offset)
+            .with_limit(request.limit.max(1))
+            .with_attributes_to_retrieve(Selectors::Some(&["id"]))
+            .with_attributes_to_highlight(Selectors::Some(&["title", "text"]))
+            .with_attributes_to_crop(Selectors::Some(&[("text", Some(40))]))
+            .with_highlight_pre_tag("<em>")
+            .with_highlight_post_tag("</em>");
+        if !filter.is_empty() {
+            query.with_filter(&filter);
+        }
+        if !facets.is_empty() {
+            query.with_facets(Selectors::Some(&facets));
+        }
+        if request.sort == SortOrder::Newest {
+            query.with_sort(&["published_at:desc"]);
+        }
+        let results = query.execute::<IdOnly>().await.map_err(unavailable)?;
+        let highlighted = |formatted: &Option<serde_json::Map<String, serde_json::Value>>,
+                           key: &str| {
+            formatted
+                .as_ref()
+                .and_then(|f| f.get(key))
+                .and_then(|v| v.as_str())
+                .filter(|s| s.contains("<em>"))
+                .map(str::to_owned)
+        };
+        let hits = results
+            .hits
+            .iter()
+            .map(|hit| Hit {
+                id: hit.result.id.clone(),
+                title_highlight: highlighted(&hit.formatted_result, "title"),
+                text_highlight: highlighted(&hit.formatted_result, "text"),
+            })
+            .collect();
+        let distribution = results.facet_distribution.unwrap_or_default();
+        let facets = request
+            .facets
+            .iter()
+            .map(|facet| {
+                let mut values: Vec<FacetValue> = distribution
+                    .get(facet.attribute())
+                    .into_iter()
+                    .flatten()
+                    .map(|(value, count)| FacetValue {
+                        value: value.clone(),
+                        count: *count as u64,
+                    })
+                    .collect();
+                values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+                FacetCount {
+                    facet: *facet,
+                    values,
+                }
+            })
+            .collect();
+        Ok(SearchResponse {
+            hits,
+            estimated_total: results.estimated_total_hits.unwrap_or_default() as u64,
+            facets,
+            processing_time_ms: results.processing_time_ms as u64,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_quote_user_values() {
+        let filter = SearchFilter {
+            values: vec![
+                (Facet::Country, vec!["SE".into(), "NO".into()]),
+                (Facet::Organization, vec!["x\" OR country = \"DK".into()]),
+                (Facet::Kind, vec![]),
+            ],
+            cpv_prefix: Some("302".into()),
+        };
+        assert_eq!(
+            filter_expression(&filter).unwrap_or_default(),
+            r#"country IN ["SE", "NO"] AND organization_id IN ["x\" OR country = \"DK"] AND cpv_prefixes = "302""#
+        );
+        let bad = SearchFilter {
+            values: vec![],
+            cpv_prefix: Some("30\" OR 1".into()),
+        };
+        assert!(matches!(
+            filter_expression(&bad),
+            Err(SearchError::BadRequest {
+                field: "filter.cpv",
+                ..
+            })
+        ));
+        assert_eq!(quote(r"a\b"), r#""a\\b""#);
+    }
+}

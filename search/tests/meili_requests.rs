@@ -1,0 +1,344 @@
+//! Pins the HTTP requests the Meilisearch adapter sends, against a local stand-in server that
+//! records them and answers like Meilisearch v1 does. A change in what the adapter sends
+//! fails here.
+
+use std::sync::{Arc, Mutex};
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{Method, StatusCode, Uri},
+    response::IntoResponse,
+    routing::any,
+};
+use search::{
+    ClauseDocument, Facet, SearchBackend, SearchError, SearchFilter, SearchRequest,
+    meili::{MeiliBackend, settings},
+};
+use serde_json::{Value, json};
+
+#[derive(Clone, Default)]
+struct Recorder {
+    requests: Arc<Mutex<Vec<(String, String, Value)>>>,
+    current_settings: Arc<Mutex<Value>>,
+    fail_tasks: Arc<Mutex<bool>>,
+    next_task: Arc<Mutex<u32>>,
+}
+
+impl Recorder {
+    fn take(&self) -> Vec<(String, String, Value)> {
+        std::mem::take(&mut *self.requests.lock().expect("lock"))
+    }
+}
+
+const T: &str = "2026-11-22T12:00:00Z";
+
+fn task_type(method: &Method, path: &str) -> &'static str {
+    match (method.as_str(), path) {
+        ("PATCH", p) if p.ends_with("/settings") => "settingsUpdate",
+        ("POST", p) if p.ends_with("/documents/delete-batch") => "documentDeletion",
+        ("POST", p) if p.ends_with("/documents") => "documentAdditionOrUpdate",
+        ("POST", "/indexes") => "indexCreation",
+        ("DELETE", _) => "indexDeletion",
+        ("POST", "/swap-indexes") => "indexSwap",
+        _ => "customs",
+    }
+}
+
+async fn handle(
+    State(rec): State<Recorder>,
+    method: Method,
+    uri: Uri,
+    body: axum::body::Bytes,
+) -> impl IntoResponse {
+    let path = uri.path().to_owned();
+    let body_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if !path.starts_with("/tasks/") {
+        rec.requests
+            .lock()
+            .expect("lock")
+            .push((method.to_string(), uri.to_string(), body_json));
+    }
+    if method == Method::GET && path.starts_with("/tasks/") {
+        let uid: u32 = path.trim_start_matches("/tasks/").parse().unwrap_or(0);
+        let failed = *rec.fail_tasks.lock().expect("lock");
+        let mut task = json!({
+            "uid": uid, "indexUid": "clauses", "status": if failed { "failed" } else { "succeeded" },
+            "type": "documentAdditionOrUpdate", "details": null, "duration": "PT0.001S",
+            "enqueuedAt": T, "startedAt": T, "finishedAt": T, "canceledBy": null, "error": null
+        });
+        if failed {
+            task["error"] = json!({ "message": "bad document", "code": "invalid_document_fields", "type": "invalid_request", "link": "https://docs.meilisearch.com/errors#invalid_document_fields" });
+        }
+        return (StatusCode::OK, Json(task));
+    }
+    if method == Method::GET && path == "/indexes/clauses" {
+        return (
+            StatusCode::OK,
+            Json(json!({ "uid": "clauses", "primaryKey": "id", "createdAt": T, "updatedAt": T })),
+        );
+    }
+    if method == Method::GET && path.ends_with("/settings") {
+        return (
+            StatusCode::OK,
+            Json(rec.current_settings.lock().expect("lock").clone()),
+        );
+    }
+    if method == Method::POST && path.ends_with("/search") {
+        return (
+            StatusCode::OK,
+            Json(json!({
+                "hits": [{ "id": "a", "_formatted": { "id": "a", "title": "<em>Take-back</em> plan", "text": "no match here" } }],
+                "query": "take-back", "processingTimeMs": 3, "limit": 20, "offset": 0, "estimatedTotalHits": 1,
+                "facetDistribution": { "country": { "SE": 1 } }
+            })),
+        );
+    }
+    let mut next = rec.next_task.lock().expect("lock");
+    *next += 1;
+    (
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "taskUid": *next, "indexUid": "clauses", "status": "enqueued",
+            "type": task_type(&method, &path), "enqueuedAt": T
+        })),
+    )
+}
+
+async fn server() -> (String, Recorder) {
+    let rec = Recorder::default();
+    *rec.current_settings.lock().expect("lock") = json!({});
+    let app = Router::new()
+        .route("/{*path}", any(handle))
+        .with_state(rec.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    (format!("http://{addr}"), rec)
+}
+
+fn doc(i: usize) -> ClauseDocument {
+    ClauseDocument {
+        id: format!("c{i}"),
+        title: format!("Clause {i}"),
+        language: "EN".into(),
+        ..ClauseDocument::default()
+    }
+}
+
+#[tokio::test]
+async fn settings_are_sent_only_when_they_differ() {
+    let (url, rec) = server().await;
+    MeiliBackend::connect(&url, Some("master-key"), "clauses")
+        .await
+        .expect("connect");
+    let requests = rec.take();
+    let methods: Vec<(&str, &str)> = requests
+        .iter()
+        .map(|(m, p, _)| (m.as_str(), p.as_str()))
+        .collect();
+    assert_eq!(
+        methods,
+        vec![
+            ("GET", "/indexes/clauses"),
+            ("GET", "/indexes/clauses/settings"),
+            ("PATCH", "/indexes/clauses/settings")
+        ]
+    );
+    let body = &requests[2].2;
+    assert_eq!(
+        body["searchableAttributes"],
+        json!([
+            "title",
+            "text",
+            "purpose",
+            "verification",
+            "follow_up",
+            "scoring_rule",
+            "labels",
+            "organization_name"
+        ])
+    );
+    assert_eq!(body["sortableAttributes"], json!(["published_at"]));
+    let filterable = body["filterableAttributes"].as_array().expect("filterable");
+    for attribute in [
+        "country",
+        "language",
+        "kind",
+        "ambition_level",
+        "focus",
+        "environmental_impacts",
+        "social_objectives",
+        "product_group",
+        "size_class",
+        "organization_id",
+        "cpv_prefixes",
+    ] {
+        assert!(
+            filterable.contains(&json!(attribute)),
+            "{attribute} not filterable"
+        );
+    }
+    assert!(
+        body["synonyms"]["take-back"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty()),
+        "synonyms missing"
+    );
+
+    // Once the index holds the same settings, nothing is sent.
+    *rec.current_settings.lock().expect("lock") =
+        serde_json::to_value(settings().expect("settings")).expect("json");
+    MeiliBackend::connect(&url, Some("master-key"), "clauses")
+        .await
+        .expect("connect");
+    let methods: Vec<String> = rec
+        .take()
+        .into_iter()
+        .map(|(m, p, _)| format!("{m} {p}"))
+        .collect();
+    assert_eq!(
+        methods,
+        vec!["GET /indexes/clauses", "GET /indexes/clauses/settings"]
+    );
+}
+
+#[tokio::test]
+async fn documents_go_in_batches_and_failed_tasks_are_errors() {
+    let (url, rec) = server().await;
+    *rec.current_settings.lock().expect("lock") =
+        serde_json::to_value(settings().expect("settings")).expect("json");
+    let backend = MeiliBackend::connect(&url, None, "clauses")
+        .await
+        .expect("connect");
+    rec.take();
+    backend
+        .upsert((0..2_500).map(doc).collect())
+        .await
+        .expect("upsert");
+    let requests = rec.take();
+    let batches: Vec<(String, usize)> = requests
+        .iter()
+        .map(|(m, p, b)| (format!("{m} {p}"), b.as_array().map_or(0, Vec::len)))
+        .collect();
+    assert_eq!(
+        batches,
+        vec![
+            (
+                "POST /indexes/clauses/documents?primaryKey=id".to_owned(),
+                1_000
+            ),
+            (
+                "POST /indexes/clauses/documents?primaryKey=id".to_owned(),
+                1_000
+            ),
+            (
+                "POST /indexes/clauses/documents?primaryKey=id".to_owned(),
+                500
+            ),
+        ]
+    );
+    assert_eq!(requests[0].2[0]["id"], "c0");
+    assert_eq!(requests[0].2[0]["cpv_prefixes"], json!([]));
+
+    backend
+        .delete(vec!["c1".into(), "c2".into()])
+        .await
+        .expect("delete");
+    let requests = rec.take();
+    assert_eq!(
+        (requests[0].0.as_str(), requests[0].1.as_str()),
+        ("POST", "/indexes/clauses/documents/delete-batch")
+    );
+    assert_eq!(requests[0].2, json!(["c1", "c2"]));
+
+    *rec.fail_tasks.lock().expect("lock") = true;
+    assert!(matches!(
+        backend.upsert(vec![doc(1)]).await,
+        Err(SearchError::Unavailable(_))
+    ));
+}
+
+#[tokio::test]
+async fn search_body_and_filters_are_pinned() {
+    let (url, rec) = server().await;
+    *rec.current_settings.lock().expect("lock") =
+        serde_json::to_value(settings().expect("settings")).expect("json");
+    let backend = MeiliBackend::connect(&url, None, "clauses")
+        .await
+        .expect("connect");
+    rec.take();
+    let response = backend
+        .search(SearchRequest {
+            query: "take-back \"AND country = DK".into(),
+            filter: SearchFilter {
+                values: vec![
+                    (Facet::Country, vec!["SE".into()]),
+                    (Facet::Kind, vec!["AWARD_CRITERION".into(), "x\"y".into()]),
+                ],
+                cpv_prefix: Some("302".into()),
+            },
+            facets: vec![Facet::Country],
+            offset: 20,
+            limit: 10,
+            ..SearchRequest::default()
+        })
+        .await
+        .expect("search");
+    let requests = rec.take();
+    assert_eq!(
+        (requests[0].0.as_str(), requests[0].1.as_str()),
+        ("POST", "/indexes/clauses/search")
+    );
+    let body = &requests[0].2;
+    assert_eq!(body["q"], "take-back \"AND country = DK");
+    assert_eq!(
+        body["filter"],
+        r#"country IN ["SE"] AND kind IN ["AWARD_CRITERION", "x\"y"] AND cpv_prefixes = "302""#
+    );
+    assert_eq!(body["facets"], json!(["country"]));
+    assert_eq!(
+        (body["offset"].clone(), body["limit"].clone()),
+        (json!(20), json!(10))
+    );
+    assert_eq!(body["attributesToHighlight"], json!(["title", "text"]));
+    assert_eq!(body["highlightPreTag"], "<em>");
+    assert_eq!(body["highlightPostTag"], "</em>");
+    assert_eq!(
+        response.hits[0].title_highlight.as_deref(),
+        Some("<em>Take-back</em> plan")
+    );
+    assert_eq!(response.hits[0].text_highlight, None);
+    assert_eq!(response.facets[0].values[0].count, 1);
+    assert_eq!(response.estimated_total, 1);
+}
+
+#[tokio::test]
+async fn rebuilds_swap_a_fresh_index_in() {
+    let (url, rec) = server().await;
+    *rec.current_settings.lock().expect("lock") =
+        serde_json::to_value(settings().expect("settings")).expect("json");
+    let backend = MeiliBackend::connect(&url, None, "clauses")
+        .await
+        .expect("connect");
+    rec.take();
+    backend.replace_all(vec![doc(1)]).await.expect("replace");
+    let calls: Vec<String> = rec
+        .take()
+        .into_iter()
+        .map(|(m, p, _)| format!("{m} {p}"))
+        .collect();
+    assert_eq!(
+        calls,
+        vec![
+            "DELETE /indexes/clauses_rebuild",
+            "POST /indexes",
+            "GET /indexes/clauses_rebuild/settings",
+            "POST /indexes/clauses_rebuild/documents?primaryKey=id",
+            "POST /swap-indexes",
+            "DELETE /indexes/clauses_rebuild",
+        ]
+    );
+}
