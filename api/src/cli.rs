@@ -131,8 +131,8 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Some(Command::Reindex(args)) => {
             let conn = db::connect_and_migrate(&args.db).await?;
-            let backend = startup::search_backend(&args.db, &args.search).await?;
-            let count = indexing::reindex(&conn, backend.as_ref(), !args.quiet).await?;
+            let backends = startup::search_backends(&args.db, &args.search).await?;
+            let count = indexing::reindex(&conn, &backends, !args.quiet).await?;
             tracing::info!(count, "search index rebuilt");
             Ok(())
         }

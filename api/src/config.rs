@@ -28,9 +28,13 @@ pub struct SearchArgs {
     #[arg(long, env = "MEILI_MASTER_KEY", hide_env_values = true)]
     pub meili_master_key: Option<String>,
 
-    /// Meilisearch index uid.
+    /// Meilisearch index uid for clauses.
     #[arg(long, env = "MEILI_INDEX", default_value = "clauses")]
     pub meili_index: String,
+
+    /// Meilisearch index uid for templates.
+    #[arg(long, env = "MEILI_TEMPLATE_INDEX", default_value = "templates")]
+    pub meili_template_index: String,
 }
 
 /// Public-key algorithms accepted for production tokens.

@@ -25,14 +25,14 @@ use crate::{
     db,
     graphql::{self, AppSchema, SearchHandle},
     health,
-    indexing::{self, Indexer, IndexerHandle},
+    indexing::{self, Backends, Indexer, IndexerHandle},
     seed,
 };
 use search::{SearchBackend, TantivyBackend, meili::MeiliBackend};
 
 pub struct App {
     pub db: DatabaseConnection,
-    pub search: Arc<dyn SearchBackend>,
+    pub search: Backends,
     pub schema: AppSchema,
     pub verifier: Arc<JwtVerifier>,
 }
@@ -131,23 +131,38 @@ pub struct Application {
     indexer: Indexer,
 }
 
-/// Opens the search backend configured for this instance: Meilisearch when `MEILI_URL` is
-/// set, otherwise the embedded tantivy index in the data dir.
-pub async fn search_backend(
+/// Opens the search backends configured for this instance: Meilisearch when `MEILI_URL` is
+/// set, otherwise embedded tantivy indexes in the data dir.
+pub async fn search_backends(
     db: &crate::config::DbArgs,
     search: &crate::config::SearchArgs,
-) -> anyhow::Result<Arc<dyn SearchBackend>> {
+) -> anyhow::Result<Backends> {
     if let Some(url) = &search.meili_url {
-        let backend =
-            MeiliBackend::connect(url, search.meili_master_key.as_deref(), &search.meili_index)
-                .await
-                .context("cannot set up the Meilisearch index")?;
-        return Ok(Arc::new(backend));
+        let key = search.meili_master_key.as_deref();
+        let open = |uid: &str| {
+            let uid = uid.to_owned();
+            async move {
+                let backend = MeiliBackend::connect(url, key, &uid)
+                    .await
+                    .with_context(|| format!("cannot set up the Meilisearch index {uid}"))?;
+                anyhow::Ok(Arc::new(backend) as Arc<dyn SearchBackend>)
+            }
+        };
+        return Ok(Backends {
+            clauses: open(&search.meili_index).await?,
+            templates: open(&search.meili_template_index).await?,
+        });
     }
-    let dir = db.data_dir.join("index");
-    let backend = TantivyBackend::open(&dir)
-        .with_context(|| format!("cannot open the search index in {}", dir.display()))?;
-    Ok(Arc::new(backend))
+    let open = |name: &str| {
+        let dir = db.data_dir.join("index").join(name);
+        let backend = TantivyBackend::open(&dir)
+            .with_context(|| format!("cannot open the search index in {}", dir.display()))?;
+        anyhow::Ok(Arc::new(backend) as Arc<dyn SearchBackend>)
+    };
+    Ok(Backends {
+        clauses: open("clauses")?,
+        templates: open("templates")?,
+    })
 }
 
 impl Application {
@@ -159,7 +174,7 @@ impl Application {
     /// Like [`Application::build`], with a given search backend instead of the configured one.
     pub async fn build_with_search(
         args: ServeArgs,
-        search: Option<Arc<dyn SearchBackend>>,
+        search: Option<Backends>,
     ) -> anyhow::Result<Self> {
         let verifier = Arc::new(verifier(&args.auth)?);
         let db = db::connect_and_migrate(&args.db).await?;
@@ -168,9 +183,9 @@ impl Application {
         }
         let search = match search {
             Some(search) => search,
-            None => search_backend(&args.db, &args.search).await?,
+            None => search_backends(&args.db, &args.search).await?,
         };
-        indexing::ensure_initialised(&db, search.as_ref()).await?;
+        indexing::ensure_initialised(&db, &search).await?;
         let indexer_handle = IndexerHandle::default();
         let indexer = Indexer::new(db.clone(), search.clone(), indexer_handle.clone());
         let schema = graphql::build_schema(

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::document::ClauseDocument;
+use crate::document::CatalogueDocument;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -121,10 +121,10 @@ pub struct SearchResponse {
 #[async_trait::async_trait]
 pub trait SearchBackend: Send + Sync {
     /// Adds or replaces documents (by id).
-    async fn upsert(&self, documents: Vec<ClauseDocument>) -> Result<(), SearchError>;
+    async fn upsert(&self, documents: Vec<CatalogueDocument>) -> Result<(), SearchError>;
     /// Removes documents by id; unknown ids are ignored.
     async fn delete(&self, ids: Vec<String>) -> Result<(), SearchError>;
     /// Replaces the whole index with `documents`; searches never see a half-built index.
-    async fn replace_all(&self, documents: Vec<ClauseDocument>) -> Result<(), SearchError>;
+    async fn replace_all(&self, documents: Vec<CatalogueDocument>) -> Result<(), SearchError>;
     async fn search(&self, request: SearchRequest) -> Result<SearchResponse, SearchError>;
 }

@@ -1,11 +1,12 @@
-//! The flattened search document of a published clause version.
+//! The flattened search document of a published clause or template version.
 
 use serde::{Deserialize, Serialize};
 
-/// Everything search filters, facets, ranks and highlights on. Enum-valued fields hold the
+/// Everything search filters, facets, ranks and highlights on (templates leave the clause-only
+/// fields empty). Enum-valued fields hold the
 /// GraphQL names (`TECHNICAL_SPECIFICATION`, `SE`, `CIRC_ECON`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClauseDocument {
+pub struct CatalogueDocument {
     pub id: String,
     pub version: i32,
     pub organization_id: String,

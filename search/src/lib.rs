@@ -15,7 +15,7 @@ pub use backend::{
     Facet, FacetCount, FacetValue, Hit, SearchBackend, SearchError, SearchFilter, SearchRequest,
     SearchResponse, SortOrder,
 };
-pub use document::ClauseDocument;
+pub use document::CatalogueDocument;
 pub use tantivy_backend::TantivyBackend;
 
 /// Longest query text accepted, in characters.

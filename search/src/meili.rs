@@ -17,7 +17,7 @@ use meilisearch_sdk::{
 use serde::Deserialize;
 
 use crate::{
-    ClauseDocument, Facet, FacetCount, FacetValue, Hit, MAX_QUERY_CHARS, SearchBackend,
+    CatalogueDocument, Facet, FacetCount, FacetValue, Hit, MAX_QUERY_CHARS, SearchBackend,
     SearchError, SearchFilter, SearchRequest, SearchResponse, SortOrder, synonyms::Synonyms,
 };
 
@@ -155,7 +155,7 @@ impl MeiliBackend {
         Ok(true)
     }
 
-    async fn add(&self, index: &Index, documents: &[ClauseDocument]) -> Result<(), SearchError> {
+    async fn add(&self, index: &Index, documents: &[CatalogueDocument]) -> Result<(), SearchError> {
         for batch in documents.chunks(BATCH_SIZE) {
             self.wait(index.add_or_replace(batch, Some("id")).await)
                 .await?;
@@ -197,7 +197,7 @@ pub fn settings_match(current: &Settings, desired: &Settings) -> bool {
 
 #[async_trait::async_trait]
 impl SearchBackend for MeiliBackend {
-    async fn upsert(&self, documents: Vec<ClauseDocument>) -> Result<(), SearchError> {
+    async fn upsert(&self, documents: Vec<CatalogueDocument>) -> Result<(), SearchError> {
         self.add(&self.index(), &documents).await
     }
 
@@ -211,7 +211,7 @@ impl SearchBackend for MeiliBackend {
 
     /// Builds a fresh index beside the live one and swaps it in, so searches never see an
     /// empty or half-built index.
-    async fn replace_all(&self, documents: Vec<ClauseDocument>) -> Result<(), SearchError> {
+    async fn replace_all(&self, documents: Vec<CatalogueDocument>) -> Result<(), SearchError> {
         let staging_uid = format!("{}_rebuild", self.uid);
         let _ = self
             .wait(self.client.delete_index(&staging_uid).await)

@@ -1,7 +1,7 @@
 //! The behaviour suite every backend must pass (run from `tests/` against each backend).
 
 use crate::{
-    ClauseDocument, Facet, SearchBackend, SearchError, SearchFilter, SearchRequest,
+    CatalogueDocument, Facet, SearchBackend, SearchError, SearchFilter, SearchRequest,
     document::cpv_prefixes,
 };
 
@@ -13,9 +13,9 @@ fn doc(
     text: &str,
     kind: &str,
     cpv: &[&str],
-) -> ClauseDocument {
+) -> CatalogueDocument {
     let cpv_codes: Vec<String> = cpv.iter().map(|c| (*c).to_owned()).collect();
-    ClauseDocument {
+    CatalogueDocument {
         id: id.to_owned(),
         version: 1,
         organization_id: format!("org-{country}"),
@@ -33,12 +33,12 @@ fn doc(
         product_group: Some("COMPUTERS".to_owned()),
         language: language.to_owned(),
         published_at: 1_700_000_000 + id.len() as i64,
-        ..ClauseDocument::default()
+        ..CatalogueDocument::default()
     }
 }
 
 /// The fixture catalogue the suite searches.
-pub fn fixture() -> Vec<ClauseDocument> {
+pub fn fixture() -> Vec<CatalogueDocument> {
     vec![
         doc(
             "sv-takeback",

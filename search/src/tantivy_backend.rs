@@ -31,7 +31,7 @@ use tantivy::{
 };
 
 use crate::{
-    ClauseDocument, Facet, FacetCount, FacetValue, Hit, MAX_QUERY_CHARS, SearchBackend,
+    CatalogueDocument, Facet, FacetCount, FacetValue, Hit, MAX_QUERY_CHARS, SearchBackend,
     SearchError, SearchRequest, SearchResponse, SortOrder, synonyms::Synonyms,
 };
 
@@ -250,7 +250,7 @@ impl TantivyBackend {
 }
 
 impl Inner {
-    fn to_document(&self, doc: &ClauseDocument) -> TantivyDocument {
+    fn to_document(&self, doc: &CatalogueDocument) -> TantivyDocument {
         let f = &self.fields;
         let mut out = TantivyDocument::default();
         out.add_text(f.id, &doc.id);
@@ -619,7 +619,7 @@ fn should(query: impl Query + 'static) -> (Occur, Box<dyn Query>) {
 
 #[async_trait::async_trait]
 impl SearchBackend for TantivyBackend {
-    async fn upsert(&self, documents: Vec<ClauseDocument>) -> Result<(), SearchError> {
+    async fn upsert(&self, documents: Vec<CatalogueDocument>) -> Result<(), SearchError> {
         self.blocking(move |inner| {
             inner.write(|writer, inner| {
                 for doc in &documents {
@@ -646,7 +646,7 @@ impl SearchBackend for TantivyBackend {
         .await
     }
 
-    async fn replace_all(&self, documents: Vec<ClauseDocument>) -> Result<(), SearchError> {
+    async fn replace_all(&self, documents: Vec<CatalogueDocument>) -> Result<(), SearchError> {
         self.blocking(move |inner| {
             inner.write(|writer, inner| {
                 writer.delete_all_documents().map_err(unavailable)?;

@@ -12,7 +12,7 @@ use axum::{
     routing::any,
 };
 use search::{
-    ClauseDocument, Facet, SearchBackend, SearchError, SearchFilter, SearchRequest,
+    CatalogueDocument, Facet, SearchBackend, SearchError, SearchFilter, SearchRequest,
     meili::{MeiliBackend, settings},
 };
 use serde_json::{Value, json};
@@ -119,12 +119,12 @@ async fn server() -> (String, Recorder) {
     (format!("http://{addr}"), rec)
 }
 
-fn doc(i: usize) -> ClauseDocument {
-    ClauseDocument {
+fn doc(i: usize) -> CatalogueDocument {
+    CatalogueDocument {
         id: format!("c{i}"),
         title: format!("Clause {i}"),
         language: "EN".into(),
-        ..ClauseDocument::default()
+        ..CatalogueDocument::default()
     }
 }
 

@@ -198,7 +198,10 @@ impl MutationRoot {
         service::template::publish(db(ctx)?, identity(ctx)?, id, input.expected_version)
             .await
             .gql()
-            .map(template)
+            .map(|row| {
+                wake(ctx);
+                template(row)
+            })
     }
 
     async fn withdraw_template(
@@ -216,7 +219,10 @@ impl MutationRoot {
         )
         .await
         .gql()
-        .map(template)
+        .map(|row| {
+            wake(ctx);
+            template(row)
+        })
     }
 
     /// Reports a finished tender of the caller's organisation; published at once.

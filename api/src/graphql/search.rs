@@ -1,7 +1,5 @@
 //! `searchClauses`: full-text, typo-tolerant, multilingual search with filters and facets.
 
-use std::sync::Arc;
-
 use async_graphql::{
     Context, Enum, ID, InputObject, Object, Result, SimpleObject, connection::PageInfo,
 };
@@ -10,19 +8,23 @@ use entity::{
     AmbitionLevel, ClauseKind, Country, EnvironmentalImpact, Language, ProductGroup,
     SocialObjective,
 };
-use search::{Facet, SearchBackend, SearchFilter, SearchRequest, SortOrder};
+use search::{Facet, SearchFilter, SearchRequest, SearchResponse, SortOrder};
 use serde::Serialize;
 
-use super::{data, identity, load, loaders::ClauseKey, types::Clause};
+use super::{
+    data, identity, load,
+    loaders::ClauseKey,
+    types::{Clause, Template},
+};
 use crate::{
     error::{GqlResult, ServiceError, ServiceResult},
-    indexing::documents::name,
+    indexing::{Backends, documents::name},
     service::{self, clause::Focus, organization::SizeClass},
 };
 
-/// The search backend in force, shared by every request.
+/// The search backends in force, shared by every request.
 #[derive(Clone)]
-pub struct SearchHandle(pub Arc<dyn SearchBackend>);
+pub struct SearchHandle(pub Backends);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -181,10 +183,39 @@ impl ClauseSearchHit {
     }
 }
 
+/// A template that matched, with its highlighted words.
+pub struct TemplateSearchHit {
+    id: uuid::Uuid,
+    highlight: search::Hit,
+}
+
+#[Object]
+impl TemplateSearchHit {
+    async fn template(&self, ctx: &Context<'_>) -> Result<Option<Template>> {
+        let db = super::db(ctx)?;
+        Ok(service::template::get(db, identity(ctx)?, self.id)
+            .await
+            .gql()?
+            .map(|row| Template { row, current: None }))
+    }
+    async fn highlight(&self) -> Highlight {
+        Highlight {
+            title: self.highlight.title_highlight.clone(),
+            text: self.highlight.text_highlight.clone(),
+        }
+    }
+}
+
 #[derive(SimpleObject)]
 pub struct ClauseSearchEdge {
     pub cursor: String,
     pub node: ClauseSearchHit,
+}
+
+#[derive(SimpleObject)]
+pub struct TemplateSearchEdge {
+    pub cursor: String,
+    pub node: TemplateSearchHit,
 }
 
 #[derive(SimpleObject)]
@@ -200,14 +231,120 @@ pub struct FacetDistribution {
 }
 
 #[derive(SimpleObject)]
-pub struct ClauseSearchConnection {
-    pub edges: Vec<ClauseSearchEdge>,
+#[graphql(concrete(name = "ClauseSearchConnection", params(ClauseSearchEdge)))]
+#[graphql(concrete(name = "TemplateSearchConnection", params(TemplateSearchEdge)))]
+pub struct SearchConnection<E: async_graphql::OutputType> {
+    pub edges: Vec<E>,
     pub page_info: PageInfo,
-    /// Number of matching clauses (an estimate on large catalogues).
+    /// Number of matching records (an estimate on large catalogues).
     pub total_count: u64,
     pub processing_time_ms: u64,
     /// Counts per value for each facet asked for, over all matches.
     pub facets: Vec<FacetDistribution>,
+}
+
+/// Shapes a backend response into a connection page starting at `offset`.
+fn connection<E: async_graphql::OutputType>(
+    response: SearchResponse,
+    offset: usize,
+    edge: impl Fn(String, uuid::Uuid, search::Hit) -> E,
+) -> SearchConnection<E> {
+    let mut cursors = Vec::with_capacity(response.hits.len());
+    let edges: Vec<E> = response
+        .hits
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, hit)| {
+            let id = uuid::Uuid::parse_str(&hit.id).ok()?;
+            let cursor = encode_offset(offset + i);
+            cursors.push(cursor.clone());
+            Some(edge(cursor, id, hit))
+        })
+        .collect();
+    let shown = offset + edges.len();
+    SearchConnection {
+        page_info: PageInfo {
+            has_previous_page: offset > 0,
+            has_next_page: (shown as u64) < response.estimated_total,
+            start_cursor: cursors.first().cloned(),
+            end_cursor: cursors.last().cloned(),
+        },
+        edges,
+        total_count: response.estimated_total,
+        processing_time_ms: response.processing_time_ms,
+        facets: response
+            .facets
+            .into_iter()
+            .map(|f| FacetDistribution {
+                field: facet_of(f.facet),
+                values: f
+                    .values
+                    .into_iter()
+                    .map(|v| FacetValueCount {
+                        value: v.value,
+                        count: v.count,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// Filters for template search.
+#[derive(Debug, Default, InputObject)]
+pub struct TemplateSearchFilter {
+    pub country: Option<Vec<Country>>,
+    pub language: Option<Vec<Language>>,
+    pub size_class: Option<Vec<SizeClass>>,
+    pub organization_id: Option<Vec<ID>>,
+    /// CPV code prefix of 2–8 digits.
+    pub cpv: Option<String>,
+}
+
+impl TemplateSearchFilter {
+    fn into_filter(self) -> ServiceResult<SearchFilter> {
+        ClauseSearchFilter {
+            country: self.country,
+            language: self.language,
+            size_class: self.size_class,
+            organization_id: self.organization_id,
+            cpv: self.cpv,
+            ..ClauseSearchFilter::default()
+        }
+        .into_filter()
+    }
+}
+
+/// Builds the backend request from the GraphQL arguments.
+fn request(
+    ctx: &Context<'_>,
+    query: String,
+    filter: SearchFilter,
+    facets: Option<Vec<SearchFacet>>,
+    sort: SearchSort,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<SearchRequest> {
+    let page = super::page(ctx, first, None)?;
+    let offset = match after.as_deref() {
+        Some(cursor) => decode_offset(cursor).gql()? + 1,
+        None => 0,
+    };
+    Ok(SearchRequest {
+        query,
+        filter,
+        facets: facets
+            .unwrap_or_default()
+            .into_iter()
+            .map(Facet::from)
+            .collect(),
+        sort: match sort {
+            SearchSort::Relevance => SortOrder::Relevance,
+            SearchSort::Newest => SortOrder::Newest,
+        },
+        offset,
+        limit: page.first as usize,
+    })
 }
 
 const CURSOR_PREFIX: &str = "s1:";
@@ -242,72 +379,51 @@ impl SearchQuery {
         #[graphql(default)] sort: SearchSort,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<ClauseSearchConnection> {
-        let page = super::page(ctx, first, None)?;
-        let offset = match after.as_deref() {
-            Some(cursor) => decode_offset(cursor).gql()? + 1,
-            None => 0,
-        };
+    ) -> Result<SearchConnection<ClauseSearchEdge>> {
         let filter = filter.unwrap_or_default().into_filter().gql()?;
-        let request = SearchRequest {
-            query,
-            filter,
-            facets: facets
-                .unwrap_or_default()
-                .into_iter()
-                .map(Facet::from)
-                .collect(),
-            sort: match sort {
-                SearchSort::Relevance => SortOrder::Relevance,
-                SearchSort::Newest => SortOrder::Newest,
-            },
-            offset,
-            limit: page.first as usize,
-        };
-        let backend = &data::<SearchHandle>(ctx)?.0;
+        let request = request(ctx, query, filter, facets, sort, first, after)?;
+        let offset = request.offset;
+        let backend = &data::<SearchHandle>(ctx)?.0.clauses;
         let response = backend
             .search(request)
             .await
             .map_err(ServiceError::from)
             .gql()?;
-        let edges: Vec<ClauseSearchEdge> = response
-            .hits
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, hit)| {
-                let id = uuid::Uuid::parse_str(&hit.id).ok()?;
-                Some(ClauseSearchEdge {
-                    cursor: encode_offset(offset + i),
-                    node: ClauseSearchHit { id, highlight: hit },
-                })
-            })
-            .collect();
-        let shown = offset + edges.len();
-        Ok(ClauseSearchConnection {
-            page_info: PageInfo {
-                has_previous_page: offset > 0,
-                has_next_page: (shown as u64) < response.estimated_total,
-                start_cursor: edges.first().map(|e| e.cursor.clone()),
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
-            edges,
-            total_count: response.estimated_total,
-            processing_time_ms: response.processing_time_ms,
-            facets: response
-                .facets
-                .into_iter()
-                .map(|f| FacetDistribution {
-                    field: facet_of(f.facet),
-                    values: f
-                        .values
-                        .into_iter()
-                        .map(|v| FacetValueCount {
-                            value: v.value,
-                            count: v.count,
-                        })
-                        .collect(),
-                })
-                .collect(),
-        })
+        Ok(connection(response, offset, |cursor, id, highlight| {
+            ClauseSearchEdge {
+                cursor,
+                node: ClauseSearchHit { id, highlight },
+            }
+        }))
+    }
+
+    /// Searches published tender templates (title, description and the titles of their clauses).
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 10")]
+    #[expect(clippy::too_many_arguments, reason = "GraphQL arguments")]
+    async fn search_templates(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] query: String,
+        filter: Option<TemplateSearchFilter>,
+        facets: Option<Vec<SearchFacet>>,
+        #[graphql(default)] sort: SearchSort,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<SearchConnection<TemplateSearchEdge>> {
+        let filter = filter.unwrap_or_default().into_filter().gql()?;
+        let request = request(ctx, query, filter, facets, sort, first, after)?;
+        let offset = request.offset;
+        let backend = &data::<SearchHandle>(ctx)?.0.templates;
+        let response = backend
+            .search(request)
+            .await
+            .map_err(ServiceError::from)
+            .gql()?;
+        Ok(connection(response, offset, |cursor, id, highlight| {
+            TemplateSearchEdge {
+                cursor,
+                node: TemplateSearchHit { id, highlight },
+            }
+        }))
     }
 }

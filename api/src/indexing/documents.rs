@@ -3,11 +3,14 @@
 
 use std::collections::HashMap;
 
-use entity::{PublicationStatus, clause, clause_version, codes, organization};
+use entity::{
+    PublicationStatus, clause, clause_version, codes, organization, template, template_clause,
+    template_version,
+};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use search::{ClauseDocument, document::cpv_prefixes};
+use search::{CatalogueDocument, document::cpv_prefixes};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -38,7 +41,7 @@ pub fn document(
     clause: &clause::Model,
     version: clause_version::Model,
     org: &organization::Model,
-) -> ClauseDocument {
+) -> CatalogueDocument {
     let impacts: Vec<entity::EnvironmentalImpact> =
         codes::decode_enums(&version.environmental_impacts);
     let objectives: Vec<entity::SocialObjective> = codes::decode_enums(&version.social_objectives);
@@ -50,7 +53,7 @@ pub fn document(
         focus.push("SOCIAL".to_owned());
     }
     let cpv_codes = codes::decode(&version.cpv_codes);
-    ClauseDocument {
+    CatalogueDocument {
         id: clause.id.to_string(),
         version: version.version,
         organization_id: org.id.to_string(),
@@ -83,7 +86,7 @@ pub fn document(
 pub async fn current(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
-) -> Result<Vec<(Uuid, Option<ClauseDocument>)>, sea_orm::DbErr> {
+) -> Result<Vec<(Uuid, Option<CatalogueDocument>)>, sea_orm::DbErr> {
     let clauses = clause::Entity::find()
         .filter(clause::Column::Id.is_in(ids.iter().copied()))
         .all(db)
@@ -106,7 +109,7 @@ pub async fn current(
 async fn build(
     db: &impl ConnectionTrait,
     clauses: &[&clause::Model],
-) -> Result<HashMap<Uuid, ClauseDocument>, sea_orm::DbErr> {
+) -> Result<HashMap<Uuid, CatalogueDocument>, sea_orm::DbErr> {
     if clauses.is_empty() {
         return Ok(HashMap::new());
     }
@@ -147,7 +150,7 @@ pub async fn published_page(
     db: &impl ConnectionTrait,
     after: Option<Uuid>,
     limit: u64,
-) -> Result<(Vec<ClauseDocument>, Option<Uuid>), sea_orm::DbErr> {
+) -> Result<(Vec<CatalogueDocument>, Option<Uuid>), sea_orm::DbErr> {
     let mut query = clause::Entity::find()
         .filter(clause::Column::Status.eq(PublicationStatus::Published))
         .order_by_asc(clause::Column::Id)
@@ -160,5 +163,150 @@ pub async fn published_page(
     let refs: Vec<&clause::Model> = clauses.iter().collect();
     let mut docs = build(db, &refs).await?;
     let ordered = clauses.iter().filter_map(|c| docs.remove(&c.id)).collect();
+    Ok((ordered, last))
+}
+
+fn template_document(
+    template: &template::Model,
+    version: template_version::Model,
+    cited_titles: &[String],
+    org: &organization::Model,
+) -> CatalogueDocument {
+    let cpv_codes = codes::decode(&version.cpv_codes);
+    let mut text = version.description.clone().unwrap_or_default();
+    for title in cited_titles {
+        text.push('\n');
+        text.push_str(title);
+    }
+    CatalogueDocument {
+        id: template.id.to_string(),
+        version: version.version,
+        organization_id: org.id.to_string(),
+        organization_name: org.name.clone(),
+        country: name(&org.country),
+        size_class: size_class_name(SizeClass::of(org.population)).to_owned(),
+        title: version.title,
+        text: text.trim().to_owned(),
+        cpv_prefixes: cpv_prefixes(&cpv_codes),
+        cpv_codes,
+        language: name(&version.language),
+        published_at: version.published_at.map_or(0, |t| t.timestamp()),
+        ..CatalogueDocument::default()
+    }
+}
+
+async fn build_templates(
+    db: &impl ConnectionTrait,
+    templates: &[&template::Model],
+) -> Result<HashMap<Uuid, CatalogueDocument>, sea_orm::DbErr> {
+    if templates.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let key = |t: &template::Model| (t.id, t.published_version);
+    let versions_condition = templates.iter().fold(Condition::any(), |any, t| {
+        any.add(
+            Condition::all()
+                .add(template_version::Column::TemplateId.eq(t.id))
+                .add(template_version::Column::Version.eq(t.published_version)),
+        )
+    });
+    let mut versions: HashMap<(Uuid, i32), template_version::Model> =
+        template_version::Entity::find()
+            .filter(versions_condition)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|v| ((v.template_id, v.version), v))
+            .collect();
+    let refs_condition = templates.iter().fold(Condition::any(), |any, t| {
+        any.add(
+            Condition::all()
+                .add(template_clause::Column::TemplateId.eq(t.id))
+                .add(template_clause::Column::TemplateVersion.eq(t.published_version)),
+        )
+    });
+    let refs = template_clause::Entity::find()
+        .filter(refs_condition)
+        .order_by_asc(template_clause::Column::Position)
+        .all(db)
+        .await?;
+    let cited_condition = refs.iter().fold(Condition::any(), |any, r| {
+        any.add(
+            Condition::all()
+                .add(clause_version::Column::ClauseId.eq(r.clause_id))
+                .add(clause_version::Column::Version.eq(r.clause_version)),
+        )
+    });
+    let titles: HashMap<(Uuid, i32), String> = if refs.is_empty() {
+        HashMap::new()
+    } else {
+        clause_version::Entity::find()
+            .filter(cited_condition)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|v| ((v.clause_id, v.version), v.title))
+            .collect()
+    };
+    let orgs: HashMap<Uuid, organization::Model> = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(templates.iter().map(|t| t.organization_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    Ok(templates
+        .iter()
+        .filter_map(|t| {
+            let version = versions.remove(&key(t))?;
+            let org = orgs.get(&t.organization_id)?;
+            let cited: Vec<String> = refs
+                .iter()
+                .filter(|r| r.template_id == t.id && r.template_version == t.published_version)
+                .filter_map(|r| titles.get(&(r.clause_id, r.clause_version)).cloned())
+                .collect();
+            Some((t.id, template_document(t, version, &cited, org)))
+        })
+        .collect())
+}
+
+/// What the template index should hold for each template: its document, or `None` to remove it.
+pub async fn current_templates(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, Option<CatalogueDocument>)>, sea_orm::DbErr> {
+    let templates = template::Entity::find()
+        .filter(template::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    let published: Vec<&template::Model> = templates
+        .iter()
+        .filter(|t| t.status == PublicationStatus::Published)
+        .collect();
+    let docs = build_templates(db, &published).await?;
+    Ok(ids.iter().map(|id| (*id, docs.get(id).cloned())).collect())
+}
+
+/// One page of published templates after `after`, for rebuilding the index.
+pub async fn published_templates_page(
+    db: &impl ConnectionTrait,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<(Vec<CatalogueDocument>, Option<Uuid>), sea_orm::DbErr> {
+    let mut query = template::Entity::find()
+        .filter(template::Column::Status.eq(PublicationStatus::Published))
+        .order_by_asc(template::Column::Id)
+        .limit(limit);
+    if let Some(after) = after {
+        query = query.filter(template::Column::Id.gt(after));
+    }
+    let templates = query.all(db).await?;
+    let last = templates.last().map(|t| t.id);
+    let refs: Vec<&template::Model> = templates.iter().collect();
+    let mut docs = build_templates(db, &refs).await?;
+    let ordered = templates
+        .iter()
+        .filter_map(|t| docs.remove(&t.id))
+        .collect();
     Ok((ordered, last))
 }

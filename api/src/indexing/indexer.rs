@@ -47,9 +47,16 @@ impl IndexerHandle {
     }
 }
 
+/// The two indexes the catalogue is searched in.
+#[derive(Clone)]
+pub struct Backends {
+    pub clauses: Arc<dyn SearchBackend>,
+    pub templates: Arc<dyn SearchBackend>,
+}
+
 pub struct Indexer {
     db: DatabaseConnection,
-    backend: Arc<dyn SearchBackend>,
+    backends: Backends,
     handle: IndexerHandle,
 }
 
@@ -103,14 +110,10 @@ fn applicable(
 }
 
 impl Indexer {
-    pub fn new(
-        db: DatabaseConnection,
-        backend: Arc<dyn SearchBackend>,
-        handle: IndexerHandle,
-    ) -> Self {
+    pub fn new(db: DatabaseConnection, backends: Backends, handle: IndexerHandle) -> Self {
         Self {
             db,
-            backend,
+            backends,
             handle,
         }
     }
@@ -145,27 +148,20 @@ impl Indexer {
         let Some(last) = events.last().map(|e| e.seq) else {
             return Ok(0);
         };
-        let mut ids: Vec<Uuid> = events
-            .iter()
-            .filter(|e| e.entity_type == EntityType::Clause)
-            .map(|e| e.entity_id)
-            .collect();
-        ids.sort();
-        ids.dedup();
-        let mut upserts = Vec::new();
-        let mut deletes = Vec::new();
-        for (id, doc) in documents::current(&txn, &ids).await? {
-            match doc {
-                Some(doc) => upserts.push(doc),
-                None => deletes.push(id.to_string()),
-            }
-        }
-        if !upserts.is_empty() {
-            self.backend.upsert(upserts).await?;
-        }
-        if !deletes.is_empty() {
-            self.backend.delete(deletes).await?;
-        }
+        let ids_of = |entity_type: EntityType| {
+            let mut ids: Vec<Uuid> = events
+                .iter()
+                .filter(|e| e.entity_type == entity_type)
+                .map(|e| e.entity_id)
+                .collect();
+            ids.sort();
+            ids.dedup();
+            ids
+        };
+        let clauses = documents::current(&txn, &ids_of(EntityType::Clause)).await?;
+        apply(self.backends.clauses.as_ref(), clauses).await?;
+        let templates = documents::current_templates(&txn, &ids_of(EntityType::Template)).await?;
+        apply(self.backends.templates.as_ref(), templates).await?;
         save_cursor(&txn, last).await?;
         txn.commit().await?;
         Ok(events.len())
@@ -195,27 +191,50 @@ impl Indexer {
     }
 }
 
+/// Puts the given documents in `backend` and removes the records that have none.
+async fn apply(
+    backend: &dyn SearchBackend,
+    current: Vec<(Uuid, Option<search::CatalogueDocument>)>,
+) -> Result<(), IndexError> {
+    let mut upserts = Vec::new();
+    let mut deletes = Vec::new();
+    for (id, doc) in current {
+        match doc {
+            Some(doc) => upserts.push(doc),
+            None => deletes.push(id.to_string()),
+        }
+    }
+    if !upserts.is_empty() {
+        backend.upsert(upserts).await?;
+    }
+    if !deletes.is_empty() {
+        backend.delete(deletes).await?;
+    }
+    Ok(())
+}
+
 /// Builds the index from scratch when this database has never been indexed (a new database,
 /// or an index directory left over from another one).
 pub async fn ensure_initialised(
     db: &DatabaseConnection,
-    backend: &dyn SearchBackend,
+    backends: &Backends,
 ) -> Result<(), IndexError> {
     if feed_cursor::Entity::find_by_id(CONSUMER)
         .one(db)
         .await?
         .is_none()
     {
-        let count = reindex(db, backend, false).await?;
+        let count = reindex(db, backends, false).await?;
         tracing::info!(count, "search index built from the database");
     }
     Ok(())
 }
 
-/// Rebuilds the index from the database, with a progress bar when `progress` is set.
+/// Rebuilds both indexes from the database, with a progress bar when `progress` is set.
+/// Returns the number of documents indexed.
 pub async fn reindex(
     db: &DatabaseConnection,
-    backend: &dyn SearchBackend,
+    backends: &Backends,
     progress: bool,
 ) -> Result<usize, IndexError> {
     // Events after this point are replayed by the indexer; replaying is idempotent.
@@ -224,20 +243,24 @@ pub async fn reindex(
         .one(db)
         .await?
         .map_or(0, |e| e.seq);
-    let total = entity::clause::Entity::find()
+    let clauses = entity::clause::Entity::find()
         .filter(entity::clause::Column::Status.eq(entity::PublicationStatus::Published))
         .count(db)
         .await?;
+    let templates = entity::template::Entity::find()
+        .filter(entity::template::Column::Status.eq(entity::PublicationStatus::Published))
+        .count(db)
+        .await?;
     let bar = if progress {
-        ProgressBar::new(total)
+        ProgressBar::new(clauses + templates)
     } else {
         ProgressBar::hidden()
     };
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} clauses ({eta})")
+        ProgressStyle::with_template("{msg:10} [{bar:40}] {pos}/{len} records ({eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    bar.set_message("reading");
+    bar.set_message("clauses");
     let mut docs = Vec::new();
     let mut after = None;
     loop {
@@ -249,9 +272,22 @@ pub async fn reindex(
         docs.extend(page);
         after = last;
     }
-    bar.set_message("indexing");
-    let count = docs.len();
-    backend.replace_all(docs).await?;
+    let mut count = docs.len();
+    backends.clauses.replace_all(docs).await?;
+    bar.set_message("templates");
+    let mut docs = Vec::new();
+    let mut after = None;
+    loop {
+        let (page, last) = documents::published_templates_page(db, after, 1_000).await?;
+        if last.is_none() {
+            break;
+        }
+        bar.inc(page.len() as u64);
+        docs.extend(page);
+        after = last;
+    }
+    count += docs.len();
+    backends.templates.replace_all(docs).await?;
     save_cursor(db, watermark).await?;
     bar.finish_with_message("done");
     Ok(count)

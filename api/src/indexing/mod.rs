@@ -3,4 +3,4 @@
 pub mod documents;
 mod indexer;
 
-pub use indexer::{Indexer, IndexerHandle, ensure_initialised, reindex};
+pub use indexer::{Backends, Indexer, IndexerHandle, ensure_initialised, reindex};

@@ -43,7 +43,7 @@ pub struct Options {
     pub demo: bool,
     pub extra: Vec<String>,
     /// A search backend to use instead of the embedded index in the data dir.
-    pub search: Option<std::sync::Arc<dyn search::SearchBackend>>,
+    pub search: Option<commons_api::indexing::Backends>,
 }
 
 fn init_logging() {

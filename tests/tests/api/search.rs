@@ -168,7 +168,7 @@ impl Flaky {
 impl search::SearchBackend for Flaky {
     async fn upsert(
         &self,
-        documents: Vec<search::ClauseDocument>,
+        documents: Vec<search::CatalogueDocument>,
     ) -> Result<(), search::SearchError> {
         self.check()?;
         self.inner.upsert(documents).await
@@ -179,7 +179,7 @@ impl search::SearchBackend for Flaky {
     }
     async fn replace_all(
         &self,
-        documents: Vec<search::ClauseDocument>,
+        documents: Vec<search::CatalogueDocument>,
     ) -> Result<(), search::SearchError> {
         self.check()?;
         self.inner.replace_all(documents).await
@@ -200,7 +200,10 @@ async fn outage_and_restart(backend: Backend) {
         let mut app = TestApp::spawn(
             url.as_deref(),
             Options {
-                search: Some(std::sync::Arc::new(flaky.clone())),
+                search: Some(commons_api::indexing::Backends {
+                    clauses: std::sync::Arc::new(flaky.clone()),
+                    templates: std::sync::Arc::new(search::TantivyBackend::in_memory().unwrap()),
+                }),
                 ..Options::default()
             },
         )
@@ -240,7 +243,10 @@ async fn outage_and_restart(backend: Backend) {
         let fresh = search::TantivyBackend::in_memory().unwrap();
         let indexer = commons_api::indexing::Indexer::new(
             db.clone(),
-            std::sync::Arc::new(fresh.clone()),
+            commons_api::indexing::Backends {
+                clauses: std::sync::Arc::new(fresh.clone()),
+                templates: std::sync::Arc::new(search::TantivyBackend::in_memory().unwrap()),
+            },
             commons_api::indexing::IndexerHandle::default(),
         );
         while indexer.drain_once().await.unwrap() > 0 {}
@@ -271,3 +277,40 @@ async fn search_outage_and_restart_on_sqlite() {
 async fn search_outage_and_restart_on_postgres() {
     outage_and_restart(Backend::Postgres).await;
 }
+
+backend_test!(templates_are_searchable_by_their_clauses, |app| {
+    let lund = app.org("lund", "SE").await;
+    let token = publisher(lund);
+    let clause = published_clause(&app, &token, clause_input("Take-back of laptops")).await;
+    let create = "mutation($input: CreateTemplateInput!) { createTemplate(input: $input) { template { id } } }";
+    let data = app
+        .ok(Some(&token), create, json!({ "input": { "title": "Bärbara datorer 2026", "description": "Mall för upphandling av bärbara datorer.", "language": "SV", "cpvCodes": ["30213100-6"], "clauses": [{ "clauseId": clause }] } }))
+        .await;
+    let id = data["createTemplate"]["template"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let query = "query($q: String!) { searchTemplates(query: $q, filter: { country: [SE], cpv: \"3021\" }) { totalCount edges { node { template { id } highlight { title } } } } }";
+    // Unpublished: not found.
+    assert_eq!(
+        app.ok(None, query, json!({ "q": "datorer" })).await["searchTemplates"]["totalCount"],
+        0
+    );
+    app.ok(
+        Some(&token),
+        "mutation($id: ID!) { publishTemplate(input: { id: $id }) { template { id } } }",
+        json!({ "id": id }),
+    )
+    .await;
+    // Found by its title and by the title of a clause it cites.
+    for q in ["datorer", "take-back laptops"] {
+        let found =
+            eventually(Duration::from_secs(2), async || {
+                app.ok(None, query, json!({ "q": q })).await["searchTemplates"]["edges"][0]["node"]
+                    ["template"]["id"]
+                    == id.as_str()
+            })
+            .await;
+        assert!(found.is_some(), "template not found by {q:?}");
+    }
+});
