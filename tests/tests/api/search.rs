@@ -314,3 +314,140 @@ backend_test!(templates_are_searchable_by_their_clauses, |app| {
         assert!(found.is_some(), "template not found by {q:?}");
     }
 });
+
+/// Counts calls that overlap: two replicas must never write the index at the same time.
+struct Exclusive {
+    inner: search::TantivyBackend,
+    busy: std::sync::atomic::AtomicBool,
+    overlaps: std::sync::atomic::AtomicUsize,
+}
+
+impl Exclusive {
+    async fn guarded<T>(&self, work: impl std::future::Future<Output = T>) -> T {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.busy.swap(true, SeqCst) {
+            self.overlaps.fetch_add(1, SeqCst);
+        }
+        // Widen the window so overlapping replicas would be caught.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let out = work.await;
+        self.busy.store(false, SeqCst);
+        out
+    }
+}
+
+#[async_trait::async_trait]
+impl search::SearchBackend for Exclusive {
+    async fn upsert(
+        &self,
+        documents: Vec<search::CatalogueDocument>,
+    ) -> Result<(), search::SearchError> {
+        self.guarded(self.inner.upsert(documents)).await
+    }
+    async fn delete(&self, ids: Vec<String>) -> Result<(), search::SearchError> {
+        self.guarded(self.inner.delete(ids)).await
+    }
+    async fn replace_all(
+        &self,
+        documents: Vec<search::CatalogueDocument>,
+    ) -> Result<(), search::SearchError> {
+        self.guarded(self.inner.replace_all(documents)).await
+    }
+    async fn search(
+        &self,
+        request: search::SearchRequest,
+    ) -> Result<search::SearchResponse, search::SearchError> {
+        self.inner.search(request).await
+    }
+}
+
+async fn replicas_share_the_feed(backend: Backend) {
+    with_database(backend, |url| async move {
+        let shared = std::sync::Arc::new(Exclusive {
+            inner: search::TantivyBackend::in_memory().unwrap(),
+            busy: Default::default(),
+            overlaps: Default::default(),
+        });
+        let backends = commons_api::indexing::Backends {
+            clauses: shared.clone(),
+            templates: std::sync::Arc::new(search::TantivyBackend::in_memory().unwrap()),
+        };
+        let app = TestApp::spawn(
+            url.as_deref(),
+            Options {
+                search: Some(backends.clone()),
+                ..Options::default()
+            },
+        )
+        .await;
+        // A second replica draining the same feed into the same index.
+        let second = commons_api::indexing::Indexer::new(
+            app.db.clone(),
+            backends,
+            commons_api::indexing::IndexerHandle::default(),
+        );
+        // It drains in a tight loop, so without mutual exclusion it would collide with the first.
+        let replica = tokio::spawn(async move {
+            loop {
+                let _ = second.drain_once().await;
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        });
+
+        let lund = app.org("lund", "SE").await;
+        let token = publisher(lund);
+        let writers: Vec<_> = (0..3)
+            .map(|w| {
+                let (app, token) = (&app, token.clone());
+                async move {
+                    for i in 0..8 {
+                        published_clause(
+                            app,
+                            &token,
+                            clause_input(&format!("Replica clause {w}-{i}")),
+                        )
+                        .await;
+                    }
+                }
+            })
+            .collect();
+        futures_util::future::join_all(writers).await;
+
+        let all = || async {
+            search::SearchBackend::search(
+                shared.as_ref(),
+                search::SearchRequest {
+                    query: String::new(),
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .estimated_total
+        };
+        let caught_up = eventually(Duration::from_secs(10), async || all().await == 24).await;
+        replica.abort();
+        assert!(
+            caught_up.is_some(),
+            "index holds {} of 24 clauses",
+            all().await
+        );
+        assert_eq!(
+            shared.overlaps.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "two replicas indexed at once"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_share_the_feed_on_sqlite() {
+    replicas_share_the_feed(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_share_the_feed_on_postgres() {
+    replicas_share_the_feed(Backend::Postgres).await;
+}
