@@ -323,7 +323,7 @@ struct Exclusive {
 }
 
 impl Exclusive {
-    async fn guarded<T>(&self, work: impl std::future::Future<Output = T>) -> T {
+    async fn guarded<T>(&self, work: impl Future<Output = T>) -> T {
         use std::sync::atomic::Ordering::SeqCst;
         if self.busy.swap(true, SeqCst) {
             self.overlaps.fetch_add(1, SeqCst);
