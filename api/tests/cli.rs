@@ -1,0 +1,106 @@
+//! The `commons` command line, run as a process.
+
+use std::process::{Command, Output};
+
+fn commons(args: &[&str], data_dir: &std::path::Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_commons"))
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("MEILI_URL")
+        .env("COMMONS_DATA_DIR", data_dir)
+        .env("COMMONS_JWT_SECRET", "cli-test-secret")
+        .output()
+        .expect("run commons")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn help_lists_every_command() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let help = commons(&["--help"], dir.path());
+    assert!(help.status.success());
+    for command in ["serve", "migrate", "seed", "reindex", "token", "schema"] {
+        assert!(
+            stdout(&help).contains(command),
+            "{command} missing from --help"
+        );
+    }
+}
+
+#[test]
+fn schema_prints_the_checked_in_sdl() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = commons(&["schema"], dir.path());
+    assert!(output.status.success());
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql"))
+            .expect("schema.graphql");
+    assert_eq!(stdout(&output).trim_end(), checked_in.trim_end());
+}
+
+#[test]
+fn token_needs_an_organisation_for_publishers_and_verifies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let refused = commons(&["token", "--role", "publisher"], dir.path());
+    assert!(
+        !refused.status.success(),
+        "a publisher token without --org was issued"
+    );
+    let org = "01a203d2-a8ea-7648-ad23-80c2a6b8297a";
+    let output = commons(
+        &["token", "--org", org, "--role", "publisher", "--ttl", "5m"],
+        dir.path(),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = stdout(&output).trim().to_owned();
+    let verifier = commons_api::auth::JwtVerifier::hs256(
+        b"cli-test-secret",
+        "green-procurement-commons",
+        "commons-api",
+    );
+    let caller = verifier.verify(&token).expect("the printed token verifies");
+    assert_eq!(caller.org.map(|o| o.to_string()).as_deref(), Some(org));
+    assert_eq!(caller.roles, vec![commons_api::auth::Role::Publisher]);
+    assert!(
+        commons_api::auth::JwtVerifier::hs256(b"other", "green-procurement-commons", "commons-api")
+            .verify(&token)
+            .is_err()
+    );
+}
+
+#[test]
+fn migrate_seed_and_reindex_work_on_a_fresh_data_dir() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let migrate = commons(&["migrate"], dir.path());
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+    assert!(dir.path().join("commons.db").exists());
+    let seed = commons(&["seed", "--demo"], dir.path());
+    assert!(
+        seed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seed.stderr)
+    );
+    let again = commons(&["seed", "--demo"], dir.path());
+    assert!(
+        !again.status.success(),
+        "the demo catalogue was loaded twice"
+    );
+    let reindex = commons(&["reindex", "--quiet"], dir.path());
+    assert!(
+        reindex.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reindex.stderr)
+    );
+    assert!(dir.path().join("index").join("clauses").exists());
+}
