@@ -119,8 +119,14 @@ backend_test!(
         let search = app
             .ok(None, "{ clauses { totalCount } searchClauses(query: \"\") { totalCount } searchTemplates(query: \"\") { totalCount } }", json!({}))
             .await;
-        assert_eq!(search["searchClauses"]["totalCount"], search["clauses"]["totalCount"], "{search}");
-        assert!(search["searchTemplates"]["totalCount"].as_u64().unwrap() >= 5, "{search}");
+        assert_eq!(
+            search["searchClauses"]["totalCount"], search["clauses"]["totalCount"],
+            "{search}"
+        );
+        assert!(
+            search["searchTemplates"]["totalCount"].as_u64().unwrap() >= 5,
+            "{search}"
+        );
         // Loading again is refused: the catalogue is not duplicated.
         assert!(
             commons_api::seed::load_demo_if_empty(&app.db)
