@@ -230,6 +230,28 @@ pub async fn ensure_initialised(
     Ok(())
 }
 
+/// Reads every page `next_page` yields (keyset by id), advancing the progress bar.
+async fn read_all<F, Fut>(
+    bar: &ProgressBar,
+    mut next_page: F,
+) -> Result<Vec<search::CatalogueDocument>, IndexError>
+where
+    F: FnMut(Option<Uuid>) -> Fut,
+    Fut: Future<Output = Result<(Vec<search::CatalogueDocument>, Option<Uuid>), sea_orm::DbErr>>,
+{
+    let mut docs = Vec::new();
+    let mut after = None;
+    loop {
+        let (page, last) = next_page(after).await?;
+        if last.is_none() {
+            return Ok(docs);
+        }
+        bar.inc(page.len() as u64);
+        docs.extend(page);
+        after = last;
+    }
+}
+
 /// Rebuilds both indexes from the database, with a progress bar when `progress` is set.
 /// Returns the number of documents indexed.
 pub async fn reindex(
@@ -261,31 +283,14 @@ pub async fn reindex(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_message("clauses");
-    let mut docs = Vec::new();
-    let mut after = None;
-    loop {
-        let (page, last) = documents::published_page(db, after, 1_000).await?;
-        if last.is_none() {
-            break;
-        }
-        bar.inc(page.len() as u64);
-        docs.extend(page);
-        after = last;
-    }
+    let docs = read_all(&bar, |after| documents::published_page(db, after, 1_000)).await?;
     let mut count = docs.len();
     backends.clauses.replace_all(docs).await?;
     bar.set_message("templates");
-    let mut docs = Vec::new();
-    let mut after = None;
-    loop {
-        let (page, last) = documents::published_templates_page(db, after, 1_000).await?;
-        if last.is_none() {
-            break;
-        }
-        bar.inc(page.len() as u64);
-        docs.extend(page);
-        after = last;
-    }
+    let docs = read_all(&bar, |after| {
+        documents::published_templates_page(db, after, 1_000)
+    })
+    .await?;
     count += docs.len();
     backends.templates.replace_all(docs).await?;
     save_cursor(db, watermark).await?;
