@@ -1,10 +1,12 @@
 //! Green Procurement Commons: GraphQL API, domain services and the `commons` CLI.
 
+pub mod anonymise;
 pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod export;
 pub mod graphql;
 pub mod health;
 pub mod indexing;
