@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Role, issue_dev_token},
-    config::{AuthArgs, DbArgs, SearchArgs, ServeArgs},
+    config::{AuthArgs, DbArgs, ExportArgs, SearchArgs, ServeArgs},
     db, graphql, indexing, seed, startup,
     startup::{Application, shutdown_signal},
     telemetry,
@@ -40,7 +40,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the API server (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations.
     Migrate(MigrateArgs),
     /// Load data into the database.
@@ -52,6 +52,31 @@ enum Command {
     Token(TokenArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Export published material in an open standard.
+    Export(ExportCommand),
+}
+
+#[derive(Debug, Args)]
+struct ExportCommand {
+    #[command(subcommand)]
+    format: ExportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportFormat {
+    /// Published tender results as an OCDS 1.1 release package (sustainability extension).
+    Ocds(OcdsArgs),
+}
+
+#[derive(Debug, Args)]
+struct OcdsArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    export: ExportArgs,
+    /// Write to this file instead of standard output (a progress bar shows the work).
+    #[arg(long, short)]
+    output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -107,7 +132,7 @@ pub async fn run() -> anyhow::Result<()> {
     telemetry::init(&cli.log_format);
     match cli.command {
         None => serve(cli.serve).await,
-        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Serve(args)) => serve(*args).await,
         Some(Command::Migrate(args)) => {
             let conn = db::connect(&args.db).await?;
             if args.reset {
@@ -158,7 +183,33 @@ pub async fn run() -> anyhow::Result<()> {
             write_stdout(&token)
         }
         Some(Command::Schema) => write_stdout(graphql::sdl().trim_end()),
+        Some(Command::Export(ExportCommand {
+            format: ExportFormat::Ocds(args),
+        })) => export_ocds(args).await,
     }
+}
+
+async fn export_ocds(args: OcdsArgs) -> anyhow::Result<()> {
+    let conn = db::connect_and_migrate(&args.db).await?;
+    let info = args.export.ocds();
+    let Some(path) = args.output else {
+        let package = crate::export::ocds::package(&conn, &info, |_| {}).await?;
+        return write_stdout(&serde_json::to_string_pretty(&package)?);
+    };
+    let total = crate::export::ocds::count(&conn).await?;
+    let bar = indicatif::ProgressBar::new(total).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} tender results {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let package = crate::export::ocds::package(&conn, &info, |n| bar.inc(n as u64)).await?;
+    bar.finish();
+    // Written beside the target and renamed, so a failed export never leaves half a file.
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, serde_json::to_vec_pretty(&package)?)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    std::fs::rename(&partial, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    tracing::info!(path = %path.display(), releases = package["releases"].as_array().map_or(0, Vec::len), "OCDS package written");
+    Ok(())
 }
 
 fn write_stdout(text: &str) -> anyhow::Result<()> {

@@ -124,6 +124,51 @@ pub struct LimitArgs {
     pub request_timeout: Duration,
 }
 
+/// How exports describe this instance.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Public base URL of this instance, used in export package URIs.
+    #[arg(
+        long,
+        env = "COMMONS_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
+
+    /// Registered OCDS OCID prefix (`ocds-` and six characters) for exported releases.
+    #[arg(long, env = "COMMONS_OCID_PREFIX", default_value = "ocds-gpcmns", value_parser = parse_ocid_prefix)]
+    pub ocid_prefix: String,
+
+    /// Publisher name written into export packages.
+    #[arg(
+        long,
+        env = "COMMONS_PUBLISHER_NAME",
+        default_value = "Green Procurement Commons"
+    )]
+    pub publisher_name: String,
+}
+
+fn parse_ocid_prefix(value: &str) -> Result<String, String> {
+    let ok = value.len() == 11
+        && value.starts_with("ocds-")
+        && value[5..].chars().all(|c| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err("must be `ocds-` followed by six letters or digits".to_owned())
+    }
+}
+
+impl ExportArgs {
+    pub fn ocds(&self) -> crate::export::ocds::PackageInfo {
+        crate::export::ocds::PackageInfo {
+            uri: format!("{}/export/ocds", self.public_url.trim_end_matches('/')),
+            ocid_prefix: self.ocid_prefix.clone(),
+            publisher: self.publisher_name.clone(),
+        }
+    }
+}
+
 /// Everything `commons serve` needs.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -159,6 +204,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub limits: LimitArgs,
+
+    #[command(flatten)]
+    pub export: ExportArgs,
 }
 
 impl ServeArgs {

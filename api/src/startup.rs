@@ -35,6 +35,7 @@ pub struct App {
     pub search: Backends,
     pub schema: AppSchema,
     pub verifier: Arc<JwtVerifier>,
+    pub ocds: crate::export::ocds::PackageInfo,
 }
 
 /// Cheap to clone; handed to every handler.
@@ -112,6 +113,7 @@ pub fn router(state: AppState, args: &ServeArgs) -> Router {
         .route("/schema.graphql", get(graphql::schema_sdl))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/export/ocds", get(crate::export::ocds_handler))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(args.limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -199,6 +201,7 @@ impl Application {
             search,
             schema,
             verifier,
+            ocds: args.export.ocds(),
         }));
         let router = router(state.clone(), &args);
         let listener = TcpListener::bind(args.listen)

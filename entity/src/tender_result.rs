@@ -30,6 +30,7 @@ pub struct Model {
     pub appealed: bool,
     pub lessons_learned: Option<String>,
     pub withdrawn_reason: Option<String>,
+    pub withdrawn_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

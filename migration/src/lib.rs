@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_catalogue;
 mod m20261122_000002_search_cursor;
+pub mod m20261122_000003_trust;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_catalogue::Migration),
             Box::new(m20261122_000002_search_cursor::Migration),
+            Box::new(m20261122_000003_trust::Migration),
         ]
     }
 }

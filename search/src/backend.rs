@@ -30,10 +30,14 @@ pub enum Facet {
     ProductGroup,
     SizeClass,
     Organization,
+    /// How well proven in real tenders (`UNTESTED` … `WIDELY_PROVEN`).
+    ProvenLevel,
+    /// `true` when the clause cites an expired label generation or is overdue for review.
+    Stale,
 }
 
 impl Facet {
-    pub const ALL: [Facet; 10] = [
+    pub const ALL: [Facet; 12] = [
         Facet::Country,
         Facet::Language,
         Facet::Kind,
@@ -44,6 +48,8 @@ impl Facet {
         Facet::ProductGroup,
         Facet::SizeClass,
         Facet::Organization,
+        Facet::ProvenLevel,
+        Facet::Stale,
     ];
 
     /// The document attribute holding this facet.
@@ -59,6 +65,8 @@ impl Facet {
             Facet::ProductGroup => "product_group",
             Facet::SizeClass => "size_class",
             Facet::Organization => "organization_id",
+            Facet::ProvenLevel => "proven_level",
+            Facet::Stale => "stale",
         }
     }
 }
@@ -76,6 +84,8 @@ pub enum SortOrder {
     #[default]
     Relevance,
     Newest,
+    /// Best proven first (by `evidence_score`), then newest.
+    Evidence,
 }
 
 #[derive(Debug, Clone, Default)]

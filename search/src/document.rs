@@ -34,6 +34,12 @@ pub struct CatalogueDocument {
     pub language: String,
     /// Unix seconds of publication.
     pub published_at: i64,
+    /// Proven level code (`UNTESTED`, `USED`, `PROVEN`, `WIDELY_PROVEN`).
+    pub proven_level: String,
+    /// Orders records by how well proven they are; higher is better.
+    pub evidence_score: i64,
+    /// Cites an expired label generation or is overdue for review (clauses only).
+    pub stale: bool,
 }
 
 /// The 2–8 digit prefixes of a list of CPV codes (`30213100-6` gives `30`, `302`, … `30213100`).

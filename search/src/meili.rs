@@ -54,7 +54,7 @@ pub fn settings() -> Result<Settings, SearchError> {
     Ok(Settings::new()
         .with_searchable_attributes(SEARCHABLE)
         .with_filterable_attributes(filterable)
-        .with_sortable_attributes(["published_at"])
+        .with_sortable_attributes(["published_at", "evidence_score"])
         .with_synonyms(map))
 }
 
@@ -256,8 +256,14 @@ impl SearchBackend for MeiliBackend {
         if !facets.is_empty() {
             query.with_facets(Selectors::Some(&facets));
         }
-        if request.sort == SortOrder::Newest {
-            query.with_sort(&["published_at:desc"]);
+        match request.sort {
+            SortOrder::Relevance => {}
+            SortOrder::Newest => {
+                query.with_sort(&["published_at:desc"]);
+            }
+            SortOrder::Evidence => {
+                query.with_sort(&["evidence_score:desc", "published_at:desc"]);
+            }
         }
         let results = query.execute::<IdOnly>().await.map_err(unavailable)?;
         let highlighted = |formatted: &Option<serde_json::Map<String, serde_json::Value>>,

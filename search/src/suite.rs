@@ -33,21 +33,39 @@ fn doc(
         product_group: Some("COMPUTERS".to_owned()),
         language: language.to_owned(),
         published_at: 1_700_000_000 + id.len() as i64,
+        proven_level: "UNTESTED".to_owned(),
         ..CatalogueDocument::default()
     }
+}
+
+fn with_evidence(
+    mut doc: CatalogueDocument,
+    level: &str,
+    score: i64,
+    stale: bool,
+) -> CatalogueDocument {
+    doc.proven_level = level.to_owned();
+    doc.evidence_score = score;
+    doc.stale = stale;
+    doc
 }
 
 /// The fixture catalogue the suite searches.
 pub fn fixture() -> Vec<CatalogueDocument> {
     vec![
-        doc(
-            "sv-takeback",
-            "SV",
-            "SE",
-            "Återtagande av uttjänta datorer",
-            "Leverantören ska erbjuda återtagande av levererade datorer och redovisa hur stor andel som återanvänds.",
-            "CONTRACT_PERFORMANCE_CLAUSE",
-            &["30213100-6"],
+        with_evidence(
+            doc(
+                "sv-takeback",
+                "SV",
+                "SE",
+                "Återtagande av uttjänta datorer",
+                "Leverantören ska erbjuda återtagande av levererade datorer och redovisa hur stor andel som återanvänds.",
+                "CONTRACT_PERFORMANCE_CLAUSE",
+                &["30213100-6"],
+            ),
+            "USED",
+            100_001_001,
+            true,
         ),
         doc(
             "nb-takeback",
@@ -76,14 +94,19 @@ pub fn fixture() -> Vec<CatalogueDocument> {
             "TECHNICAL_SPECIFICATION",
             &["30231000-7"],
         ),
-        doc(
-            "en-warranty",
-            "EN",
-            "SE",
-            "Extended warranty for laptops",
-            "The supplier shall offer a warranty of at least [5 years] on portable computers, including spare parts.",
-            "AWARD_CRITERION",
-            &["30213100-6"],
+        with_evidence(
+            doc(
+                "en-warranty",
+                "EN",
+                "SE",
+                "Extended warranty for laptops",
+                "The supplier shall offer a warranty of at least [5 years] on portable computers, including spare parts.",
+                "AWARD_CRITERION",
+                &["30213100-6"],
+            ),
+            "PROVEN",
+            200_004_002,
+            false,
         ),
         doc(
             "en-servers",
@@ -192,6 +215,23 @@ pub async fn run(backend: &dyn SearchBackend) {
         );
     }
     assert_eq!(response.estimated_total, 4);
+
+    // Evidence: filter by proven level and staleness, sort best proven first.
+    let mut proven = request("");
+    proven.filter.values = vec![(Facet::ProvenLevel, vec!["PROVEN".into()])];
+    assert_eq!(ids(&search(proven).await), vec!["en-warranty"]);
+    let mut stale = request("");
+    stale.filter.values = vec![(Facet::Stale, vec!["true".into()])];
+    assert_eq!(ids(&search(stale).await), vec!["sv-takeback"]);
+    let mut by_evidence = request("");
+    by_evidence.sort = crate::SortOrder::Evidence;
+    let order = search(by_evidence).await;
+    assert_eq!(
+        ids(&order)[..2],
+        ["en-warranty", "sv-takeback"],
+        "evidence sort: {:?}",
+        ids(&order)
+    );
 
     // Highlights mark the matched words.
     let highlighted = search(request("warranty")).await;

@@ -61,6 +61,7 @@ struct Fields {
     facets: HashMap<Facet, Field>,
     cpv_prefix: Field,
     published_at: Field,
+    evidence_score: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -106,6 +107,7 @@ fn schema() -> (Schema, Fields) {
         .collect();
     let cpv_prefix = builder.add_text_field("cpv_prefixes", STRING);
     let published_at = builder.add_i64_field("published_at", INDEXED | FAST);
+    let evidence_score = builder.add_i64_field("evidence_score", FAST);
     let fields = Fields {
         id,
         title,
@@ -115,6 +117,7 @@ fn schema() -> (Schema, Fields) {
         facets,
         cpv_prefix,
         published_at,
+        evidence_score,
     };
     (builder.build(), fields)
 }
@@ -275,7 +278,7 @@ impl Inner {
             out.add_text(*stem, &extra);
         }
         let single = |v: &Option<String>| v.iter().cloned().collect::<Vec<_>>();
-        let facet_values: [(Facet, Vec<String>); 10] = [
+        let facet_values: [(Facet, Vec<String>); 12] = [
             (Facet::Country, vec![doc.country.clone()]),
             (Facet::Language, vec![doc.language.clone()]),
             (Facet::Kind, single(&doc.kind)),
@@ -289,6 +292,8 @@ impl Inner {
             (Facet::ProductGroup, single(&doc.product_group)),
             (Facet::SizeClass, vec![doc.size_class.clone()]),
             (Facet::Organization, vec![doc.organization_id.clone()]),
+            (Facet::ProvenLevel, vec![doc.proven_level.clone()]),
+            (Facet::Stale, vec![doc.stale.to_string()]),
         ];
         for (facet, values) in facet_values {
             for value in values {
@@ -299,6 +304,7 @@ impl Inner {
             out.add_text(f.cpv_prefix, prefix);
         }
         out.add_i64(f.published_at, doc.published_at);
+        out.add_i64(f.evidence_score, doc.evidence_score);
         out
     }
 
@@ -496,6 +502,17 @@ impl Inner {
                     &TopDocs::with_limit(limit)
                         .and_offset(request.offset)
                         .order_by_fast_field::<i64>("published_at", Order::Desc),
+                )
+                .map_err(unavailable)?
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect(),
+            SortOrder::Evidence => searcher
+                .search(
+                    &query,
+                    &TopDocs::with_limit(limit)
+                        .and_offset(request.offset)
+                        .order_by_fast_field::<i64>("evidence_score", Order::Desc),
                 )
                 .map_err(unavailable)?
                 .into_iter()

@@ -161,7 +161,10 @@ async fn settings_are_sent_only_when_they_differ() {
             "organization_name"
         ])
     );
-    assert_eq!(body["sortableAttributes"], json!(["published_at"]));
+    assert_eq!(
+        body["sortableAttributes"],
+        json!(["published_at", "evidence_score"])
+    );
     let filterable = body["filterableAttributes"].as_array().expect("filterable");
     for attribute in [
         "country",

@@ -13,6 +13,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::service::{
+    evidence::{self, Evidence},
+    lineage::Lineage,
+    staleness::LabelRegistry,
+};
+
 pub struct Loaders {
     db: DatabaseConnection,
 }
@@ -35,6 +41,15 @@ pub struct TemplateVersionKey(pub Uuid, pub i32);
 pub struct TemplateClausesKey(pub Uuid, pub i32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ResultClausesKey(pub Uuid);
+/// Evidence of a clause or template, from the tender results that used it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EvidenceKey(pub Lineage, pub Uuid);
+/// How many times a clause or template was copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReuseCountKey(pub Lineage, pub Uuid);
+/// The label registry (one load per request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LabelsKey;
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<DbErr>>;
 
@@ -164,5 +179,73 @@ impl Loader<ResultClausesKey> for Loaders {
                 .push(row);
         }
         Ok(grouped)
+    }
+}
+
+/// Splits keys by kind, so clauses and templates each cost one batch.
+fn by_kind<K: Copy>(keys: &[K], kind: impl Fn(&K) -> (Lineage, Uuid)) -> [(Lineage, Vec<Uuid>); 2] {
+    let ids = |wanted: Lineage| {
+        keys.iter()
+            .map(&kind)
+            .filter(|(k, _)| *k == wanted)
+            .map(|(_, id)| id)
+            .collect()
+    };
+    [
+        (Lineage::Clause, ids(Lineage::Clause)),
+        (Lineage::Template, ids(Lineage::Template)),
+    ]
+}
+
+impl Loader<EvidenceKey> for Loaders {
+    type Value = Evidence;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[EvidenceKey]) -> LoadResult<EvidenceKey, Self::Value> {
+        let mut out = HashMap::with_capacity(keys.len());
+        for (kind, ids) in by_kind(keys, |k| (k.0, k.1)) {
+            if ids.is_empty() {
+                continue;
+            }
+            let found = match kind {
+                Lineage::Clause => evidence::for_clauses(&self.db, &ids).await?,
+                Lineage::Template => evidence::for_templates(&self.db, &ids).await?,
+            };
+            out.extend(found.into_iter().map(|(id, e)| (EvidenceKey(kind, id), e)));
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<ReuseCountKey> for Loaders {
+    type Value = i64;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[ReuseCountKey]) -> LoadResult<ReuseCountKey, Self::Value> {
+        let mut out = HashMap::with_capacity(keys.len());
+        for (kind, ids) in by_kind(keys, |k| (k.0, k.1)) {
+            if ids.is_empty() {
+                continue;
+            }
+            let counts = kind.reuse_counts(&self.db, &ids).await?;
+            out.extend(
+                counts
+                    .into_iter()
+                    .map(|(id, n)| (ReuseCountKey(kind, id), n)),
+            );
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<LabelsKey> for Loaders {
+    type Value = LabelRegistry;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, _: &[LabelsKey]) -> LoadResult<LabelsKey, Self::Value> {
+        Ok(HashMap::from([(
+            LabelsKey,
+            LabelRegistry::load(&self.db).await?,
+        )]))
     }
 }

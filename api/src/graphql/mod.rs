@@ -4,6 +4,7 @@ mod loaders;
 mod mutation;
 mod query;
 mod search;
+mod trust;
 mod types;
 
 use std::any::{Any, type_name};
@@ -38,11 +39,15 @@ use crate::{
     startup::AppState,
 };
 
-/// Every query field: catalogue reads and search.
+/// Every query field: catalogue reads, search, evidence and statistics.
 #[derive(MergedObject, Default)]
-pub struct Query(QueryRoot, search::SearchQuery);
+pub struct Query(QueryRoot, search::SearchQuery, trust::TrustQuery);
 
-pub type AppSchema = Schema<Query, MutationRoot, EmptySubscription>;
+/// Every mutation: the publishing workflow, reuse and anonymisation settings.
+#[derive(MergedObject, Default)]
+pub struct Mutation(MutationRoot, trust::TrustMutation);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Largest page a connection serves.
 struct MaxPageSize(usize);
@@ -54,7 +59,7 @@ pub fn build_schema(
     indexer: IndexerHandle,
     limits: &LimitArgs,
 ) -> AppSchema {
-    Schema::build(Query::default(), MutationRoot, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(db)
         .data(search)
         .data(indexer)
@@ -66,7 +71,7 @@ pub fn build_schema(
 
 /// The schema in SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), MutationRoot, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .finish()
         .sdl()
 }

@@ -62,7 +62,7 @@ pub struct ReuseInput {
 }
 
 /// Wakes the search indexer after a change to published material.
-fn wake(ctx: &Context<'_>) {
+pub(super) fn wake(ctx: &Context<'_>) {
     if let Ok(indexer) = ctx.data::<IndexerHandle>() {
         indexer.wake();
     }
@@ -80,6 +80,7 @@ fn template(row: entity::template::Model) -> TemplatePayload {
     }
 }
 
+#[derive(Default)]
 pub struct MutationRoot;
 
 #[Object]

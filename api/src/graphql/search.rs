@@ -19,7 +19,7 @@ use super::{
 use crate::{
     error::{GqlResult, ServiceError, ServiceResult},
     indexing::{Backends, documents::name},
-    service::{self, clause::Focus, organization::SizeClass},
+    service::{self, clause::Focus, evidence::ProvenLevel, organization::SizeClass},
 };
 
 /// The search backends in force, shared by every request.
@@ -39,6 +39,8 @@ pub enum SearchFacet {
     ProductGroup,
     SizeClass,
     Organization,
+    ProvenLevel,
+    Stale,
 }
 
 impl From<SearchFacet> for Facet {
@@ -54,6 +56,8 @@ impl From<SearchFacet> for Facet {
             SearchFacet::ProductGroup => Facet::ProductGroup,
             SearchFacet::SizeClass => Facet::SizeClass,
             SearchFacet::Organization => Facet::Organization,
+            SearchFacet::ProvenLevel => Facet::ProvenLevel,
+            SearchFacet::Stale => Facet::Stale,
         }
     }
 }
@@ -70,6 +74,8 @@ fn facet_of(facet: Facet) -> SearchFacet {
         Facet::ProductGroup => SearchFacet::ProductGroup,
         Facet::SizeClass => SearchFacet::SizeClass,
         Facet::Organization => SearchFacet::Organization,
+        Facet::ProvenLevel => SearchFacet::ProvenLevel,
+        Facet::Stale => SearchFacet::Stale,
     }
 }
 
@@ -80,6 +86,8 @@ pub enum SearchSort {
     Relevance,
     /// Most recently published first.
     Newest,
+    /// Best proven in real tenders first (proven level, then uses, then organisations).
+    Evidence,
 }
 
 /// Search filters: several values of one field are alternatives; fields combine.
@@ -97,20 +105,13 @@ pub struct ClauseSearchFilter {
     pub organization_id: Option<Vec<ID>>,
     /// CPV code prefix of 2–8 digits: `302` finds every computer-equipment clause.
     pub cpv: Option<String>,
+    pub proven_level: Option<Vec<ProvenLevel>>,
+    /// `true` for clauses citing an expired label generation or overdue for review.
+    pub stale: Option<bool>,
 }
 
 fn names<T: Serialize>(values: Option<Vec<T>>) -> Vec<String> {
     values.unwrap_or_default().iter().map(name).collect()
-}
-
-fn size_class_name(class: SizeClass) -> String {
-    match class {
-        SizeClass::Small => "SMALL",
-        SizeClass::Medium => "MEDIUM",
-        SizeClass::Large => "LARGE",
-        SizeClass::Unknown => "UNKNOWN",
-    }
-    .to_owned()
 }
 
 impl ClauseSearchFilter {
@@ -124,16 +125,13 @@ impl ClauseSearchFilter {
             .focus
             .unwrap_or_default()
             .into_iter()
-            .map(|f| match f {
-                Focus::Environmental => "ENVIRONMENTAL".to_owned(),
-                Focus::Social => "SOCIAL".to_owned(),
-            })
+            .map(|f| f.code().to_owned())
             .collect();
         let sizes = self
             .size_class
             .unwrap_or_default()
             .into_iter()
-            .map(size_class_name)
+            .map(|c| c.code().to_owned())
             .collect();
         Ok(SearchFilter {
             values: vec![
@@ -147,6 +145,18 @@ impl ClauseSearchFilter {
                 (Facet::ProductGroup, names(self.product_group)),
                 (Facet::SizeClass, sizes),
                 (Facet::Organization, organizations),
+                (
+                    Facet::ProvenLevel,
+                    self.proven_level
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|l| l.code().to_owned())
+                        .collect(),
+                ),
+                (
+                    Facet::Stale,
+                    self.stale.map(|s| s.to_string()).into_iter().collect(),
+                ),
             ],
             cpv_prefix: self.cpv,
         })
@@ -299,6 +309,7 @@ pub struct TemplateSearchFilter {
     pub organization_id: Option<Vec<ID>>,
     /// CPV code prefix of 2–8 digits.
     pub cpv: Option<String>,
+    pub proven_level: Option<Vec<ProvenLevel>>,
 }
 
 impl TemplateSearchFilter {
@@ -309,6 +320,7 @@ impl TemplateSearchFilter {
             size_class: self.size_class,
             organization_id: self.organization_id,
             cpv: self.cpv,
+            proven_level: self.proven_level,
             ..ClauseSearchFilter::default()
         }
         .into_filter()
@@ -341,6 +353,7 @@ fn request(
         sort: match sort {
             SearchSort::Relevance => SortOrder::Relevance,
             SearchSort::Newest => SortOrder::Newest,
+            SearchSort::Evidence => SortOrder::Evidence,
         },
         offset,
         limit: page.first as usize,

@@ -13,15 +13,23 @@ use entity::{
 use super::{
     identity, load,
     loaders::{
-        ClauseKey, ClauseVersionKey, OrgKey, ResultClausesKey, TemplateClausesKey,
-        TemplateVersionKey,
+        ClauseKey, ClauseVersionKey, EvidenceKey, LabelsKey, OrgKey, ResultClausesKey,
+        TemplateClausesKey, TemplateVersionKey,
     },
+    trust::{ClauseLineage, TemplateLineage, TemplateVersionRef},
 };
 use crate::{
     auth::Role,
     error::GqlResult,
-    service::{self, clause::Focus, organization::SizeClass},
+    service::{
+        self, clause::Focus, evidence::Evidence, lineage::Lineage, organization::SizeClass,
+        staleness::Staleness,
+    },
 };
+
+async fn evidence(ctx: &Context<'_>, kind: Lineage, id: uuid::Uuid) -> Result<Evidence> {
+    Ok(load(ctx, EvidenceKey(kind, id)).await?.unwrap_or_default())
+}
 
 pub struct Organization(pub organization::Model);
 
@@ -121,14 +129,7 @@ impl ClauseVersion {
     }
     /// Derived: environmental when impacts are named, social when objectives are.
     async fn focus(&self) -> Vec<Focus> {
-        let mut focus = Vec::new();
-        if self.0.environmental_impacts != "[]" {
-            focus.push(Focus::Environmental);
-        }
-        if self.0.social_objectives != "[]" {
-            focus.push(Focus::Social);
-        }
-        focus
+        Focus::of(&self.0)
     }
     async fn origin(&self) -> Option<CriteriaOrigin> {
         self.0.origin
@@ -253,6 +254,31 @@ impl Clause {
             return Ok(None);
         }
         clause_version(ctx, self.row.id, clause_version::DRAFT).await
+    }
+    /// How the clause fared in reported tenders, and the proven level that earns it.
+    async fn evidence(&self, ctx: &Context<'_>) -> Result<Evidence> {
+        evidence(ctx, Lineage::Clause, self.row.id).await
+    }
+    /// Reuse count, sources and copies.
+    async fn lineage(&self) -> ClauseLineage {
+        ClauseLineage(self.row.id)
+    }
+    /// Whether the current text cites an expired label generation or is overdue for review.
+    async fn staleness(&self, ctx: &Context<'_>) -> Result<Staleness> {
+        let version = match self.row.published_version {
+            0 if service::clause::owns(&self.row, identity(ctx)?) => clause_version::DRAFT,
+            0 => return Ok(Staleness::default()),
+            published => published,
+        };
+        let current = match &self.current {
+            Some(current) if current.version == version => Some(current.clone()),
+            _ => load(ctx, ClauseVersionKey(self.row.id, version)).await?,
+        };
+        let Some(current) = current else {
+            return Ok(Staleness::default());
+        };
+        let registry = load(ctx, LabelsKey).await?.unwrap_or_default();
+        Ok(registry.assess(&current, Utc::now().date_naive()))
     }
     /// Published versions, newest first.
     async fn versions(&self, ctx: &Context<'_>) -> Result<Vec<ClauseVersion>> {
@@ -385,6 +411,21 @@ impl Template {
             .await?
             .map(TemplateVersion))
     }
+    /// The template version this one was reused from.
+    async fn derived_from(&self) -> Option<TemplateVersionRef> {
+        Some(TemplateVersionRef {
+            template_id: self.row.derived_from_id?,
+            version: self.row.derived_from_version?,
+        })
+    }
+    /// How the template fared in reported tenders, and the proven level that earns it.
+    async fn evidence(&self, ctx: &Context<'_>) -> Result<Evidence> {
+        evidence(ctx, Lineage::Template, self.row.id).await
+    }
+    /// Reuse count, sources and copies.
+    async fn lineage(&self) -> TemplateLineage {
+        TemplateLineage(self.row.id)
+    }
     /// Published versions, newest first.
     async fn versions(&self, ctx: &Context<'_>) -> Result<Vec<TemplateVersion>> {
         let db = super::db(ctx)?;
@@ -433,6 +474,9 @@ impl TenderResult {
     }
     async fn status(&self) -> PublicationStatus {
         self.0.status
+    }
+    async fn withdrawal(&self) -> Option<Withdrawal> {
+        withdrawal(&self.0.withdrawn_reason, self.0.withdrawn_at)
     }
     /// The template version used, when one was.
     async fn template(&self, ctx: &Context<'_>) -> Result<Option<TemplateVersion>> {

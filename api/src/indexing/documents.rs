@@ -14,7 +14,12 @@ use search::{CatalogueDocument, document::cpv_prefixes};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::service::organization::SizeClass;
+use crate::service::{
+    clause::Focus,
+    evidence::{self, Evidence},
+    organization::SizeClass,
+    staleness::{LabelRegistry, Staleness},
+};
 
 /// The GraphQL name of an enum value (`TECHNICAL_SPECIFICATION`), as search filters use it.
 pub fn name<T: Serialize>(value: &T) -> String {
@@ -28,30 +33,25 @@ fn names<T: Serialize>(values: &[T]) -> Vec<String> {
     values.iter().map(name).collect()
 }
 
-fn size_class_name(class: SizeClass) -> &'static str {
-    match class {
-        SizeClass::Small => "SMALL",
-        SizeClass::Medium => "MEDIUM",
-        SizeClass::Large => "LARGE",
-        SizeClass::Unknown => "UNKNOWN",
-    }
+/// What a clause's search document adds to its published text.
+pub struct Assessment<'a> {
+    pub evidence: &'a Evidence,
+    pub staleness: &'a Staleness,
 }
 
 pub fn document(
     clause: &clause::Model,
     version: clause_version::Model,
     org: &organization::Model,
+    assessment: Assessment<'_>,
 ) -> CatalogueDocument {
     let impacts: Vec<entity::EnvironmentalImpact> =
         codes::decode_enums(&version.environmental_impacts);
     let objectives: Vec<entity::SocialObjective> = codes::decode_enums(&version.social_objectives);
-    let mut focus = Vec::new();
-    if !impacts.is_empty() {
-        focus.push("ENVIRONMENTAL".to_owned());
-    }
-    if !objectives.is_empty() {
-        focus.push("SOCIAL".to_owned());
-    }
+    let focus = Focus::of(&version)
+        .into_iter()
+        .map(|f| f.code().to_owned())
+        .collect();
     let cpv_codes = codes::decode(&version.cpv_codes);
     CatalogueDocument {
         id: clause.id.to_string(),
@@ -59,7 +59,7 @@ pub fn document(
         organization_id: org.id.to_string(),
         organization_name: org.name.clone(),
         country: name(&org.country),
-        size_class: size_class_name(SizeClass::of(org.population)).to_owned(),
+        size_class: SizeClass::of(org.population).code().to_owned(),
         title: version.title,
         text: version.text,
         purpose: version.purpose,
@@ -79,6 +79,9 @@ pub fn document(
         labels: codes::decode(&version.labels),
         language: name(&version.language),
         published_at: version.published_at.map_or(0, |t| t.timestamp()),
+        proven_level: assessment.evidence.proven_level.code().to_owned(),
+        evidence_score: assessment.evidence.score(),
+        stale: assessment.staleness.stale,
     }
 }
 
@@ -134,13 +137,22 @@ async fn build(
         .into_iter()
         .map(|o| (o.id, o))
         .collect();
+    let ids: Vec<Uuid> = clauses.iter().map(|c| c.id).collect();
+    let evidence = evidence::for_clauses(db, &ids).await?;
+    let registry = LabelRegistry::load(db).await?;
+    let today = chrono::Utc::now().date_naive();
     let mut versions = versions;
     Ok(clauses
         .iter()
         .filter_map(|c| {
             let version = versions.remove(&c.id)?;
             let org = orgs.get(&c.organization_id)?;
-            Some((c.id, document(c, version, org)))
+            let staleness = registry.assess(&version, today);
+            let assessment = Assessment {
+                evidence: evidence.get(&c.id)?,
+                staleness: &staleness,
+            };
+            Some((c.id, document(c, version, org, assessment)))
         })
         .collect())
 }
@@ -171,6 +183,7 @@ fn template_document(
     version: template_version::Model,
     cited_titles: &[String],
     org: &organization::Model,
+    evidence: &Evidence,
 ) -> CatalogueDocument {
     let cpv_codes = codes::decode(&version.cpv_codes);
     let mut text = version.description.clone().unwrap_or_default();
@@ -184,13 +197,15 @@ fn template_document(
         organization_id: org.id.to_string(),
         organization_name: org.name.clone(),
         country: name(&org.country),
-        size_class: size_class_name(SizeClass::of(org.population)).to_owned(),
+        size_class: SizeClass::of(org.population).code().to_owned(),
         title: version.title,
         text: text.trim().to_owned(),
         cpv_prefixes: cpv_prefixes(&cpv_codes),
         cpv_codes,
         language: name(&version.language),
         published_at: version.published_at.map_or(0, |t| t.timestamp()),
+        proven_level: evidence.proven_level.code().to_owned(),
+        evidence_score: evidence.score(),
         ..CatalogueDocument::default()
     }
 }
@@ -255,6 +270,8 @@ async fn build_templates(
         .into_iter()
         .map(|o| (o.id, o))
         .collect();
+    let ids: Vec<Uuid> = templates.iter().map(|t| t.id).collect();
+    let evidence = evidence::for_templates(db, &ids).await?;
     Ok(templates
         .iter()
         .filter_map(|t| {
@@ -265,7 +282,8 @@ async fn build_templates(
                 .filter(|r| r.template_id == t.id && r.template_version == t.published_version)
                 .filter_map(|r| titles.get(&(r.clause_id, r.clause_version)).cloned())
                 .collect();
-            Some((t.id, template_document(t, version, &cited, org)))
+            let evidence = evidence.get(&t.id)?;
+            Some((t.id, template_document(t, version, &cited, org, evidence)))
         })
         .collect())
 }

@@ -24,6 +24,7 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::documents;
+use crate::service::evidence;
 
 const CONSUMER: &str = "search";
 /// Change events applied per batch.
@@ -158,9 +159,21 @@ impl Indexer {
             ids.dedup();
             ids
         };
-        let clauses = documents::current(&txn, &ids_of(EntityType::Clause)).await?;
+        let mut clause_ids = ids_of(EntityType::Clause);
+        let mut template_ids = ids_of(EntityType::Template);
+        // A reported or withdrawn tender result changes the evidence of what it used.
+        for result in ids_of(EntityType::TenderResult) {
+            let (clauses, template) = evidence::affected_by_result(&txn, result).await?;
+            clause_ids.extend(clauses);
+            template_ids.extend(template);
+        }
+        for ids in [&mut clause_ids, &mut template_ids] {
+            ids.sort();
+            ids.dedup();
+        }
+        let clauses = documents::current(&txn, &clause_ids).await?;
         apply(self.backends.clauses.as_ref(), clauses).await?;
-        let templates = documents::current_templates(&txn, &ids_of(EntityType::Template)).await?;
+        let templates = documents::current_templates(&txn, &template_ids).await?;
         apply(self.backends.templates.as_ref(), templates).await?;
         save_cursor(&txn, last).await?;
         txn.commit().await?;

@@ -18,7 +18,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    Db, audit, cpv,
+    Db,
+    anonymisation::{FieldPreview, Scrubber},
+    audit, cpv,
     page::{Page, PageRequest},
     record_change,
     validate::{self, limits},
@@ -229,6 +231,50 @@ impl ClauseContent {
         Ok(())
     }
 
+    /// The content as it is published: every text field through the anonymiser.
+    pub fn anonymised(mut self, scrubber: &Scrubber) -> Self {
+        let language = self.language;
+        self.title = scrubber.text(&self.title, language);
+        self.text = scrubber.text(&self.text, language);
+        for field in [
+            &mut self.purpose,
+            &mut self.scoring_rule,
+            &mut self.verification,
+            &mut self.follow_up,
+        ] {
+            *field = scrubber.optional(field.take(), language);
+        }
+        for label in &mut self.labels {
+            *label = scrubber.text(label, language);
+        }
+        self
+    }
+
+    /// What publishing would remove from each text field.
+    pub fn preview(&self, scrubber: &Scrubber) -> Vec<FieldPreview> {
+        let mut fields: Vec<(String, &str)> = vec![
+            ("title".to_owned(), self.title.as_str()),
+            ("text".to_owned(), self.text.as_str()),
+        ];
+        for (name, value) in [
+            ("purpose", &self.purpose),
+            ("scoringRule", &self.scoring_rule),
+            ("verification", &self.verification),
+            ("followUp", &self.follow_up),
+        ] {
+            if let Some(value) = value {
+                fields.push((name.to_owned(), value));
+            }
+        }
+        for (i, label) in self.labels.iter().enumerate() {
+            fields.push((format!("labels[{i}]"), label));
+        }
+        fields
+            .into_iter()
+            .map(|(name, value)| scrubber.preview(&name, value, self.language))
+            .collect()
+    }
+
     fn into_active(
         self,
         clause_id: Uuid,
@@ -291,6 +337,28 @@ impl From<clause_version::Model> for ClauseContent {
 pub enum Focus {
     Environmental,
     Social,
+}
+
+impl Focus {
+    /// Environmental when impacts are named, social when objectives are.
+    pub fn of(version: &clause_version::Model) -> Vec<Focus> {
+        let mut focus = Vec::new();
+        if !codes::decode(&version.environmental_impacts).is_empty() {
+            focus.push(Focus::Environmental);
+        }
+        if !codes::decode(&version.social_objectives).is_empty() {
+            focus.push(Focus::Social);
+        }
+        focus
+    }
+
+    /// The GraphQL name, as search documents hold it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Focus::Environmental => "ENVIRONMENTAL",
+            Focus::Social => "SOCIAL",
+        }
+    }
 }
 
 /// List filters; all given conditions must hold.
@@ -613,6 +681,7 @@ pub async fn publish(
     check_expected(&clause, expected)?;
     let content = ClauseContent::from(draft(&txn, id).await?);
     content.validate_for_publish()?;
+    let content = content.anonymised(&Scrubber::for_org(&txn, clause.organization_id).await?);
     let version = clause.published_version + 1;
     content
         .into_active(id, version, Some(super::now()))
@@ -668,12 +737,13 @@ pub async fn withdraw(
             "only a published clause can be withdrawn",
         ));
     }
+    let reason = super::anonymisation::public_reason(&txn, clause.organization_id, &reason).await?;
     let clause = save_revision(
         &txn,
         &clause,
         clause::ActiveModel {
             status: Set(PublicationStatus::Withdrawn),
-            withdrawn_reason: Set(Some(reason.trim().to_owned())),
+            withdrawn_reason: Set(Some(reason)),
             withdrawn_at: Set(Some(super::now())),
             ..Default::default()
         },
@@ -698,6 +768,17 @@ pub async fn withdraw(
     .await?;
     txn.commit().await?;
     Ok(clause)
+}
+
+/// What publishing the caller's draft would remove, field by field.
+pub async fn preview_draft(
+    db: &impl Db,
+    identity: &Identity,
+    id: Uuid,
+) -> ServiceResult<Vec<FieldPreview>> {
+    let (_, clause) = load_own(db, identity, id).await?;
+    let content = ClauseContent::from(draft(db, id).await?);
+    Ok(content.preview(&Scrubber::for_org(db, clause.organization_id).await?))
 }
 
 /// Copies a published clause version into the caller's organisation as a new draft.
@@ -730,15 +811,29 @@ pub async fn reuse(
             ),
         ));
     }
+    let clause = copy_version(&txn, caller, org, source_id, version).await?;
+    txn.commit().await?;
+    Ok(clause)
+}
+
+/// Creates a draft in `org` holding the text of a published clause version, derived from it.
+pub(super) async fn copy_version(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    org: Uuid,
+    source_id: Uuid,
+    version: i32,
+) -> ServiceResult<clause::Model> {
+    if version == clause_version::DRAFT {
+        return Err(ServiceError::NotFound("clause version"));
+    }
     let content = ClauseContent::from(
         clause_version::Entity::find_by_id((source_id, version))
-            .one(&txn)
+            .one(db)
             .await?
             .ok_or(ServiceError::NotFound("clause version"))?,
     );
-    let clause = insert_clause(&txn, caller, org, content, Some((source_id, version))).await?;
-    txn.commit().await?;
-    Ok(clause)
+    insert_clause(db, caller, org, content, Some((source_id, version))).await
 }
 
 /// Resolves a reference to a published clause version for templates and tender results:

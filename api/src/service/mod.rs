@@ -3,10 +3,15 @@
 //! Every write runs in one transaction that also records its audit event and, for changes to
 //! published material, its change event, so the feed never disagrees with the tables.
 
+pub mod anonymisation;
 pub mod clause;
 pub mod cpv;
+pub mod evidence;
+pub mod lineage;
 pub mod organization;
 pub mod page;
+pub mod staleness;
+pub mod stats;
 pub mod template;
 pub mod tender_result;
 pub mod validate;

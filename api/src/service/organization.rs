@@ -18,7 +18,7 @@ use super::{
 use crate::{auth::Identity, error::ServiceError, error::ServiceResult};
 
 /// Size class derived from population (used for statistics and search filters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Enum)]
 pub enum SizeClass {
     /// Under 20,000 inhabitants.
     Small,
@@ -31,6 +31,16 @@ pub enum SizeClass {
 }
 
 impl SizeClass {
+    /// The GraphQL name, as search documents and filters hold it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Small => "SMALL",
+            Self::Medium => "MEDIUM",
+            Self::Large => "LARGE",
+            Self::Unknown => "UNKNOWN",
+        }
+    }
+
     pub fn of(population: Option<i64>) -> Self {
         match population {
             None => Self::Unknown,

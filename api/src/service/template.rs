@@ -16,7 +16,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    Db, audit,
+    Db,
+    anonymisation::{FieldPreview, Scrubber},
+    audit,
     clause::{parse_id, resolve_published},
     cpv,
     page::{Page, PageRequest},
@@ -232,8 +234,28 @@ async fn insert_template(
     refs: Vec<ResolvedRef>,
     derived_from: Option<(Uuid, i32)>,
 ) -> ServiceResult<template::Model> {
+    let template = insert_row(db, org, derived_from).await?;
+    let (content, rows) = to_rows(template.id, input, refs);
+    write_version(db, template.id, 0, &content, &rows, None).await?;
+    audit(
+        db,
+        caller,
+        "template.create",
+        EntityType::Template,
+        template.id,
+        serde_json::json!({ "clauses": rows.len() }),
+    )
+    .await?;
+    Ok(template)
+}
+
+async fn insert_row(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    derived_from: Option<(Uuid, i32)>,
+) -> ServiceResult<template::Model> {
     let now = super::now();
-    let template = template::ActiveModel {
+    Ok(template::ActiveModel {
         id: Set(super::new_id()),
         organization_id: Set(org),
         status: Set(PublicationStatus::Draft),
@@ -247,19 +269,7 @@ async fn insert_template(
         updated_at: Set(now),
     }
     .insert(db)
-    .await?;
-    let (content, rows) = to_rows(template.id, input, refs);
-    write_version(db, template.id, 0, &content, &rows, None).await?;
-    audit(
-        db,
-        caller,
-        "template.create",
-        EntityType::Template,
-        template.id,
-        serde_json::json!({ "clauses": rows.len() }),
-    )
-    .await?;
-    Ok(template)
+    .await?)
 }
 
 pub async fn create(
@@ -474,15 +484,27 @@ pub async fn publish(
             "a template needs at least one clause to be published",
         ));
     }
-    for (i, r) in refs.iter().enumerate() {
-        resolve_published(
-            &txn,
-            &format!("draft.clauses[{i}]"),
-            r.clause_id,
-            Some(r.clause_version),
-        )
-        .await?;
+    let mut refs = refs;
+    for (i, r) in refs.iter_mut().enumerate() {
+        let field = format!("draft.clauses[{i}]");
+        // A reused template cites its copied clauses' drafts until they are published; the
+        // published template then cites their latest published versions.
+        let cited = (r.clause_version != clause_version::DRAFT).then_some(r.clause_version);
+        let (_, version) = resolve_published(&txn, &field, r.clause_id, cited)
+            .await
+            .map_err(|e| match (cited, e) {
+                (None, ServiceError::BadInput { field, .. }) => ServiceError::bad_input(
+                    field,
+                    "publish this reused clause before publishing the template",
+                ),
+                (_, e) => e,
+            })?;
+        r.clause_version = version;
     }
+    let scrubber = Scrubber::for_org(&txn, template.organization_id).await?;
+    let mut draft = draft;
+    draft.title = scrubber.text(&draft.title, draft.language);
+    draft.description = scrubber.optional(draft.description.take(), draft.language);
     let version = template.published_version + 1;
     write_version(&txn, id, version, &draft, &refs, Some(super::now())).await?;
     let template = save_revision(
@@ -535,12 +557,14 @@ pub async fn withdraw(
             "only a published template can be withdrawn",
         ));
     }
+    let reason =
+        super::anonymisation::public_reason(&txn, template.organization_id, &reason).await?;
     let template = save_revision(
         &txn,
         &template,
         template::ActiveModel {
             status: Set(PublicationStatus::Withdrawn),
-            withdrawn_reason: Set(Some(reason.trim().to_owned())),
+            withdrawn_reason: Set(Some(reason)),
             withdrawn_at: Set(Some(super::now())),
             ..Default::default()
         },
@@ -632,4 +656,95 @@ pub async fn history(
         .order_by_desc(template_version::Column::Version)
         .all(db)
         .await?)
+}
+
+/// What publishing the caller's template draft would remove, field by field.
+pub async fn preview_draft(
+    db: &impl Db,
+    identity: &Identity,
+    id: Uuid,
+) -> ServiceResult<Vec<FieldPreview>> {
+    let (_, template) = load_own(db, identity, id).await?;
+    let (draft, _) = load_version(db, id, 0)
+        .await?
+        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("template {id} has no draft")))?;
+    let scrubber = Scrubber::for_org(db, template.organization_id).await?;
+    let mut fields = vec![scrubber.preview("title", &draft.title, draft.language)];
+    if let Some(description) = &draft.description {
+        fields.push(scrubber.preview("description", description, draft.language));
+    }
+    Ok(fields)
+}
+
+/// Copies a published template version and every clause version it cites into the caller's
+/// organisation, all as drafts derived from their sources. The new template cites the copied
+/// clauses' drafts; publishing it after publishing them cites their published versions.
+pub async fn reuse(
+    db: &impl Db,
+    identity: &Identity,
+    source_id: Uuid,
+    version: Option<i32>,
+) -> ServiceResult<(template::Model, Vec<entity::clause::Model>)> {
+    let (caller, org) = identity.publisher()?;
+    let txn = db.begin().await?;
+    let source = template::Entity::find_by_id(source_id)
+        .one(&txn)
+        .await?
+        .filter(|t| visible(t, identity))
+        .ok_or(ServiceError::NotFound("template"))?;
+    if source.status != PublicationStatus::Published {
+        return Err(ServiceError::bad_input(
+            "input.id",
+            "only a published template can be reused",
+        ));
+    }
+    let version = version.unwrap_or(source.published_version);
+    if !(1..=source.published_version).contains(&version) {
+        return Err(ServiceError::bad_input(
+            "input.version",
+            format!(
+                "must be a published version (1–{})",
+                source.published_version
+            ),
+        ));
+    }
+    let (content, refs) = load_version(&txn, source_id, version)
+        .await?
+        .ok_or(ServiceError::NotFound("template version"))?;
+    let template = insert_row(&txn, org, Some((source_id, version))).await?;
+    let mut copies = Vec::with_capacity(refs.len());
+    let mut rows = Vec::with_capacity(refs.len());
+    for r in refs {
+        let copy =
+            super::clause::copy_version(&txn, caller, org, r.clause_id, r.clause_version).await?;
+        rows.push(template_clause::Model {
+            template_id: template.id,
+            template_version: 0,
+            clause_id: copy.id,
+            clause_version: clause_version::DRAFT,
+            ..r
+        });
+        copies.push(copy);
+    }
+    let content = template_version::Model {
+        template_id: template.id,
+        version: 0,
+        published_at: None,
+        ..content
+    };
+    write_version(&txn, template.id, 0, &content, &rows, None).await?;
+    audit(
+        &txn,
+        caller,
+        "template.reuse",
+        EntityType::Template,
+        template.id,
+        serde_json::json!({
+            "derivedFrom": { "id": source_id, "version": version },
+            "clauses": copies.len(),
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((template, copies))
 }

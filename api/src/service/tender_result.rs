@@ -4,7 +4,7 @@ use async_graphql::InputObject;
 use chrono::{Datelike, NaiveDate};
 use entity::{
     ChangeOperation, ClauseOutcome, EntityType, FollowUpResult, ProcedureType, PublicationStatus,
-    ValueBand, template, tender_result, tender_result_clause,
+    ValueBand, organization, template, tender_result, tender_result_clause,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -14,7 +14,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    Db, audit,
+    Db,
+    anonymisation::{Scrubber, language_of},
+    audit,
     clause::{parse_id, resolve_published},
     cpv,
     page::{Page, PageRequest},
@@ -235,6 +237,13 @@ pub async fn report(
         }
         clause_rows.push((clause_id, version, c.outcome, c.follow_up));
     }
+    // Reported results are published at once, so their free texts are anonymised now.
+    let language = organization::Entity::find_by_id(org)
+        .one(&txn)
+        .await?
+        .map_or(entity::Language::En, |o| language_of(&o));
+    let scrubber = Scrubber::for_org(&txn, org).await?;
+    let public = |text: Option<String>| scrubber.optional(validate::normalize(text), language);
     let now = super::now();
     let result = tender_result::ActiveModel {
         id: Set(super::new_id()),
@@ -252,11 +261,12 @@ pub async fn report(
         quality_weight: Set(input.quality_weight),
         sustainability_weight: Set(input.sustainability_weight),
         awarded: Set(input.awarded),
-        no_award_reason: Set(validate::normalize(input.no_award_reason)),
+        no_award_reason: Set(public(input.no_award_reason)),
         value_band: Set(input.value_band),
         appealed: Set(input.appealed),
-        lessons_learned: Set(validate::normalize(input.lessons_learned)),
+        lessons_learned: Set(public(input.lessons_learned)),
         withdrawn_reason: Set(None),
+        withdrawn_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -293,6 +303,75 @@ pub async fn report(
         serde_json::json!({ "clauses": clause_rows.len() }),
     )
     .await?;
+    txn.commit().await?;
+    Ok(result)
+}
+
+/// Withdraws a reported result: it leaves listings, statistics, exports and the evidence of
+/// the clauses and template it used; the change feed carries the withdrawal.
+pub async fn withdraw(
+    db: &impl Db,
+    identity: &Identity,
+    id: Uuid,
+    reason: String,
+) -> ServiceResult<tender_result::Model> {
+    let (caller, org) = identity.publisher()?;
+    validate::text("input.reason", &reason, limits::REASON)?;
+    let txn = db.begin().await?;
+    let result = tender_result::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound("tender result"))?;
+    if result.organization_id != org {
+        return Err(ServiceError::forbidden(
+            "only the reporting organisation can withdraw a tender result",
+        ));
+    }
+    if result.status != PublicationStatus::Published {
+        return Err(ServiceError::bad_input(
+            "input.id",
+            "the tender result is already withdrawn",
+        ));
+    }
+    let reason = super::anonymisation::public_reason(&txn, org, &reason).await?;
+    let changed = tender_result::Entity::update_many()
+        .set(tender_result::ActiveModel {
+            status: Set(PublicationStatus::Withdrawn),
+            withdrawn_reason: Set(Some(reason)),
+            withdrawn_at: Set(Some(super::now())),
+            updated_at: Set(super::now()),
+            ..Default::default()
+        })
+        .filter(tender_result::Column::Id.eq(id))
+        .filter(tender_result::Column::Status.eq(PublicationStatus::Published))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Err(ServiceError::Conflict(
+            "the tender result was changed by someone else; read it again".to_owned(),
+        ));
+    }
+    record_change(
+        &txn,
+        EntityType::TenderResult,
+        id,
+        None,
+        ChangeOperation::Withdraw,
+    )
+    .await?;
+    audit(
+        &txn,
+        caller,
+        "tender_result.withdraw",
+        EntityType::TenderResult,
+        id,
+        serde_json::json!({}),
+    )
+    .await?;
+    let result = tender_result::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound("tender result"))?;
     txn.commit().await?;
     Ok(result)
 }

@@ -1,6 +1,10 @@
 //! Test harness: a server per test, GraphQL helpers and token minting.
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{
+    future::Future,
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
 
 use clap::Parser;
 use commons_api::{
@@ -325,4 +329,16 @@ pub async fn published_clause(app: &TestApp, token: &str, input: Value) -> Strin
     app.ok(Some(token), PUBLISH_CLAUSE, json!({ "id": id }))
         .await;
     id
+}
+
+/// Polls until `check` holds, for at most `limit`; returns how long it took.
+pub async fn eventually(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if check().await {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
 }

@@ -12,3 +12,4 @@ mod limits;
 mod migrations;
 mod platform;
 mod search;
+mod trust;

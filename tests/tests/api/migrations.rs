@@ -20,12 +20,26 @@ async fn up_down_up(url: String) {
         "change_event",
         "audit_event",
         "feed_cursor",
+        "deny_term",
+        "label",
     ];
     for table in tables {
         db.execute_unprepared(&format!("SELECT COUNT(*) FROM {table}"))
             .await
             .unwrap_or_else(|e| panic!("{table} missing after up: {e}"));
     }
+    // The label registry ships with the schema.
+    let labels = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM label",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(labels, migration::m20261122_000003_trust::LABELS.len() as i64);
     Migrator::down(&db, None).await.unwrap();
     for table in tables {
         assert!(
@@ -37,7 +51,7 @@ async fn up_down_up(url: String) {
     }
     assert_eq!(
         Migrator::get_pending_migrations(&db).await.unwrap().len(),
-        2
+        Migrator::migrations().len()
     );
     Migrator::up(&db, None).await.unwrap();
     assert!(

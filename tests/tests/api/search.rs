@@ -1,6 +1,6 @@
 //! Search through GraphQL on the embedded index, fed by the change-event indexer.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -36,18 +36,6 @@ fn ids(result: &Value) -> Vec<String> {
                 .to_owned()
         })
         .collect()
-}
-
-/// Polls until `check` holds, for at most `limit`; returns how long it took.
-async fn eventually(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Option<Duration> {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if check().await {
-            return Some(started.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    None
 }
 
 backend_test!(

@@ -1,0 +1,291 @@
+//! Staleness: a clause that cites a label generation no longer current, or that nobody has
+//! reviewed for [`REVIEW_INTERVAL_YEARS`] years, is flagged so buyers check it before reuse.
+
+use async_graphql::{Enum, SimpleObject};
+use chrono::{Months, NaiveDate};
+use entity::{clause_version, codes, label};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryOrder};
+use serde::Serialize;
+
+/// A clause not reviewed for this long is stale.
+pub const REVIEW_INTERVAL_YEARS: u32 = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StaleReasonCode {
+    /// The clause cites a label generation whose validity has ended.
+    ExpiredLabel,
+    /// Neither reviewed nor republished for three years.
+    NotReviewed,
+}
+
+/// Why a clause is stale.
+#[derive(Debug, Clone, PartialEq, SimpleObject)]
+pub struct StaleReason {
+    pub code: StaleReasonCode,
+    /// The registry key of the expired label generation (`EXPIRED_LABEL`).
+    pub label_key: Option<String>,
+    /// The date the reason took effect: the end of the label's validity, or three years after
+    /// the last review.
+    pub since: NaiveDate,
+    /// A readable explanation in English.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, SimpleObject)]
+pub struct Staleness {
+    pub stale: bool,
+    pub reasons: Vec<StaleReason>,
+}
+
+/// The label registry, loaded once per use.
+#[derive(Debug, Clone, Default)]
+pub struct LabelRegistry {
+    labels: Vec<label::Model>,
+}
+
+/// Lowercased text with runs of non-alphanumerics turned into one space.
+fn simplify(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(word.chars().flat_map(char::to_lowercase));
+    }
+    out
+}
+
+/// Words that introduce a generation number in the catalogue's languages.
+const GENERATION_WORDS: [&str; 6] = [
+    "generation",
+    "gen",
+    "generasjon",
+    "generationen",
+    "sukupolvi",
+    "version",
+];
+
+impl LabelRegistry {
+    pub async fn load(db: &impl ConnectionTrait) -> Result<Self, DbErr> {
+        Ok(Self {
+            labels: label::Entity::find()
+                .order_by_asc(label::Column::Key)
+                .all(db)
+                .await?,
+        })
+    }
+
+    pub fn from_labels(labels: Vec<label::Model>) -> Self {
+        Self { labels }
+    }
+
+    pub fn labels(&self) -> &[label::Model] {
+        &self.labels
+    }
+
+    /// The registry entries a text cites: a scheme name, followed (for schemes with
+    /// generations) by a generation word and number, e.g. "TCO Certified Generation 9".
+    pub fn cited_in<'a>(&'a self, text: &str) -> Vec<&'a label::Model> {
+        let text = simplify(text);
+        let words: Vec<&str> = text.split(' ').collect();
+        let mut found: Vec<&label::Model> = Vec::new();
+        for entry in &self.labels {
+            let scheme = simplify(&entry.scheme);
+            let scheme_words: Vec<&str> = scheme.split(' ').collect();
+            let Some(generation) = entry.generation else {
+                if words.windows(scheme_words.len()).any(|w| w == scheme_words) {
+                    found.push(entry);
+                }
+                continue;
+            };
+            for (start, window) in words.windows(scheme_words.len()).enumerate() {
+                if window != scheme_words {
+                    continue;
+                }
+                let mut rest = words[start + scheme_words.len()..].iter().take(2);
+                let cited = match rest.next() {
+                    Some(w) if GENERATION_WORDS.contains(w) => rest.next().copied(),
+                    other => other.copied(),
+                };
+                if cited.and_then(|n| n.parse::<i32>().ok()) == Some(generation) {
+                    found.push(entry);
+                    break;
+                }
+            }
+        }
+        found
+    }
+
+    /// Assesses one clause version on `today`.
+    pub fn assess(&self, version: &clause_version::Model, today: NaiveDate) -> Staleness {
+        let mut texts: Vec<String> = codes::decode(&version.labels);
+        texts.push(version.title.clone());
+        texts.push(version.text.clone());
+        texts.extend(version.verification.clone());
+        let mut reasons = Vec::new();
+        let mut seen: Vec<&str> = Vec::new();
+        for text in &texts {
+            for entry in self.cited_in(text) {
+                if seen.contains(&entry.key.as_str()) {
+                    continue;
+                }
+                seen.push(&entry.key);
+                if let Some(until) = entry.valid_until
+                    && until < today
+                {
+                    reasons.push(StaleReason {
+                        code: StaleReasonCode::ExpiredLabel,
+                        label_key: Some(entry.key.clone()),
+                        since: until,
+                        message: format!("cites {}, which was current until {until}", entry.name),
+                    });
+                }
+            }
+        }
+        let reviewed = version
+            .last_reviewed
+            .or_else(|| version.published_at.map(|t| t.date_naive()));
+        if let Some(reviewed) = reviewed
+            && let Some(due) = reviewed.checked_add_months(Months::new(12 * REVIEW_INTERVAL_YEARS))
+            && due <= today
+        {
+            reasons.push(StaleReason {
+                code: StaleReasonCode::NotReviewed,
+                label_key: None,
+                since: due,
+                message: format!(
+                    "last reviewed {reviewed}, more than {REVIEW_INTERVAL_YEARS} years ago"
+                ),
+            });
+        }
+        Staleness {
+            stale: !reasons.is_empty(),
+            reasons,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry() -> LabelRegistry {
+        let entry =
+            |key: &str, scheme: &str, generation: Option<i32>, until: Option<&str>| label::Model {
+                key: key.into(),
+                scheme: scheme.into(),
+                name: format!("{scheme} {}", generation.unwrap_or(0)),
+                generation,
+                valid_from: None,
+                valid_until: until.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+            };
+        LabelRegistry::from_labels(vec![
+            entry("tco-8", "TCO Certified", Some(8), Some("2021-11-30")),
+            entry("tco-9", "TCO Certified", Some(9), Some("2024-11-30")),
+            entry("tco-10", "TCO Certified", Some(10), Some("2027-11-30")),
+            entry("epeat", "EPEAT", None, None),
+        ])
+    }
+
+    fn version(labels: &[&str], text: &str, reviewed: Option<&str>) -> clause_version::Model {
+        clause_version::Model {
+            clause_id: uuid::Uuid::nil(),
+            version: 1,
+            title: "Datorer".into(),
+            purpose: None,
+            text: text.into(),
+            scoring_rule: None,
+            verification: None,
+            follow_up: None,
+            kind: None,
+            ambition_level: None,
+            environmental_impacts: "[]".into(),
+            social_objectives: "[]".into(),
+            origin: None,
+            applicability: None,
+            cpv_codes: "[]".into(),
+            product_group: None,
+            labels: codes::encode(labels),
+            language: entity::Language::Sv,
+            licence: "CC-BY-4.0".into(),
+            last_reviewed: reviewed.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+            published_at: None,
+        }
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn recognises_generations_in_varied_wording() {
+        let r = registry();
+        let keys = |t: &str| {
+            r.cited_in(t)
+                .iter()
+                .map(|l| l.key.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            keys("TCO Certified Generation 9 eller likvärdigt"),
+            ["tco-9"]
+        );
+        assert_eq!(keys("tco certified, gen. 10"), ["tco-10"]);
+        assert_eq!(keys("TCO Certified 8"), ["tco-8"]);
+        assert_eq!(
+            keys("TCO Certified generasjon 10 og EPEAT Gold"),
+            ["tco-10", "epeat"]
+        );
+        assert!(keys("TCO Certified Generation 11").is_empty());
+        assert!(keys("ISO 14001").is_empty());
+    }
+
+    #[test]
+    fn expired_generation_makes_a_clause_stale() {
+        let r = registry();
+        let today = day("2026-11-22");
+        let s = r.assess(
+            &version(&["TCO Certified Generation 9"], "x", Some("2026-01-01")),
+            today,
+        );
+        assert!(s.stale);
+        assert_eq!(s.reasons.len(), 1);
+        assert_eq!(s.reasons[0].code, StaleReasonCode::ExpiredLabel);
+        assert_eq!(s.reasons[0].label_key.as_deref(), Some("tco-9"));
+        assert_eq!(s.reasons[0].since, day("2024-11-30"));
+
+        let fresh = r.assess(
+            &version(&["TCO Certified Generation 10"], "x", Some("2026-01-01")),
+            today,
+        );
+        assert_eq!(fresh, Staleness::default());
+        // The same generation cited in the text counts too.
+        let in_text = r.assess(
+            &version(
+                &[],
+                "Skärmar ska vara certifierade enligt TCO Certified Generation 8.",
+                Some("2026-01-01"),
+            ),
+            today,
+        );
+        assert_eq!(in_text.reasons[0].label_key.as_deref(), Some("tco-8"));
+    }
+
+    #[test]
+    fn unreviewed_for_three_years_is_stale() {
+        let r = registry();
+        let today = day("2026-11-22");
+        let s = r.assess(&version(&[], "x", Some("2023-11-21")), today);
+        assert_eq!(s.reasons.len(), 1);
+        assert_eq!(s.reasons[0].code, StaleReasonCode::NotReviewed);
+        assert_eq!(s.reasons[0].since, day("2026-11-21"));
+        assert!(
+            !r.assess(&version(&[], "x", Some("2023-11-23")), today)
+                .stale
+        );
+    }
+}
