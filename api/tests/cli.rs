@@ -22,7 +22,9 @@ fn help_lists_every_command() {
     let dir = tempfile::tempdir().expect("tempdir");
     let help = commons(&["--help"], dir.path());
     assert!(help.status.success());
-    for command in ["serve", "migrate", "seed", "reindex", "token", "schema"] {
+    for command in [
+        "serve", "migrate", "seed", "reindex", "token", "schema", "export",
+    ] {
         assert!(
             stdout(&help).contains(command),
             "{command} missing from --help"
@@ -103,4 +105,24 @@ fn migrate_seed_and_reindex_work_on_a_fresh_data_dir() {
         String::from_utf8_lossy(&reindex.stderr)
     );
     assert!(dir.path().join("index").join("clauses").exists());
+
+    let file = dir.path().join("releases.json");
+    let file_arg = file.display().to_string();
+    let export = commons(&["export", "ocds", "--output", &file_arg], dir.path());
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let package: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).expect("export written")).expect("json");
+    assert_eq!(package["version"], "1.1");
+    assert_eq!(package["releases"].as_array().map(Vec::len), Some(18));
+    assert!(!dir.path().join("releases.partial").exists());
+    let to_stdout = commons(&["export", "ocds"], dir.path());
+    let streamed: serde_json::Value = serde_json::from_slice(&to_stdout.stdout).expect("json");
+    assert_eq!(streamed["releases"], package["releases"]);
+    let bad = commons(&["export", "ocds", "--ocid-prefix", "gpc"], dir.path());
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("ocid-prefix"));
 }

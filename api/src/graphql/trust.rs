@@ -20,7 +20,7 @@ use crate::{
         self,
         anonymisation::FieldPreview,
         clause::parse_id,
-        lineage::Lineage,
+        lineage::{Lineage, Node},
         organization::SizeClass,
         stats::{StatsCell, StatsFilter},
     },
@@ -28,6 +28,20 @@ use crate::{
 
 async fn reuse_count(ctx: &Context<'_>, kind: Lineage, id: Uuid) -> Result<i64> {
     Ok(load(ctx, ReuseCountKey(kind, id)).await?.unwrap_or(0))
+}
+
+async fn ancestors(ctx: &Context<'_>, kind: Lineage, id: Uuid) -> Result<Vec<(Uuid, i32)>> {
+    kind.ancestors(db(ctx)?, identity(ctx)?, id)
+        .await
+        .map_err(ServiceError::from)
+        .gql()
+}
+
+async fn descendants(ctx: &Context<'_>, kind: Lineage, id: Uuid) -> Result<Vec<Node>> {
+    kind.descendants(db(ctx)?, identity(ctx)?, id)
+        .await
+        .map_err(ServiceError::from)
+        .gql()
 }
 
 /// Where a clause came from and where it went.
@@ -42,23 +56,15 @@ impl ClauseLineage {
     }
     /// The clause versions it was copied from, nearest first.
     async fn ancestors(&self, ctx: &Context<'_>) -> Result<Vec<ClauseVersionRef>> {
-        let chain = Lineage::Clause
-            .ancestors(db(ctx)?, identity(ctx)?, self.0)
-            .await
-            .map_err(ServiceError::from)
-            .gql()?;
-        Ok(chain
+        Ok(ancestors(ctx, Lineage::Clause, self.0)
+            .await?
             .into_iter()
             .map(|(clause_id, version)| ClauseVersionRef { clause_id, version })
             .collect())
     }
     /// Copies, and copies of copies, that the caller may see (at most 200).
     async fn descendants(&self, ctx: &Context<'_>) -> Result<Vec<Clause>> {
-        let nodes = Lineage::Clause
-            .descendants(db(ctx)?, identity(ctx)?, self.0)
-            .await
-            .map_err(ServiceError::from)
-            .gql()?;
+        let nodes = descendants(ctx, Lineage::Clause, self.0).await?;
         let loader = data::<DataLoader<Loaders>>(ctx)?;
         let rows = loader
             .load_many(nodes.iter().map(|n| ClauseKey(n.id)))
@@ -108,12 +114,8 @@ impl TemplateLineage {
     }
     /// The template versions it was copied from, nearest first.
     async fn ancestors(&self, ctx: &Context<'_>) -> Result<Vec<TemplateVersionRef>> {
-        let chain = Lineage::Template
-            .ancestors(db(ctx)?, identity(ctx)?, self.0)
-            .await
-            .map_err(ServiceError::from)
-            .gql()?;
-        Ok(chain
+        Ok(ancestors(ctx, Lineage::Template, self.0)
+            .await?
             .into_iter()
             .map(|(template_id, version)| TemplateVersionRef {
                 template_id,
@@ -123,13 +125,8 @@ impl TemplateLineage {
     }
     /// Copies, and copies of copies, that the caller may see (at most 200).
     async fn descendants(&self, ctx: &Context<'_>) -> Result<Vec<Template>> {
-        let db = db(ctx)?;
-        let identity = identity(ctx)?;
-        let nodes = Lineage::Template
-            .descendants(db, identity, self.0)
-            .await
-            .map_err(ServiceError::from)
-            .gql()?;
+        let nodes = descendants(ctx, Lineage::Template, self.0).await?;
+        let (db, identity) = (db(ctx)?, identity(ctx)?);
         let mut out = Vec::with_capacity(nodes.len());
         for node in nodes {
             if let Some(row) = service::template::get(db, identity, node.id).await.gql()? {

@@ -801,16 +801,7 @@ pub async fn reuse(
             "only a published clause can be reused",
         ));
     }
-    let version = version.unwrap_or(source.published_version);
-    if !(1..=source.published_version).contains(&version) {
-        return Err(ServiceError::bad_input(
-            "input.version",
-            format!(
-                "must be a published version (1–{})",
-                source.published_version
-            ),
-        ));
-    }
+    let version = validate::published_version("input.version", version, source.published_version)?;
     let clause = copy_version(&txn, caller, org, source_id, version).await?;
     txn.commit().await?;
     Ok(clause)
@@ -854,15 +845,10 @@ pub async fn resolve_published(
                 "no published clause with this id",
             )
         })?;
-    let version = version.unwrap_or(clause.published_version);
-    if !(1..=clause.published_version).contains(&version) {
-        return Err(ServiceError::bad_input(
-            format!("{field}.clauseVersion"),
-            format!(
-                "must be a published version (1–{})",
-                clause.published_version
-            ),
-        ));
-    }
+    let version = validate::published_version(
+        &format!("{field}.clauseVersion"),
+        version,
+        clause.published_version,
+    )?;
     Ok((clause, version))
 }

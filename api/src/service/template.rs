@@ -698,16 +698,7 @@ pub async fn reuse(
             "only a published template can be reused",
         ));
     }
-    let version = version.unwrap_or(source.published_version);
-    if !(1..=source.published_version).contains(&version) {
-        return Err(ServiceError::bad_input(
-            "input.version",
-            format!(
-                "must be a published version (1–{})",
-                source.published_version
-            ),
-        ));
-    }
+    let version = validate::published_version("input.version", version, source.published_version)?;
     let (content, refs) = load_version(&txn, source_id, version)
         .await?
         .ok_or(ServiceError::NotFound("template version"))?;

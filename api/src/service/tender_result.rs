@@ -201,13 +201,8 @@ async fn resolve_template(
         .ok_or_else(|| {
             ServiceError::bad_input("input.templateId", "no published template with this id")
         })?;
-    let version = version.unwrap_or(template.published_version);
-    if !(1..=template.published_version).contains(&version) {
-        return Err(ServiceError::bad_input(
-            "input.templateVersion",
-            "must be a published version",
-        ));
-    }
+    let version =
+        validate::published_version("input.templateVersion", version, template.published_version)?;
     Ok((id, version))
 }
 

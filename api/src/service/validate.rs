@@ -94,6 +94,24 @@ pub fn percent(field: &str, value: i32) -> ServiceResult<()> {
     }
 }
 
+/// The version a reference means: `requested`, or the latest when omitted; it must be one of
+/// the published versions `1..=published`.
+pub fn published_version(
+    field: &str,
+    requested: Option<i32>,
+    published: i32,
+) -> ServiceResult<i32> {
+    let version = requested.unwrap_or(published);
+    if (1..=published).contains(&version) {
+        Ok(version)
+    } else {
+        Err(ServiceError::bad_input(
+            field,
+            format!("must be a published version (1–{published})"),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,7 +39,10 @@ async fn up_down_up(url: String) {
         .unwrap()
         .try_get::<i64>("", "n")
         .unwrap();
-    assert_eq!(labels, migration::m20261122_000003_trust::LABELS.len() as i64);
+    assert_eq!(
+        labels,
+        migration::m20261122_000003_trust::LABELS.len() as i64
+    );
     Migrator::down(&db, None).await.unwrap();
     for table in tables {
         assert!(
