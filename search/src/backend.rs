@@ -32,12 +32,10 @@ pub enum Facet {
     Organization,
     /// How well proven in real tenders (`UNTESTED` … `WIDELY_PROVEN`).
     ProvenLevel,
-    /// `true` when the clause cites an expired label generation or is overdue for review.
-    Stale,
 }
 
 impl Facet {
-    pub const ALL: [Facet; 12] = [
+    pub const ALL: [Facet; 11] = [
         Facet::Country,
         Facet::Language,
         Facet::Kind,
@@ -49,7 +47,6 @@ impl Facet {
         Facet::SizeClass,
         Facet::Organization,
         Facet::ProvenLevel,
-        Facet::Stale,
     ];
 
     /// The document attribute holding this facet.
@@ -66,7 +63,6 @@ impl Facet {
             Facet::SizeClass => "size_class",
             Facet::Organization => "organization_id",
             Facet::ProvenLevel => "proven_level",
-            Facet::Stale => "stale",
         }
     }
 }
@@ -77,6 +73,17 @@ pub struct SearchFilter {
     pub values: Vec<(Facet, Vec<String>)>,
     /// CPV code prefix of 2–8 digits.
     pub cpv_prefix: Option<String>,
+    /// Only records that are (or are not) stale at a moment.
+    pub stale: Option<StaleAt>,
+}
+
+/// Staleness depends on the day it is asked about, so documents carry the moment they turn
+/// stale (`stale_from`) and the filter compares it with `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaleAt {
+    pub stale: bool,
+    /// Unix seconds.
+    pub now: i64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 /// Everything search filters, facets, ranks and highlights on (templates leave the clause-only
 /// fields empty). Enum-valued fields hold the
 /// GraphQL names (`TECHNICAL_SPECIFICATION`, `SE`, `CIRC_ECON`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatalogueDocument {
     pub id: String,
     pub version: i32,
@@ -38,9 +38,48 @@ pub struct CatalogueDocument {
     pub proven_level: String,
     /// Orders records by how well proven they are; higher is better.
     pub evidence_score: i64,
-    /// Cites an expired label generation or is overdue for review (clauses only).
-    pub stale: bool,
+    /// Unix seconds from which the clause is stale (a cited label generation expires or its
+    /// review falls due); [`NEVER_STALE`] when neither applies (and for templates).
+    pub stale_from: i64,
 }
+
+impl Default for CatalogueDocument {
+    fn default() -> Self {
+        Self {
+            id: String::new(),
+            version: 0,
+            organization_id: String::new(),
+            organization_name: String::new(),
+            country: String::new(),
+            size_class: String::new(),
+            title: String::new(),
+            text: String::new(),
+            purpose: None,
+            scoring_rule: None,
+            verification: None,
+            follow_up: None,
+            kind: None,
+            ambition_level: None,
+            environmental_impacts: Vec::new(),
+            social_objectives: Vec::new(),
+            focus: Vec::new(),
+            origin: None,
+            applicability: None,
+            cpv_codes: Vec::new(),
+            cpv_prefixes: Vec::new(),
+            product_group: None,
+            labels: Vec::new(),
+            language: String::new(),
+            published_at: 0,
+            proven_level: String::new(),
+            evidence_score: 0,
+            stale_from: NEVER_STALE,
+        }
+    }
+}
+
+/// `stale_from` of a record that never turns stale.
+pub const NEVER_STALE: i64 = i64::MAX;
 
 /// The 2–8 digit prefixes of a list of CPV codes (`30213100-6` gives `30`, `302`, … `30213100`).
 pub fn cpv_prefixes(codes: &[String]) -> Vec<String> {

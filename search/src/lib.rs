@@ -13,7 +13,7 @@ pub mod tantivy_backend;
 
 pub use backend::{
     Facet, FacetCount, FacetValue, Hit, SearchBackend, SearchError, SearchFilter, SearchRequest,
-    SearchResponse, SortOrder,
+    SearchResponse, SortOrder, StaleAt,
 };
 pub use document::CatalogueDocument;
 pub use tantivy_backend::TantivyBackend;

@@ -18,7 +18,8 @@ use serde::Deserialize;
 
 use crate::{
     CatalogueDocument, Facet, FacetCount, FacetValue, Hit, MAX_QUERY_CHARS, SearchBackend,
-    SearchError, SearchFilter, SearchRequest, SearchResponse, SortOrder, synonyms::Synonyms,
+    SearchError, SearchFilter, SearchRequest, SearchResponse, SortOrder, StaleAt,
+    synonyms::Synonyms,
 };
 
 /// Documents sent per request.
@@ -42,6 +43,7 @@ pub const SEARCHABLE: [&str; 8] = [
 pub fn settings() -> Result<Settings, SearchError> {
     let mut filterable: Vec<&str> = Facet::ALL.iter().map(|f| f.attribute()).collect();
     filterable.push("cpv_prefixes");
+    filterable.push("stale_from");
     let synonyms = Synonyms::bundled().map_err(|e| SearchError::Unavailable(e.to_string()))?;
     // Meilisearch synonyms are one-way lists; every term of a group names all the others.
     let mut map: HashMap<String, Vec<String>> = HashMap::new();
@@ -85,6 +87,10 @@ pub fn filter_expression(filter: &SearchFilter) -> Result<String, SearchError> {
             });
         }
         parts.push(format!("cpv_prefixes = {}", quote(prefix)));
+    }
+    if let Some(StaleAt { stale, now }) = filter.stale {
+        let op = if stale { "<=" } else { ">" };
+        parts.push(format!("stale_from {op} {now}"));
     }
     Ok(parts.join(" AND "))
 }
@@ -327,14 +333,19 @@ mod tests {
                 (Facet::Kind, vec![]),
             ],
             cpv_prefix: Some("302".into()),
+            stale: Some(StaleAt {
+                stale: true,
+                now: 1_800_000_000,
+            }),
         };
         assert_eq!(
             filter_expression(&filter).unwrap_or_default(),
-            r#"country IN ["SE", "NO"] AND organization_id IN ["x\" OR country = \"DK"] AND cpv_prefixes = "302""#
+            r#"country IN ["SE", "NO"] AND organization_id IN ["x\" OR country = \"DK"] AND cpv_prefixes = "302" AND stale_from <= 1800000000"#
         );
         let bad = SearchFilter {
             values: vec![],
             cpv_prefix: Some("30\" OR 1".into()),
+            stale: None,
         };
         assert!(matches!(
             filter_expression(&bad),

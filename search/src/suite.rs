@@ -38,15 +38,18 @@ fn doc(
     }
 }
 
+/// The moment the suite asks about staleness.
+const NOW: i64 = 1_800_000_000;
+
 fn with_evidence(
     mut doc: CatalogueDocument,
     level: &str,
     score: i64,
-    stale: bool,
+    stale_from: i64,
 ) -> CatalogueDocument {
     doc.proven_level = level.to_owned();
     doc.evidence_score = score;
-    doc.stale = stale;
+    doc.stale_from = stale_from;
     doc
 }
 
@@ -65,7 +68,7 @@ pub fn fixture() -> Vec<CatalogueDocument> {
             ),
             "USED",
             100_001_001,
-            true,
+            NOW - 86_400,
         ),
         doc(
             "nb-takeback",
@@ -106,7 +109,7 @@ pub fn fixture() -> Vec<CatalogueDocument> {
             ),
             "PROVEN",
             200_004_002,
-            false,
+            NOW + 86_400,
         ),
         doc(
             "en-servers",
@@ -187,6 +190,7 @@ pub async fn run(backend: &dyn SearchBackend) {
             (Facet::Kind, vec!["TECHNICAL_SPECIFICATION".into()]),
         ],
         cpv_prefix: None,
+        stale: None,
     };
     assert_eq!(ids(&search(filtered).await), vec!["en-servers"]);
     let mut computers = request("");
@@ -220,9 +224,18 @@ pub async fn run(backend: &dyn SearchBackend) {
     let mut proven = request("");
     proven.filter.values = vec![(Facet::ProvenLevel, vec!["PROVEN".into()])];
     assert_eq!(ids(&search(proven).await), vec!["en-warranty"]);
-    let mut stale = request("");
-    stale.filter.values = vec![(Facet::Stale, vec!["true".into()])];
-    assert_eq!(ids(&search(stale).await), vec!["sv-takeback"]);
+    // Staleness is judged at the moment asked about: en-warranty turns stale tomorrow.
+    let stale_at = |stale: bool, now: i64| {
+        let mut r = request("");
+        r.filter.stale = Some(crate::StaleAt { stale, now });
+        r
+    };
+    assert_eq!(ids(&search(stale_at(true, NOW)).await), vec!["sv-takeback"]);
+    assert_eq!(search(stale_at(false, NOW)).await.estimated_total, 5);
+    let later_response = search(stale_at(true, NOW + 2 * 86_400)).await;
+    let mut later = ids(&later_response);
+    later.sort_unstable();
+    assert_eq!(later, vec!["en-warranty", "sv-takeback"]);
     let mut by_evidence = request("");
     by_evidence.sort = crate::SortOrder::Evidence;
     let order = search(by_evidence).await;

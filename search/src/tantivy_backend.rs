@@ -6,6 +6,7 @@
 
 use std::{
     collections::{HashMap, HashSet},
+    ops::Bound,
     path::Path,
     sync::{Arc, Mutex},
     time::Instant,
@@ -17,7 +18,8 @@ use tantivy::{
     collector::{Count, DocSetCollector, TopDocs},
     directory::MmapDirectory,
     query::{
-        AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+        AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery,
+        TermQuery,
     },
     schema::{
         FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
@@ -32,7 +34,7 @@ use tantivy::{
 
 use crate::{
     CatalogueDocument, Facet, FacetCount, FacetValue, Hit, MAX_QUERY_CHARS, SearchBackend,
-    SearchError, SearchRequest, SearchResponse, SortOrder, synonyms::Synonyms,
+    SearchError, SearchRequest, SearchResponse, SortOrder, StaleAt, synonyms::Synonyms,
 };
 
 /// Most query words taken into account; the rest of a very long query is ignored.
@@ -62,6 +64,7 @@ struct Fields {
     cpv_prefix: Field,
     published_at: Field,
     evidence_score: Field,
+    stale_from: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -108,6 +111,7 @@ fn schema() -> (Schema, Fields) {
     let cpv_prefix = builder.add_text_field("cpv_prefixes", STRING);
     let published_at = builder.add_i64_field("published_at", INDEXED | FAST);
     let evidence_score = builder.add_i64_field("evidence_score", FAST);
+    let stale_from = builder.add_i64_field("stale_from", INDEXED | FAST);
     let fields = Fields {
         id,
         title,
@@ -118,6 +122,7 @@ fn schema() -> (Schema, Fields) {
         cpv_prefix,
         published_at,
         evidence_score,
+        stale_from,
     };
     (builder.build(), fields)
 }
@@ -278,7 +283,7 @@ impl Inner {
             out.add_text(*stem, &extra);
         }
         let single = |v: &Option<String>| v.iter().cloned().collect::<Vec<_>>();
-        let facet_values: [(Facet, Vec<String>); 12] = [
+        let facet_values: [(Facet, Vec<String>); 11] = [
             (Facet::Country, vec![doc.country.clone()]),
             (Facet::Language, vec![doc.language.clone()]),
             (Facet::Kind, single(&doc.kind)),
@@ -293,7 +298,6 @@ impl Inner {
             (Facet::SizeClass, vec![doc.size_class.clone()]),
             (Facet::Organization, vec![doc.organization_id.clone()]),
             (Facet::ProvenLevel, vec![doc.proven_level.clone()]),
-            (Facet::Stale, vec![doc.stale.to_string()]),
         ];
         for (facet, values) in facet_values {
             for value in values {
@@ -305,6 +309,7 @@ impl Inner {
         }
         out.add_i64(f.published_at, doc.published_at);
         out.add_i64(f.evidence_score, doc.evidence_score);
+        out.add_i64(f.stale_from, doc.stale_from);
         out
     }
 
@@ -460,6 +465,15 @@ impl Inner {
                 Term::from_field_text(self.fields.cpv_prefix, prefix),
                 IndexRecordOption::Basic,
             )));
+        }
+        if let Some(StaleAt { stale, now }) = request.filter.stale {
+            let at = |v: i64| Term::from_field_i64(self.fields.stale_from, v);
+            let range = if stale {
+                RangeQuery::new(Bound::Unbounded, Bound::Included(at(now)))
+            } else {
+                RangeQuery::new(Bound::Excluded(at(now)), Bound::Unbounded)
+            };
+            filters.push(Box::new(range));
         }
         Ok(filters)
     }

@@ -178,6 +178,8 @@ async fn settings_are_sent_only_when_they_differ() {
         "size_class",
         "organization_id",
         "cpv_prefixes",
+        "proven_level",
+        "stale_from",
     ] {
         assert!(
             filterable.contains(&json!(attribute)),
@@ -282,6 +284,10 @@ async fn search_body_and_filters_are_pinned() {
                     (Facet::Kind, vec!["AWARD_CRITERION".into(), "x\"y".into()]),
                 ],
                 cpv_prefix: Some("302".into()),
+                stale: Some(search::StaleAt {
+                    stale: false,
+                    now: 1_800_000_000,
+                }),
             },
             facets: vec![Facet::Country],
             offset: 20,
@@ -299,7 +305,7 @@ async fn search_body_and_filters_are_pinned() {
     assert_eq!(body["q"], "take-back \"AND country = DK");
     assert_eq!(
         body["filter"],
-        r#"country IN ["SE"] AND kind IN ["AWARD_CRITERION", "x\"y"] AND cpv_prefixes = "302""#
+        r#"country IN ["SE"] AND kind IN ["AWARD_CRITERION", "x\"y"] AND cpv_prefixes = "302" AND stale_from > 1800000000"#
     );
     assert_eq!(body["facets"], json!(["country"]));
     assert_eq!(

@@ -8,7 +8,7 @@ use entity::{
     AmbitionLevel, ClauseKind, Country, EnvironmentalImpact, Language, ProductGroup,
     SocialObjective,
 };
-use search::{Facet, SearchFilter, SearchRequest, SearchResponse, SortOrder};
+use search::{Facet, SearchFilter, SearchRequest, SearchResponse, SortOrder, StaleAt};
 use serde::Serialize;
 
 use super::{
@@ -40,7 +40,6 @@ pub enum SearchFacet {
     SizeClass,
     Organization,
     ProvenLevel,
-    Stale,
 }
 
 impl From<SearchFacet> for Facet {
@@ -57,7 +56,6 @@ impl From<SearchFacet> for Facet {
             SearchFacet::SizeClass => Facet::SizeClass,
             SearchFacet::Organization => Facet::Organization,
             SearchFacet::ProvenLevel => Facet::ProvenLevel,
-            SearchFacet::Stale => Facet::Stale,
         }
     }
 }
@@ -75,7 +73,6 @@ fn facet_of(facet: Facet) -> SearchFacet {
         Facet::SizeClass => SearchFacet::SizeClass,
         Facet::Organization => SearchFacet::Organization,
         Facet::ProvenLevel => SearchFacet::ProvenLevel,
-        Facet::Stale => SearchFacet::Stale,
     }
 }
 
@@ -153,12 +150,12 @@ impl ClauseSearchFilter {
                         .map(|l| l.code().to_owned())
                         .collect(),
                 ),
-                (
-                    Facet::Stale,
-                    self.stale.map(|s| s.to_string()).into_iter().collect(),
-                ),
             ],
             cpv_prefix: self.cpv,
+            stale: self.stale.map(|stale| StaleAt {
+                stale,
+                now: chrono::Utc::now().timestamp(),
+            }),
         })
     }
 }

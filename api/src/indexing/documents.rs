@@ -18,7 +18,7 @@ use crate::service::{
     clause::Focus,
     evidence::{self, Evidence},
     organization::SizeClass,
-    staleness::{LabelRegistry, Staleness},
+    staleness::LabelRegistry,
 };
 
 /// The GraphQL name of an enum value (`TECHNICAL_SPECIFICATION`), as search filters use it.
@@ -36,7 +36,8 @@ fn names<T: Serialize>(values: &[T]) -> Vec<String> {
 /// What a clause's search document adds to its published text.
 pub struct Assessment<'a> {
     pub evidence: &'a Evidence,
-    pub staleness: &'a Staleness,
+    /// The first day the version is stale, if ever.
+    pub stale_from: Option<chrono::NaiveDate>,
 }
 
 pub fn document(
@@ -81,7 +82,12 @@ pub fn document(
         published_at: version.published_at.map_or(0, |t| t.timestamp()),
         proven_level: assessment.evidence.proven_level.code().to_owned(),
         evidence_score: assessment.evidence.score(),
-        stale: assessment.staleness.stale,
+        stale_from: assessment
+            .stale_from
+            .map_or(search::document::NEVER_STALE, |day| {
+                day.and_hms_opt(0, 0, 0)
+                    .map_or(0, |t| t.and_utc().timestamp())
+            }),
     }
 }
 
@@ -140,17 +146,15 @@ async fn build(
     let ids: Vec<Uuid> = clauses.iter().map(|c| c.id).collect();
     let evidence = evidence::for_clauses(db, &ids).await?;
     let registry = LabelRegistry::load(db).await?;
-    let today = chrono::Utc::now().date_naive();
     let mut versions = versions;
     Ok(clauses
         .iter()
         .filter_map(|c| {
             let version = versions.remove(&c.id)?;
             let org = orgs.get(&c.organization_id)?;
-            let staleness = registry.assess(&version, today);
             let assessment = Assessment {
                 evidence: evidence.get(&c.id)?,
-                staleness: &staleness,
+                stale_from: registry.stale_from(&version),
             };
             Some((c.id, document(c, version, org, assessment)))
         })

@@ -120,6 +120,21 @@ impl LabelRegistry {
         found
     }
 
+    /// The first day the version is stale: the earliest expiry of a label generation it cites,
+    /// or its review falling due; `None` when neither ever applies.
+    pub fn stale_from(&self, version: &clause_version::Model) -> Option<NaiveDate> {
+        let far_future = NaiveDate::MAX;
+        self.assess(version, far_future)
+            .reasons
+            .into_iter()
+            .map(|r| match r.code {
+                // Stale from the day after the generation's last valid day.
+                StaleReasonCode::ExpiredLabel => r.since.succ_opt().unwrap_or(r.since),
+                StaleReasonCode::NotReviewed => r.since,
+            })
+            .min()
+    }
+
     /// Assesses one clause version on `today`.
     pub fn assess(&self, version: &clause_version::Model, today: NaiveDate) -> Staleness {
         let mut texts: Vec<String> = codes::decode(&version.labels);
@@ -287,5 +302,16 @@ mod tests {
             !r.assess(&version(&[], "x", Some("2023-11-23")), today)
                 .stale
         );
+    }
+
+    #[test]
+    fn stale_from_is_the_earliest_reason() {
+        let r = registry();
+        let gen10 = version(&["TCO Certified Generation 10"], "x", Some("2025-06-01"));
+        assert_eq!(r.stale_from(&gen10), Some(day("2027-12-01")));
+        let reviewed_long_ago = version(&["TCO Certified Generation 10"], "x", Some("2024-01-10"));
+        assert_eq!(r.stale_from(&reviewed_long_ago), Some(day("2027-01-10")));
+        let never = version(&["EPEAT"], "x", None);
+        assert_eq!(r.stale_from(&never), None);
     }
 }
