@@ -1,21 +1,28 @@
 //! Finds personal data in free text and replaces it with typed placeholders.
 //!
-//! Detectors run independently and propose spans; overlapping proposals are resolved
-//! (earliest first, then longest), so each character belongs to at most one finding.
-//! Identity numbers are only taken when their check digits hold, and number-like text that is
-//! not personal (CPV codes, standards, organisation numbers, dates, amounts) is guarded
-//! against explicitly; [`tests`] holds both sides.
+//! Five detectors propose spans independently: e-mail addresses (here), telephone numbers
+//! ([`phone`]), Nordic personal identity numbers with valid check digits ([`ids`]), names after
+//! role words such as "kontaktperson" ([`names`]) and an organisation's own deny-list
+//! ([`deny`]). Overlapping proposals are resolved (longest first, then the more certain kind,
+//! then the earliest), so every character belongs to at most one finding. Placeholders already
+//! in a text are never found again, which makes [`anonymise`] idempotent.
+//!
+//! All patterns are compiled once ([`LazyLock`]); the deny-list is matched on word tokens
+//! without regexes, so preparing an [`Anonymiser`] is cheap.
 
+mod deny;
 mod ids;
 mod names;
 mod phone;
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod tests;
 
 use std::sync::LazyLock;
 
 use entity::Language;
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 use serde::Serialize;
 
 /// What kind of personal data a finding is.
@@ -24,9 +31,10 @@ use serde::Serialize;
 pub enum FindingKind {
     Email,
     Phone,
-    /// A Nordic personal identity number with a valid check digit (or date, for CPR).
+    /// A Nordic personal identity number whose check digits hold (for Danish CPR numbers
+    /// written with a dash: whose date is valid).
     PersonalIdentityNumber,
-    /// A name after a role word such as "kontaktperson" or "case officer".
+    /// A name after a role word such as "kontaktperson", "saksbehandler" or "case officer".
     ContactName,
     /// A term from the organisation's own deny-list.
     DenyListed,
@@ -69,92 +77,143 @@ pub fn placeholder(kind: FindingKind, language: Language) -> &'static str {
     }
 }
 
-/// A proposed finding in byte offsets.
+/// Every placeholder [`placeholder`] can return; text inside them is never a finding.
+const PLACEHOLDERS: [&str; 19] = [
+    "[e-post]",
+    "[e-mail]",
+    "[sähköposti]",
+    "[telefonnummer]",
+    "[puhelinnumero]",
+    "[phone number]",
+    "[personnummer]",
+    "[fødselsnummer]",
+    "[cpr-nummer]",
+    "[henkilötunnus]",
+    "[personal id number]",
+    "[namn]",
+    "[navn]",
+    "[nimi]",
+    "[name]",
+    "[borttaget]",
+    "[fjernet]",
+    "[poistettu]",
+    "[removed]",
+];
+
+/// A proposed finding, in byte offsets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Span {
-    pub kind: FindingKind,
-    pub start: usize,
-    pub end: usize,
+struct Span {
+    kind: FindingKind,
+    start: usize,
+    end: usize,
+    /// Certainty: when two proposals cover the same text, the higher rank wins.
+    rank: u8,
+}
+
+impl Span {
+    fn new(kind: FindingKind, start: usize, end: usize) -> Self {
+        let rank = match kind {
+            FindingKind::Email => 5,
+            FindingKind::PersonalIdentityNumber => 4,
+            FindingKind::Phone => 3,
+            FindingKind::ContactName => 2,
+            FindingKind::DenyListed => 1,
+        };
+        Self {
+            kind,
+            start,
+            end,
+            rank,
+        }
+    }
+
+    /// A proposal that loses to any other proposal for the same text.
+    fn weak(mut self) -> Self {
+        self.rank = 0;
+        self
+    }
+
+    fn overlaps(&self, start: usize, end: usize) -> bool {
+        self.start < end && start < self.end
+    }
+}
+
+/// Compiles a built-in pattern; every pattern is exercised by the tests.
+fn compile(pattern: &str) -> Regex {
+    Regex::new(pattern).unwrap_or_else(|e| panic!("built-in pattern {pattern:?}: {e}"))
 }
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)*\.\p{L}{2,}")
-        .unwrap_or_else(|e| unreachable!("email pattern: {e}"))
+    compile(
+        r"[\p{L}\p{N}_%+\-]+(?:\.[\p{L}\p{N}_%+\-]+)*@[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?)*\.\p{L}{2,}",
+    )
 });
+
+fn emails(text: &str, out: &mut Vec<Span>) {
+    if !text.contains('@') {
+        return;
+    }
+    out.extend(
+        EMAIL
+            .find_iter(text)
+            .map(|m| Span::new(FindingKind::Email, m.start(), m.end())),
+    );
+}
+
+/// Words between a cue and its number: "org. nr 556036-0793", "CVR no: 29189730".
+const CONNECTORS: [&str; 12] = [
+    "", "nr", "no", "nro", "nummer", "number", "numero", "id", "kod", "kode", "code", "is",
+];
+
+/// Whether the word just before byte `at` (looking past connectors such as "nr") satisfies
+/// `is_cue`. Words are lowercased and stripped of surrounding punctuation.
+fn cue_before(text: &str, at: usize, is_cue: impl Fn(&str) -> bool) -> bool {
+    let mut from = at.saturating_sub(64);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    for word in text[from..at].split_whitespace().rev().take(4) {
+        let word = word
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase();
+        if is_cue(&word) {
+            return true;
+        }
+        if !CONNECTORS.contains(&word.as_str()) {
+            return false;
+        }
+    }
+    false
+}
 
 /// The anonymiser prepared with one organisation's deny-list.
 #[derive(Debug, Clone, Default)]
 pub struct Anonymiser {
-    deny: Option<Regex>,
+    deny: deny::DenyList,
 }
 
 impl Anonymiser {
-    /// Terms shorter than two characters are ignored; matching is case-insensitive and on
-    /// whole words.
+    /// Deny-list terms are trimmed; terms shorter than two characters are ignored. They match
+    /// case-insensitively, on whole words, with any run of whitespace between their words.
     pub fn new(deny_list: &[String]) -> Self {
-        let terms: Vec<String> = deny_list
-            .iter()
-            .map(|t| t.trim())
-            .filter(|t| t.chars().count() >= 2)
-            .map(|t| {
-                t.split_whitespace()
-                    .map(regex::escape)
-                    .collect::<Vec<_>>()
-                    .join(r"\s+")
-            })
-            .collect();
-        let deny = (!terms.is_empty())
-            .then(|| {
-                RegexBuilder::new(&format!(r"\b(?:{})\b", terms.join("|")))
-                    .case_insensitive(true)
-                    .size_limit(1 << 24)
-                    .build()
-                    .ok()
-            })
-            .flatten();
-        Self { deny }
-    }
-
-    fn spans(&self, text: &str) -> Vec<Span> {
-        let mut spans: Vec<Span> = EMAIL
-            .find_iter(text)
-            .map(|m| Span {
-                kind: FindingKind::Email,
-                start: m.start(),
-                end: m.end(),
-            })
-            .collect();
-        spans.extend(ids::find(text));
-        spans.extend(phone::find(text));
-        spans.extend(names::find(text));
-        if let Some(deny) = &self.deny {
-            spans.extend(deny.find_iter(text).map(|m| Span {
-                kind: FindingKind::DenyListed,
-                start: m.start(),
-                end: m.end(),
-            }));
+        Self {
+            deny: deny::DenyList::new(deny_list),
         }
-        resolve(spans)
     }
 
-    /// Finds personal data, sorted by position, non-overlapping.
+    /// Finds personal data, sorted by start, non-overlapping.
     pub fn find(&self, text: &str, language: Language) -> Vec<Finding> {
-        let spans = self.spans(text);
-        let mut findings = Vec::with_capacity(spans.len());
-        let mut chars = 0;
-        let mut byte = 0;
-        let mut to_char = |target: usize| {
-            chars += text[byte..target].chars().count();
-            byte = target;
-            chars
-        };
-        for span in spans {
-            let start = to_char(span.start);
-            let end = to_char(span.end);
+        let mut findings = Vec::new();
+        let (mut byte, mut char) = (0, 0);
+        for span in self.spans(text) {
+            char += text[byte..span.start].chars().count();
+            let start = char;
+            char += text[span.start..span.end].chars().count();
+            byte = span.end;
             findings.push(Finding {
                 kind: span.kind,
                 start,
-                end,
+                end: char,
                 placeholder: placeholder(span.kind, language),
             });
         }
@@ -173,21 +232,53 @@ impl Anonymiser {
         out.push_str(&text[last..]);
         out
     }
+
+    fn spans(&self, text: &str) -> Vec<Span> {
+        let mut spans = Vec::new();
+        emails(text, &mut spans);
+        if text.bytes().any(|b| b.is_ascii_digit()) {
+            ids::find(text, &mut spans);
+            phone::find(text, &mut spans);
+        }
+        names::find(text, &mut spans);
+        self.deny.find(text, &mut spans);
+        if text.contains('[') {
+            let taken: Vec<(usize, usize)> = PLACEHOLDERS
+                .iter()
+                .flat_map(|p| text.match_indices(p).map(|(i, p)| (i, i + p.len())))
+                .collect();
+            spans.retain(|s| !taken.iter().any(|&(start, end)| s.overlaps(start, end)));
+        }
+        resolve(spans)
+    }
 }
 
-/// Earliest first; at the same start the longest; later spans that overlap are dropped.
+/// Keeps the longest proposals (then the more certain, then the earliest) that do not overlap
+/// one already kept, and returns them sorted by start.
 fn resolve(mut spans: Vec<Span>) -> Vec<Span> {
-    spans.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
-    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    spans.sort_by(|a, b| {
+        (b.end - b.start)
+            .cmp(&(a.end - a.start))
+            .then(b.rank.cmp(&a.rank))
+            .then(a.start.cmp(&b.start))
+    });
+    let mut kept: Vec<Span> = Vec::with_capacity(spans.len());
     for span in spans {
-        if out.last().is_none_or(|last| span.start >= last.end) {
-            out.push(span);
+        // `kept` is sorted by start; only the neighbours can overlap.
+        let at = kept.partition_point(|k| k.start < span.start);
+        let clashes = kept[at.saturating_sub(1)..]
+            .iter()
+            .take(2)
+            .any(|k| k.overlaps(span.start, span.end));
+        if !clashes && span.start < span.end {
+            kept.insert(at, span);
         }
     }
-    out
+    kept
 }
 
-/// Finds personal data. `deny_list` holds an organisation's own names and terms.
+/// Finds personal data, sorted by start and non-overlapping. `deny_list` holds an
+/// organisation's own names and terms (case-insensitive, whole-word matches).
 pub fn find(text: &str, language: Language, deny_list: &[String]) -> Vec<Finding> {
     Anonymiser::new(deny_list).find(text, language)
 }
@@ -195,35 +286,4 @@ pub fn find(text: &str, language: Language, deny_list: &[String]) -> Vec<Finding
 /// Replaces every finding with its placeholder.
 pub fn anonymise(text: &str, language: Language, deny_list: &[String]) -> String {
     Anonymiser::new(deny_list).anonymise(text, language)
-}
-
-/// The text just before byte `at`, lowercased, at most `n` chars: context for cue words.
-pub(crate) fn before(text: &str, at: usize, n: usize) -> String {
-    let head = &text[..at];
-    let start = head
-        .char_indices()
-        .rev()
-        .nth(n.saturating_sub(1))
-        .map_or(0, |(i, _)| i);
-    head[start..].to_lowercase()
-}
-
-/// The words right before byte `at` (lowercased, back to the previous digit): a cue such as
-/// "CVR" or "CPR-nr." only counts when nothing numeric sits between it and the number.
-pub(crate) fn cue_before(text: &str, at: usize) -> String {
-    let context = before(text, at, 24);
-    context
-        .rsplit(|c: char| c.is_ascii_digit())
-        .next()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// The text just after byte `at`, lowercased, at most `n` chars.
-pub(crate) fn after(text: &str, at: usize, n: usize) -> String {
-    text[at..]
-        .chars()
-        .take(n)
-        .collect::<String>()
-        .to_lowercase()
 }

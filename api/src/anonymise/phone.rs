@@ -1,114 +1,225 @@
 //! Telephone numbers in Swedish, Norwegian, Danish, Finnish and international formats.
 //!
-//! Candidates are number runs that start like a phone number (`+`/`00` and a country code, or
-//! a trunk `0`), or that are grouped the way Norwegian and Danish eight-digit numbers are
-//! written (`22 33 44 55`, `915 12 345`, `3312 3456`). Candidates that are really dates, CPV
-//! codes, business ids or amounts, or that follow an organisation-number cue, are dropped.
+//! Candidates are digit runs that start like a phone number (`+` or `00` and a country code, or
+//! a trunk `0` and an area code), or that are grouped the way Norwegian and Danish eight-digit
+//! numbers are written (`22 33 44 55`, `915 12 345`, `3312 3456`). A bare eight-digit number
+//! is a phone number only right after a phone cue word (`tlf. 22334455`). Candidates that are
+//! really CPV codes, business ids, dates, years, amounts or part of a longer number, or that
+//! follow a cue such as "CVR", "org.nr" or "Y-tunnus", are dropped.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{FindingKind, Span, after, cue_before};
+use super::{FindingKind, Span, compile, cue_before};
 
-fn pattern(p: &str) -> Regex {
-    Regex::new(p).unwrap_or_else(|e| unreachable!("phone pattern {p}: {e}"))
-}
+/// Separators inside phone numbers: a space, or a hyphen or dash with optional spaces.
+const SEP: &str = r"(?:[ \u{a0}\u{202f}]?[\-–][ \u{a0}\u{202f}]?|[ \u{a0}\u{202f}])";
+/// Separators inside eight-digit groupings: spaces only.
+const SPACE: &str = r"[ \u{a0}\u{202f}]";
 
 static CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(concat!(
-        // International: +46 / 0046, optional (0), then digit groups.
-        r"(?:\+|\b00)\d{1,3}(?:[ \-]?\(0\))?(?:[ \-]?\d{1,4}){2,6}\b",
-        // National with trunk zero: 070-123 45 67, 08 123 456 78, 040 123 4567.
-        r"|\b0\d{1,3}(?:[ \-/]?\d{1,4}){2,5}\b",
-        // Eight-digit groupings: 22 33 44 55, 915 12 345, 3312 3456.
-        r"|\b\d{2} \d{2} \d{2} \d{2}\b|\b\d{3} \d{2} \d{3}\b|\b\d{4} \d{4}\b",
-    ))
+    let pattern = [
+        // tlf. 22334455: unformatted eight digits only after a phone cue word
+        r"(?i:(?-u:\b)(?:telefonnummer|telefonnr|telefon|tlf|tel|tfn|mobilnummer|mobilnr|mobil",
+        r"|mobile|mob|puhelinnumero|puhelin|puh|gsm|phone|ring|sms|fax)",
+        r"(?:\.|:|[ \t]*nr\.?|[ \t]*no\.?)*[ \t\u{a0}]*(?:(?:til|till|to|på|on)[ \t]+)?)",
+        r"[0-9]{8}(?-u:\b)",
+        // +46 70 123 45 67, +46 (0)8 123 456 78, 0046 8 123 45 67, +1 202 555 0143
+        r"|(?:(?:\+|(?-u:\b)00)[1-9][0-9]{0,2}(?:SEP?\(0\))?(?:SEP?[0-9]{1,4}){2,6})(?-u:\b)",
+        // 070-123 45 67, 08 123 456 78, 0701234567, 040 123 4567, (08) 123 456 78
+        r"|(?:(?:(?-u:\b)0[1-9][0-9]{0,3}|\(0[1-9][0-9]{0,3}\))(?:SEP?[0-9]{1,4}){1,5})(?-u:\b)",
+        // 22 33 44 55, 915 12 345, 3312 3456
+        r"|(?:(?-u:\b)(?:[0-9]{2}SPACE[0-9]{2}SPACE[0-9]{2}SPACE[0-9]{2}",
+        r"|[0-9]{3}SPACE[0-9]{2}SPACE[0-9]{3}|[0-9]{4}SPACE[0-9]{4}))(?-u:\b)",
+    ]
+    .concat()
+    .replace("SEP", SEP)
+    .replace("SPACE", SPACE);
+    compile(&pattern)
 });
 
-/// A bare eight-digit number right after a phone cue word.
-static CUED: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(
-        r"(?i)\b(?:tlf|tel|telefon|telefonnr|mobil|mob|puh|puhelin|phone|ring|sms)\.?:?\s*(\d{8})\b",
+/// Shapes of other numbers among the candidates: CPV codes and business ids, dates.
+static NOT_PHONE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"^(?:[0-9]{6,8}-[0-9]|[0-9]{1,2}-[0-9]{1,2}-[0-9]{2,4}|[0-9]{4}-[0-9]{2}(?:-[0-9]{2})?)$",
     )
 });
 
-/// Shapes that look like phone numbers but are not.
-static NOT_PHONE: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(concat!(
-        r"^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$", // dates
-        r"|^\d{4}-\d{2}(?:-\d{2})?$",         // ISO dates and months
-        r"|^\d{6,8}-\d$",                     // CPV codes, Finnish business ids
-    ))
-});
+/// Words that announce a phone number.
+const PHONE_CUES: [&str; 22] = [
+    "tel",
+    "tlf",
+    "tfn",
+    "telefon",
+    "telefonnr",
+    "telefonnummer",
+    "mobil",
+    "mobilnr",
+    "mob",
+    "mobile",
+    "puh",
+    "puhelin",
+    "puhelinnumero",
+    "gsm",
+    "phone",
+    "telephone",
+    "ring",
+    "sms",
+    "fax",
+    "vxl",
+    "växel",
+    "sentralbord",
+];
 
-/// Words before a number that make it an organisation or VAT number, not a phone number.
-const ORG_CUES: [&str; 10] = [
+/// Words that announce some other number (organisation, VAT, account, reference, standard).
+const OTHER_CUES: [&str; 56] = [
     "cvr",
-    "org.nr",
-    "org nr",
+    "cvr-nr",
+    "cvrnr",
+    "org",
     "orgnr",
-    "organisationsnummer",
-    "organisasjonsnummer",
+    "org.nr",
+    "org.-nr",
+    "orgnummer",
+    "org.nummer",
+    "foretaksnummer",
+    "foretaksnr",
+    "företagsnummer",
     "y-tunnus",
+    "ly-tunnus",
     "moms",
+    "momsnr",
+    "momsnummer",
     "vat",
+    "vat-nr",
     "se-nr",
+    "p-nr",
+    "p-nummer",
+    "cpv",
+    "iso",
+    "iec",
+    "ilo",
+    "bankgiro",
+    "bg",
+    "plusgiro",
+    "pg",
+    "konto",
+    "kontonr",
+    "kontonummer",
+    "iban",
+    "bic",
+    "ean",
+    "gln",
+    "gtin",
+    "dnr",
+    "saksnr",
+    "saksnummer",
+    "sagsnr",
+    "sagsnummer",
+    "journalnr",
+    "asianumero",
+    "dnro",
+    "ref",
+    "order",
+    "ordernr",
+    "ordernummer",
+    "invoice",
+    "art.nr",
+    "artnr",
+    "varenr",
+    "varenummer",
+    "business",
+];
+
+/// Stems of longer words that announce some other number.
+const OTHER_STEMS: [&str; 9] = [
+    "organisa",
+    "diarie",
+    "referen",
+    "faktura",
+    "artikel",
+    "registrering",
+    "momsreg",
+    "kontonummer",
+    "tuotenumero",
 ];
 
 /// Units and currencies after a number that make it an amount or quantity.
-const UNITS: [&str; 14] = [
-    "kr", "sek", "nok", "dkk", "eur", "€", "euro", "%", "st", "år", "kwh", "kg", "tkr", "mnok",
+const UNITS: [&str; 32] = [
+    "kr", "sek", "nok", "dkk", "eur", "euro", "euros", "euroa", "€", "%", "st", "stk", "pcs",
+    "kpl", "år", "years", "kwh", "kg", "tkr", "mnok", "msek", "mdkk", "meur", "ton", "tonnes",
+    "mm", "cm", "km", "m2", "m3", "kw", "db",
 ];
 
-fn digit_count(s: &str) -> usize {
-    s.chars().filter(char::is_ascii_digit).count()
+fn is_other_cue(word: &str) -> bool {
+    OTHER_CUES.contains(&word) || OTHER_STEMS.iter().any(|stem| word.starts_with(stem))
 }
 
 fn followed_by_unit(text: &str, end: usize) -> bool {
-    let next = after(text, end, 8);
-    let word: String = next
+    let word: String = text[end..]
         .trim_start()
         .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '€' || *c == '%')
-        .collect();
+        .take_while(|c| c.is_alphanumeric() || matches!(c, '€' | '%'))
+        .take(8)
+        .collect::<String>()
+        .to_lowercase();
     UNITS.contains(&word.as_str())
 }
 
-pub(crate) fn find(text: &str) -> Vec<Span> {
-    let mut out = Vec::new();
+/// Whether the grouping continues a longer run of digit groups on either side
+/// (`1 22 33 44 55`, IBANs, amounts).
+fn inside_longer_number(text: &str, start: usize, end: usize) -> bool {
+    let mut before = text[..start].chars().rev();
+    let mut after = text[end..].chars();
+    let digit_behind = before.next().is_some_and(|c| c.is_whitespace())
+        && before.next().is_some_and(|c| c.is_ascii_digit());
+    let digit_ahead = after.next().is_some_and(|c| c.is_whitespace())
+        && after.next().is_some_and(|c| c.is_ascii_digit());
+    digit_behind || digit_ahead
+}
+
+fn is_year(group: &str) -> bool {
+    group.len() == 4 && (group.starts_with("19") || group.starts_with("20"))
+}
+
+pub(super) fn find(text: &str, out: &mut Vec<Span>) {
     for m in CANDIDATE.find_iter(text) {
         let s = m.as_str();
-        let n = digit_count(s);
-        let international = s.starts_with('+') || s.starts_with("00");
-        let plausible = if international {
-            (8..=15).contains(&n)
-        } else if s.starts_with('0') {
-            (7..=12).contains(&n)
+        if s.starts_with(char::is_alphabetic) {
+            // A cue word and eight digits.
+            let number = m.end() - 8;
+            out.push(Span::new(FindingKind::Phone, number, m.end()));
+            continue;
+        }
+        let digits = s.bytes().filter(u8::is_ascii_digit).count();
+        let formatted = s.bytes().any(|b| !b.is_ascii_digit());
+        let plausible = if s.starts_with('+') || s.starts_with("00") {
+            let glued = text[..m.start()]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric);
+            !glued && (8..=15).contains(&digits)
+        } else if s.starts_with(['0', '(']) {
+            if formatted {
+                (7..=12).contains(&digits)
+            } else {
+                (9..=10).contains(&digits)
+            }
         } else {
-            n == 8
+            !s.split(|c: char| !c.is_ascii_digit()).all(is_year)
         };
-        if !plausible || NOT_PHONE.is_match(s) || followed_by_unit(text, m.end()) {
+        if !plausible
+            || NOT_PHONE.is_match(s)
+            || inside_longer_number(text, m.start(), m.end())
+            || followed_by_unit(text, m.end())
+        {
             continue;
         }
-        let context = cue_before(text, m.start());
-        if ORG_CUES.iter().any(|cue| context.contains(cue)) {
+        let phone_cue = |w: &str| PHONE_CUES.iter().any(|cue| w.starts_with(cue));
+        if !cue_before(text, m.start(), phone_cue) && cue_before(text, m.start(), is_other_cue) {
             continue;
         }
-        out.push(Span {
-            kind: FindingKind::Phone,
-            start: m.start(),
-            end: m.end(),
-        });
+        out.push(Span::new(FindingKind::Phone, m.start(), m.end()));
     }
-    for c in CUED.captures_iter(text) {
-        if let Some(number) = c.get(1) {
-            out.push(Span {
-                kind: FindingKind::Phone,
-                start: number.start(),
-                end: number.end(),
-            });
-        }
-    }
-    out
 }
