@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, sqlx::sqlite::SqliteJournalMode};
 
 use crate::config::DbArgs;
 
@@ -31,14 +31,42 @@ pub async fn connect(args: &DbArgs) -> anyhow::Result<DatabaseConnection> {
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
         // One connection serialises writers: SQLite's deferred transactions would otherwise
-        // fail with SQLITE_BUSY when two of them upgrade to writing at once.
-        options.max_connections(1).min_connections(1);
+        // fail with SQLITE_BUSY when two of them upgrade to writing at once. Write-ahead
+        // logging lets the readers of [`connect_reader`] hold a snapshot while it writes.
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|o| o.journal_mode(SqliteJournalMode::Wal));
     } else {
         options.max_connections(16).min_connections(1);
     }
     Database::connect(options)
         .await
         .context("cannot connect to the database")
+}
+
+/// Connections for long, consistent reads (the catalogue snapshot) that must not hold up
+/// writers. On SQLite these are read-only connections of their own beside the single writer;
+/// on PostgreSQL the main pool serves.
+pub async fn connect_reader(
+    args: &DbArgs,
+    main: &DatabaseConnection,
+) -> anyhow::Result<DatabaseConnection> {
+    let url = database_url(args)?;
+    if !url.starts_with("sqlite:") {
+        return Ok(main.clone());
+    }
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(4)
+        .min_connections(0)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| o.read_only(true));
+    Database::connect(options)
+        .await
+        .context("cannot open a reading connection to the database")
 }
 
 /// Connects and brings the schema up to date.

@@ -55,6 +55,22 @@ pub enum ServiceError {
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
+/// For operators (the CLI and logs): with internal detail. Clients get [`ServiceError::into_graphql`].
+impl std::fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unauthenticated => f.write_str("authentication required"),
+            Self::Forbidden(message) | Self::Conflict(message) => f.write_str(message),
+            Self::BadInput { field, message } => write!(f, "{field}: {message}"),
+            Self::NotFound(what) => write!(f, "{what} not found"),
+            Self::SearchUnavailable(detail) => write!(f, "search unavailable: {detail}"),
+            Self::Internal(error) => write!(f, "{error:#}"),
+        }
+    }
+}
+
+impl std::error::Error for ServiceError {}
+
 impl ServiceError {
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::BadInput {

@@ -15,6 +15,9 @@ pub struct Model {
     pub version: Option<i32>,
     pub operation: ChangeOperation,
     pub occurred_at: DateTimeUtc,
+    /// The published record the event announces, as JSON ([`crate`] models); `None` for
+    /// deletions and for events written before payloads were recorded.
+    pub payload: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

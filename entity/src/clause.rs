@@ -5,7 +5,8 @@ use sea_orm::entity::prelude::*;
 
 use crate::PublicationStatus;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[sea_orm(table_name = "clause")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -24,6 +25,10 @@ pub struct Model {
     pub derived_from_version: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The instance this record was authored on, when it was mirrored from another one
+    /// (`None`: authored here). Mirrored records are read-only.
+    #[serde(default)]
+    pub origin: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,7 +7,8 @@ use crate::{AmbitionLevel, Applicability, ClauseKind, CriteriaOrigin, Language, 
 /// Version number of the editable draft row.
 pub const DRAFT: i32 = 0;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[sea_orm(table_name = "clause_version")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

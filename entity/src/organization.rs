@@ -2,7 +2,8 @@ use sea_orm::entity::prelude::*;
 
 use crate::{Country, OrganizationKind};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[sea_orm(table_name = "organization")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -16,6 +17,10 @@ pub struct Model {
     pub municipality_code: Option<String>,
     pub population: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// The instance this record was authored on, when it was mirrored from another one
+    /// (`None`: authored here). Mirrored records are read-only.
+    #[serde(default)]
+    pub origin: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

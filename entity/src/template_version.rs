@@ -2,7 +2,8 @@ use sea_orm::entity::prelude::*;
 
 use crate::Language;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[sea_orm(table_name = "template_version")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -4,7 +4,8 @@ use sea_orm::entity::prelude::*;
 
 use crate::{ProcedureType, PublicationStatus, ValueBand};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[sea_orm(table_name = "tender_result")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -33,6 +34,10 @@ pub struct Model {
     pub withdrawn_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The instance this record was authored on, when it was mirrored from another one
+    /// (`None`: authored here). Mirrored records are read-only.
+    #[serde(default)]
+    pub origin: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

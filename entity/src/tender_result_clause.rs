@@ -4,7 +4,8 @@ use sea_orm::entity::prelude::*;
 
 use crate::{ClauseOutcome, FollowUpResult};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[sea_orm(table_name = "tender_result_clause")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

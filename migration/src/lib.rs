@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_catalogue;
 mod m20261122_000002_search_cursor;
 pub mod m20261122_000003_trust;
+mod m20261122_000004_feed;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_catalogue::Migration),
             Box::new(m20261122_000002_search_cursor::Migration),
             Box::new(m20261122_000003_trust::Migration),
+            Box::new(m20261122_000004_feed::Migration),
         ]
     }
 }

@@ -2,12 +2,11 @@
 //!
 //! Exactly-once is not needed: applying an event means "make the index hold the clause's
 //! *current* published state", which is idempotent, so replaying after a crash is harmless.
-//! What must not happen is skipping an event. Sequence numbers are assigned at insert time but
-//! transactions commit in any order, so a reader can see seq 12 before seq 11 commits. The
-//! indexer therefore stops at the first gap in the sequence and waits; a gap still open after
-//! [`GAP_GRACE`] belongs to a rolled-back transaction (PostgreSQL sequences never reuse
-//! numbers) and is passed over. On PostgreSQL a transaction-scoped advisory lock lets only one
-//! replica drain at a time; on SQLite the single connection serialises it.
+//! What must not happen is skipping an event. Writers draw sequence numbers in commit order
+//! (see [`crate::service::record_change`]), so every event past the cursor that the indexer
+//! can see follows all the events it has applied, and a gap is a rollback that will never
+//! fill. On PostgreSQL a transaction-scoped advisory lock lets only one replica drain at a
+//! time; on SQLite the single connection serialises it.
 
 use std::{sync::Arc, time::Duration};
 
@@ -20,7 +19,7 @@ use sea_orm::{
     sea_query::OnConflict,
 };
 use search::SearchBackend;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use uuid::Uuid;
 
 use super::documents;
@@ -29,22 +28,39 @@ use crate::service::evidence;
 const CONSUMER: &str = "search";
 /// Change events applied per batch.
 const BATCH: u64 = 500;
-/// How long a gap in the sequence may stay open before it counts as a rollback.
-const GAP_GRACE: chrono::Duration = chrono::Duration::seconds(10);
 /// Advisory-lock key shared by all replicas (arbitrary, fixed).
 const LOCK_KEY: i64 = 0x0067_7063_5f69_6478;
 const IDLE_POLL: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// Wakes the indexer right after a publish, so new material is searchable at once.
-#[derive(Clone, Default)]
+/// Wakes the indexer (and live change-feed subscribers) right after a publish, so new
+/// material is searchable and announced at once. Others poll, which covers changes made by
+/// other replicas or processes.
+#[derive(Clone)]
 pub struct IndexerHandle {
     notify: Arc<Notify>,
+    feed: Arc<watch::Sender<u64>>,
+}
+
+impl Default for IndexerHandle {
+    fn default() -> Self {
+        Self {
+            notify: Arc::default(),
+            feed: Arc::new(watch::channel(0).0),
+        }
+    }
 }
 
 impl IndexerHandle {
     pub fn wake(&self) {
         self.notify.notify_one();
+        self.feed
+            .send_modify(|generation| *generation = generation.wrapping_add(1));
+    }
+
+    /// Changes whenever [`IndexerHandle::wake`] is called.
+    pub fn feed_signal(&self) -> watch::Receiver<u64> {
+        self.feed.subscribe()
     }
 }
 
@@ -92,24 +108,6 @@ async fn save_cursor(db: &impl ConnectionTrait, seq: i64) -> Result<(), sea_orm:
     Ok(())
 }
 
-/// The events that can be applied now: contiguous from the cursor, or past a stale gap.
-fn applicable(
-    cursor: i64,
-    events: Vec<change_event::Model>,
-    now: chrono::DateTime<Utc>,
-) -> Vec<change_event::Model> {
-    let mut expected = cursor + 1;
-    let mut out = Vec::with_capacity(events.len());
-    for event in events {
-        if event.seq != expected && now - event.occurred_at < GAP_GRACE {
-            break;
-        }
-        expected = event.seq + 1;
-        out.push(event);
-    }
-    out
-}
-
 impl Indexer {
     pub fn new(db: DatabaseConnection, backends: Backends, handle: IndexerHandle) -> Self {
         Self {
@@ -145,7 +143,6 @@ impl Indexer {
             .limit(BATCH)
             .all(&txn)
             .await?;
-        let events = applicable(from, events, Utc::now());
         let Some(last) = events.last().map(|e| e.seq) else {
             return Ok(0);
         };
@@ -309,43 +306,4 @@ pub async fn reindex(
     save_cursor(db, watermark).await?;
     bar.finish_with_message("done");
     Ok(count)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn event(seq: i64, age_secs: i64, now: chrono::DateTime<Utc>) -> change_event::Model {
-        change_event::Model {
-            seq,
-            entity_type: EntityType::Clause,
-            entity_id: Uuid::nil(),
-            version: Some(1),
-            operation: entity::ChangeOperation::Upsert,
-            occurred_at: now - chrono::Duration::seconds(age_secs),
-        }
-    }
-
-    #[test]
-    fn stops_at_a_fresh_gap_and_passes_a_stale_one() {
-        let now = Utc::now();
-        let seqs =
-            |events: Vec<change_event::Model>| events.iter().map(|e| e.seq).collect::<Vec<_>>();
-        // 3 is missing and 4 is recent: 3 may still commit, so stop after 2.
-        let fresh = applicable(
-            0,
-            vec![event(1, 0, now), event(2, 0, now), event(4, 0, now)],
-            now,
-        );
-        assert_eq!(seqs(fresh), vec![1, 2]);
-        // The same gap long after: 3 was rolled back, carry on.
-        let stale = applicable(
-            0,
-            vec![event(1, 60, now), event(2, 60, now), event(4, 60, now)],
-            now,
-        );
-        assert_eq!(seqs(stale), vec![1, 2, 4]);
-        // Nothing applicable when the very next event is missing and recent.
-        assert!(applicable(5, vec![event(7, 1, now)], now).is_empty());
-    }
 }

@@ -19,10 +19,13 @@ pub mod validate;
 use chrono::Utc;
 use entity::{ChangeOperation, EntityType, audit_event, change_event};
 pub use sea_orm::TransactionSession;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseBackend, Set, Statement};
 use uuid::Uuid;
 
-use crate::{auth::Caller, error::ServiceResult};
+use crate::{
+    auth::Caller,
+    error::{ServiceError, ServiceResult},
+};
 
 /// A new time-ordered id.
 pub fn new_id() -> Uuid {
@@ -59,7 +62,21 @@ pub async fn audit(
     Ok(())
 }
 
-/// Appends a change event for published material (outbox for indexing and mirroring).
+/// Advisory-lock key that orders change events (arbitrary, fixed).
+const FEED_LOCK: i64 = 0x0067_7063_5f66_6565;
+
+/// Appends a change event for published material (outbox for indexing and mirroring), with
+/// the published record it announces as its payload.
+///
+/// Sequence numbers are drawn at insert time but transactions commit in any order, so without
+/// care a reader could see event 12 committed while 11 is still in flight, move its cursor past
+/// 11 and never see it. Writers therefore take a transaction-scoped lock before drawing their
+/// number and hold it until they commit or roll back (PostgreSQL releases it only after the
+/// commit is visible): numbers are drawn in commit order, and every event a reader can see has
+/// all lower-numbered events either visible or rolled back for good. On SQLite the single
+/// writer connection gives the same order. Readers of [`entity::change_event`] can therefore
+/// page by `seq` alone; a gap is always a rollback. Call this last in the transaction, so the
+/// lock is held only for the commit.
 pub async fn record_change(
     db: &impl ConnectionTrait,
     entity_type: EntityType,
@@ -67,12 +84,26 @@ pub async fn record_change(
     version: Option<i32>,
     operation: ChangeOperation,
 ) -> ServiceResult<()> {
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        db.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [FEED_LOCK.into()],
+        ))
+        .await?;
+    }
+    let payload = crate::feed::records::payload(db, entity_type, entity_id, version, operation)
+        .await?
+        .map(|record| serde_json::to_string(&record))
+        .transpose()
+        .map_err(|e| ServiceError::Internal(e.into()))?;
     change_event::ActiveModel {
         entity_type: Set(entity_type),
         entity_id: Set(entity_id),
         version: Set(version),
         operation: Set(operation),
         occurred_at: Set(now()),
+        payload: Set(payload),
         ..Default::default()
     }
     .insert(db)
