@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod export;
+pub mod feed;
 pub mod graphql;
 pub mod health;
 pub mod indexing;

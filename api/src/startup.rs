@@ -32,6 +32,10 @@ use search::{SearchBackend, TantivyBackend, meili::MeiliBackend};
 
 pub struct App {
     pub db: DatabaseConnection,
+    /// Connections for long consistent reads (the catalogue snapshot).
+    pub reader: DatabaseConnection,
+    /// This instance's public base URL.
+    pub instance: String,
     pub search: Backends,
     pub schema: AppSchema,
     pub verifier: Arc<JwtVerifier>,
@@ -110,10 +114,15 @@ pub fn router(state: AppState, args: &ServeArgs) -> Router {
             "/graphql",
             get(graphql::graphql_get).post(graphql::graphql_post),
         )
+        .route("/graphql/ws", get(graphql::graphql_ws))
         .route("/schema.graphql", get(graphql::schema_sdl))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/export/ocds", get(crate::export::ocds_handler))
+        .route(
+            "/export/catalogue.ndjson",
+            get(crate::export::catalogue_handler),
+        )
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(args.limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -196,8 +205,11 @@ impl Application {
             indexer_handle,
             &args.limits,
         );
+        let reader = db::connect_reader(&args.db, &db).await?;
         let state = AppState(Arc::new(App {
             db,
+            reader,
+            instance: args.export.public_url.trim_end_matches('/').to_owned(),
             search,
             schema,
             verifier,

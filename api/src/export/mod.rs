@@ -4,12 +4,16 @@ pub mod ocds;
 
 use axum::{
     Json,
+    body::{Body, Bytes},
     extract::State,
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 
-use crate::startup::AppState;
+use crate::{
+    feed::snapshot::{Line, Snapshot},
+    startup::AppState,
+};
 
 /// `GET /export/ocds`: every published tender result as one OCDS release package.
 pub async fn ocds_handler(State(state): State<AppState>) -> Response {
@@ -24,4 +28,51 @@ pub async fn ocds_handler(State(state): State<AppState>) -> Response {
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }
     }
+}
+
+/// `GET /export/catalogue.ndjson`: the whole published catalogue, streamed from one
+/// consistent snapshot and closed by its watermark line (see [`crate::feed::snapshot`]).
+pub async fn catalogue_handler(State(state): State<AppState>) -> Response {
+    let snapshot = match Snapshot::open(&state.reader, &state.instance).await {
+        Ok(snapshot) => snapshot,
+        Err(error) => {
+            tracing::error!(%error, "cannot open the catalogue snapshot");
+            return (StatusCode::SERVICE_UNAVAILABLE, "snapshot unavailable").into_response();
+        }
+    };
+    let watermark = crate::feed::changes::encode_cursor(snapshot.watermark());
+    let lines = futures_util::stream::unfold(snapshot, |mut snapshot| async move {
+        let chunk = match snapshot.next_lines().await {
+            Ok(Some(lines)) => encode_lines(&lines),
+            Ok(None) => return None,
+            Err(error) => Err(error.to_string()),
+        };
+        match chunk {
+            Ok(bytes) => Some((Ok(bytes), snapshot)),
+            Err(error) => {
+                // The client sees a body without its watermark line: an incomplete snapshot.
+                tracing::error!(%error, "catalogue snapshot failed mid-stream");
+                snapshot.abort();
+                Some((Err(std::io::Error::other("snapshot failed")), snapshot))
+            }
+        }
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "application/x-ndjson"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        [("x-commons-watermark", watermark)],
+        Body::from_stream(lines),
+    )
+        .into_response()
+}
+
+fn encode_lines(lines: &[Line]) -> Result<Bytes, String> {
+    let mut buf = Vec::with_capacity(lines.len() * 1024);
+    for line in lines {
+        buf.extend(line.to_json().map_err(|e| e.to_string())?.into_bytes());
+        buf.push(b'\n');
+    }
+    Ok(Bytes::from(buf))
 }

@@ -1,5 +1,6 @@
 //! The GraphQL schema and its HTTP endpoints.
 
+mod feed;
 mod loaders;
 mod mutation;
 mod query;
@@ -10,15 +11,15 @@ mod types;
 use std::any::{Any, type_name};
 
 use async_graphql::{
-    Context, EmptySubscription, MergedObject, Request, Schema, ServerError, SimpleObject,
+    Context, Data, MergedObject, Request, Schema, ServerError, SimpleObject,
     connection::{Connection, Edge},
     dataloader::{DataLoader, Loader},
-    http::GraphiQLSource,
+    http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
     parser::types::{DocumentOperations, OperationType},
 };
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::{
-    extract::State,
+    extract::{State, WebSocketUpgrade},
     http::{StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
@@ -39,15 +40,21 @@ use crate::{
     startup::AppState,
 };
 
-/// Every query field: catalogue reads, search, evidence and statistics.
+/// Every query field: catalogue reads, search, evidence, statistics and the change feed
+/// (with the federation entity resolvers).
 #[derive(MergedObject, Default)]
-pub struct Query(QueryRoot, search::SearchQuery, trust::TrustQuery);
+pub struct Query(
+    QueryRoot,
+    search::SearchQuery,
+    trust::TrustQuery,
+    feed::FeedQuery,
+);
 
 /// Every mutation: the publishing workflow, reuse and anonymisation settings.
 #[derive(MergedObject, Default)]
 pub struct Mutation(MutationRoot, trust::TrustMutation);
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, feed::FeedSubscription>;
 
 /// Largest page a connection serves.
 struct MaxPageSize(usize);
@@ -59,21 +66,40 @@ pub fn build_schema(
     indexer: IndexerHandle,
     limits: &LimitArgs,
 ) -> AppSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .data(db)
-        .data(search)
-        .data(indexer)
-        .data(MaxPageSize(limits.max_page_size))
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .finish()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        feed::FeedSubscription,
+    )
+    .enable_federation()
+    .data(db)
+    .data(search)
+    .data(indexer)
+    .data(MaxPageSize(limits.max_page_size))
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .finish()
+}
+
+fn bare_schema() -> AppSchema {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        feed::FeedSubscription,
+    )
+    .enable_federation()
+    .finish()
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .finish()
-        .sdl()
+    bare_schema().sdl()
+}
+
+/// The subgraph SDL a federation gateway composes (what `_service { sdl }` answers): it
+/// declares Federation 2 and leaves out the subscription root.
+pub fn federation_sdl() -> String {
+    bare_schema().sdl_with_options(async_graphql::SDLExportOptions::new().federation())
 }
 
 fn data<'a, T: Any + Send + Sync>(ctx: &Context<'a>) -> async_graphql::Result<&'a T> {
@@ -157,11 +183,12 @@ fn ensure_codes(errors: &mut [ServerError]) {
     }
 }
 
+fn loader(state: &AppState) -> DataLoader<Loaders> {
+    DataLoader::new(Loaders::new(state.db.clone()), tokio::spawn)
+}
+
 async fn execute(state: &AppState, identity: Identity, request: Request) -> GraphQLResponse {
-    let request = request.data(identity).data(DataLoader::new(
-        Loaders::new(state.db.clone()),
-        tokio::spawn,
-    ));
+    let request = request.data(identity).data(loader(state));
     let mut response = state.schema.execute(request).await;
     ensure_codes(&mut response.errors);
     response.into()
@@ -213,10 +240,58 @@ pub async fn graphql_get(
     execute(&state, identity, request).await.into_response()
 }
 
+/// `GET /graphql/ws`: subscriptions over graphql-transport-ws (and the older graphql-ws).
+/// A token may come in the upgrade request's `Authorization` header or in the
+/// `connection_init` payload (`{"Authorization": "Bearer …"}`); a bad one closes the
+/// connection, it never falls back to anonymous.
+pub async fn graphql_ws(
+    State(state): State<AppState>,
+    identity: Identity,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let schema = state.schema.clone();
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let identity =
+                        match init_token(&payload) {
+                            Some(token) => state
+                                .verifier
+                                .verify(token)
+                                .map(Identity::User)
+                                .map_err(|error| {
+                                    tracing::info!(reason = %error, "subscription token rejected");
+                                    async_graphql::Error::new(error.to_string())
+                                })?,
+                            None => identity,
+                        };
+                    let mut data = Data::default();
+                    data.insert(identity);
+                    data.insert(loader(&state));
+                    Ok(data)
+                })
+                .serve()
+        })
+        .into_response()
+}
+
+/// The bearer token of a `connection_init` payload, if it has one.
+fn init_token(payload: &serde_json::Value) -> Option<&str> {
+    let value = ["Authorization", "authorization"]
+        .iter()
+        .find_map(|key| payload.get(key))
+        .and_then(serde_json::Value::as_str)?;
+    Some(value.strip_prefix("Bearer ").unwrap_or(value).trim())
+}
+
 pub async fn graphiql() -> Html<String> {
     Html(
         GraphiQLSource::build()
             .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
             .title("Green Procurement Commons")
             .finish(),
     )

@@ -54,6 +54,18 @@ pub struct WithdrawInput {
 }
 
 #[derive(InputObject)]
+pub struct DeleteInput {
+    pub id: ID,
+    pub expected_version: Option<i32>,
+}
+
+#[derive(SimpleObject)]
+pub struct DeletePayload {
+    /// The id of the record that is gone.
+    pub id: ID,
+}
+
+#[derive(InputObject)]
 pub struct ReuseInput {
     /// The published clause or template to copy.
     pub id: ID,
@@ -157,6 +169,19 @@ impl MutationRoot {
             wake(ctx);
             clause(row)
         })
+    }
+
+    /// Erases a clause for good (drafts and every published version), also from search and,
+    /// through the change feed's tombstone, from every mirror. For material that must not be
+    /// public at all; withdraw out-of-date criteria instead. `CONFLICT` while a template or
+    /// tender result cites the clause.
+    async fn delete_clause(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
+        let id = parse_id("input.id", &input.id).gql()?;
+        service::clause::delete(db(ctx)?, identity(ctx)?, id, input.expected_version)
+            .await
+            .gql()?;
+        wake(ctx);
+        Ok(DeletePayload { id: input.id })
     }
 
     /// Copies a published clause version into the caller's organisation as a draft.

@@ -38,6 +38,10 @@ impl Organization {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// Set when the record was mirrored from another instance (read-only here).
+    async fn origin(&self) -> Option<RecordOrigin> {
+        record_origin(&self.0.origin, self.0.id)
+    }
     async fn slug(&self) -> &str {
         &self.0.slug
     }
@@ -68,6 +72,22 @@ impl Organization {
 
 async fn organization(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Option<Organization>> {
     Ok(load(ctx, OrgKey(id)).await?.map(Organization))
+}
+
+/// Where a mirrored record was authored.
+#[derive(SimpleObject)]
+pub struct RecordOrigin {
+    /// Base URL of the upstream instance it was mirrored from.
+    pub instance: String,
+    /// The record's id there (ids are kept when mirroring).
+    pub id: ID,
+}
+
+fn record_origin(origin: &Option<String>, id: uuid::Uuid) -> Option<RecordOrigin> {
+    origin.as_ref().map(|instance| RecordOrigin {
+        instance: instance.clone(),
+        id: ID(id.to_string()),
+    })
 }
 
 /// Why and when a record was withdrawn.
@@ -206,6 +226,10 @@ pub struct Clause {
 impl Clause {
     async fn id(&self) -> ID {
         ID(self.row.id.to_string())
+    }
+    /// Set when the clause was mirrored from another instance (read-only here).
+    async fn origin(&self) -> Option<RecordOrigin> {
+        record_origin(&self.row.origin, self.row.id)
     }
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
         organization(ctx, self.row.organization_id).await
@@ -365,6 +389,10 @@ impl Template {
     async fn id(&self) -> ID {
         ID(self.row.id.to_string())
     }
+    /// Set when the template was mirrored from another instance (read-only here).
+    async fn origin(&self) -> Option<RecordOrigin> {
+        record_origin(&self.row.origin, self.row.id)
+    }
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
         organization(ctx, self.row.organization_id).await
     }
@@ -468,6 +496,10 @@ pub struct TenderResult(pub tender_result::Model);
 impl TenderResult {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
+    }
+    /// Set when the result was mirrored from another instance (read-only here).
+    async fn origin(&self) -> Option<RecordOrigin> {
+        record_origin(&self.0.origin, self.0.id)
     }
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
         organization(ctx, self.0.organization_id).await
