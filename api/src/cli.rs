@@ -10,7 +10,9 @@ use uuid::Uuid;
 use crate::{
     auth::{Role, issue_dev_token},
     config::{AuthArgs, DbArgs, ExportArgs, SearchArgs, ServeArgs},
-    db, graphql, indexing, seed, startup,
+    db,
+    feed::mirror::{self, MirrorSource},
+    graphql, indexing, seed, startup,
     startup::{Application, shutdown_signal},
     telemetry,
 };
@@ -54,6 +56,39 @@ enum Command {
     Schema,
     /// Export published material in an open standard.
     Export(ExportCommand),
+    /// Copy another instance's published catalogue into this database: the whole snapshot
+    /// the first time, then only the changes since the last run. Run it once per upstream to
+    /// mirror several into one instance.
+    Mirror(MirrorArgs),
+}
+
+#[derive(Debug, Args)]
+struct MirrorArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Base URL of the upstream instance, e.g. `https://commons.example.se`.
+    #[arg(long, value_parser = parse_upstream)]
+    from: String,
+    /// Bearer token to send upstream, when it asks for one.
+    #[arg(long, env = "COMMONS_MIRROR_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Sync once and exit (the default).
+    #[arg(long, conflicts_with = "interval")]
+    once: bool,
+    /// Keep following: sync again every DURATION (e.g. `30s`, `5m`) until stopped.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    interval: Option<Duration>,
+    /// Hide the progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn parse_upstream(value: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(value.trim()).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err("must be an http:// or https:// URL with a host".to_owned());
+    }
+    Ok(value.trim().to_owned())
 }
 
 #[derive(Debug, Args)]
@@ -186,6 +221,37 @@ pub async fn run() -> anyhow::Result<()> {
         Some(Command::Export(ExportCommand {
             format: ExportFormat::Ocds(args),
         })) => export_ocds(args).await,
+        Some(Command::Mirror(args)) => mirror(args).await,
+    }
+}
+
+async fn mirror(args: MirrorArgs) -> anyhow::Result<()> {
+    let conn = db::connect_and_migrate(&args.db).await?;
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("commons-mirror/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+    let source = MirrorSource {
+        url: args.from,
+        token: args.token,
+        progress: !args.quiet,
+    };
+    match args.interval {
+        Some(interval) => {
+            mirror::follow(&conn, &client, &source, interval, shutdown_signal()).await;
+            Ok(())
+        }
+        None => {
+            let report = mirror::sync_once(&conn, &client, &source).await?;
+            tracing::info!(
+                upstream = %source.base(),
+                snapshot_records = report.snapshot_records,
+                changes = report.changes,
+                kept_local = report.kept_local,
+                "mirror up to date"
+            );
+            Ok(())
+        }
     }
 }
 

@@ -94,7 +94,7 @@ pub async fn set_deny_list(
     identity: &Identity,
     terms: Vec<String>,
 ) -> ServiceResult<Vec<String>> {
-    let (caller, org) = identity.publisher()?;
+    let (caller, org) = super::organization::local_publisher(db, identity).await?;
     if terms.len() > MAX_DENY_TERMS {
         return Err(ServiceError::bad_input(
             "input.terms",

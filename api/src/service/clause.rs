@@ -527,6 +527,7 @@ async fn insert_clause(
         derived_from_version: Set(derived_from.map(|d| d.1)),
         created_at: Set(now),
         updated_at: Set(now),
+        origin: Set(None),
     }
     .insert(db)
     .await?;
@@ -558,7 +559,7 @@ pub async fn create(
     identity: &Identity,
     content: ClauseContent,
 ) -> ServiceResult<clause::Model> {
-    let (caller, org) = identity.publisher()?;
+    let (caller, org) = super::organization::local_publisher(db, identity).await?;
     let content = content.normalize();
     content.validate("input")?;
     let txn = db.begin().await?;
@@ -573,7 +574,7 @@ async fn load_own<'a>(
     identity: &'a Identity,
     id: Uuid,
 ) -> ServiceResult<(&'a Caller, clause::Model)> {
-    let (caller, org) = identity.publisher()?;
+    let (caller, org) = super::organization::local_publisher(db, identity).await?;
     let clause = clause::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -770,6 +771,54 @@ pub async fn withdraw(
     Ok(clause)
 }
 
+/// Erases a clause for good: the draft and every published version leave this instance and
+/// its search index, and the `DELETE` tombstone takes them out of every mirror. This is for
+/// material that must not be public at all (personal data that slipped through); a clause
+/// that is merely out of date is withdrawn instead. Refused while a template or tender result
+/// cites the clause, because their evidence points at its text.
+pub async fn delete(
+    db: &impl Db,
+    identity: &Identity,
+    id: Uuid,
+    expected: Option<i32>,
+) -> ServiceResult<clause::Model> {
+    let txn = db.begin().await?;
+    let (caller, clause) = load_own(&txn, identity, id).await?;
+    check_expected(&clause, expected)?;
+    let cited = entity::template_clause::Entity::find()
+        .filter(entity::template_clause::Column::ClauseId.eq(id))
+        .count(&txn)
+        .await?
+        + entity::tender_result_clause::Entity::find()
+            .filter(entity::tender_result_clause::Column::ClauseId.eq(id))
+            .count(&txn)
+            .await?;
+    if cited > 0 {
+        return Err(ServiceError::Conflict(format!(
+            "templates or tender results cite this clause {cited} times; withdraw it instead"
+        )));
+    }
+    clause_version::Entity::delete_many()
+        .filter(clause_version::Column::ClauseId.eq(id))
+        .exec(&txn)
+        .await?;
+    clause::Entity::delete_by_id(id).exec(&txn).await?;
+    audit(
+        &txn,
+        caller,
+        "clause.delete",
+        EntityType::Clause,
+        id,
+        serde_json::json!({ "publishedVersions": clause.published_version }),
+    )
+    .await?;
+    if clause.published_version > 0 {
+        record_change(&txn, EntityType::Clause, id, None, ChangeOperation::Delete).await?;
+    }
+    txn.commit().await?;
+    Ok(clause)
+}
+
 /// What publishing the caller's draft would remove, field by field.
 pub async fn preview_draft(
     db: &impl Db,
@@ -788,7 +837,7 @@ pub async fn reuse(
     source_id: Uuid,
     version: Option<i32>,
 ) -> ServiceResult<clause::Model> {
-    let (caller, org) = identity.publisher()?;
+    let (caller, org) = super::organization::local_publisher(db, identity).await?;
     let txn = db.begin().await?;
     let source = clause::Entity::find_by_id(source_id)
         .one(&txn)

@@ -3,8 +3,8 @@
 use async_graphql::{Enum, InputObject};
 use entity::{ChangeOperation, Country, EntityType, OrganizationKind, organization};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionSession,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionSession,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -15,7 +15,10 @@ use super::{
     record_change,
     validate::{self, limits},
 };
-use crate::{auth::Identity, error::ServiceError, error::ServiceResult};
+use crate::{
+    auth::{Caller, Identity},
+    error::{ServiceError, ServiceResult},
+};
 
 /// Size class derived from population (used for statistics and search filters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Enum)]
@@ -110,7 +113,7 @@ pub async fn create(
 /// Creates an organisation for an already authorised caller (admin mutation, demo seeding).
 pub async fn create_unchecked(
     db: &impl Db,
-    caller: &crate::auth::Caller,
+    caller: &Caller,
     input: CreateOrganizationInput,
 ) -> ServiceResult<organization::Model> {
     validate_input(&input)?;
@@ -124,6 +127,7 @@ pub async fn create_unchecked(
         municipality_code: Set(input.municipality_code),
         population: Set(input.population),
         created_at: Set(super::now()),
+        origin: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -171,6 +175,25 @@ pub async fn list(
         .all(db)
         .await?;
     Ok(Page::from_rows(rows, page, total))
+}
+
+/// The caller's organisation for writing: the publisher's own, and never one mirrored from
+/// another instance (mirrored records are read-only; they change where they were authored).
+pub async fn local_publisher<'a>(
+    db: &impl ConnectionTrait,
+    identity: &'a Identity,
+) -> ServiceResult<(&'a Caller, Uuid)> {
+    let (caller, org) = identity.publisher()?;
+    let origin = organization::Entity::find_by_id(org)
+        .one(db)
+        .await?
+        .and_then(|o| o.origin);
+    if let Some(origin) = origin {
+        return Err(ServiceError::forbidden(format!(
+            "the organisation is mirrored from {origin} and read-only here; publish there"
+        )));
+    }
+    Ok((caller, org))
 }
 
 #[cfg(test)]

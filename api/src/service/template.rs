@@ -267,6 +267,7 @@ async fn insert_row(
         derived_from_version: Set(derived_from.map(|d| d.1)),
         created_at: Set(now),
         updated_at: Set(now),
+        origin: Set(None),
     }
     .insert(db)
     .await?)
@@ -277,7 +278,7 @@ pub async fn create(
     identity: &Identity,
     input: CreateTemplateInput,
 ) -> ServiceResult<template::Model> {
-    let (caller, org) = identity.publisher()?;
+    let (caller, org) = super::organization::local_publisher(db, identity).await?;
     input.validate("input")?;
     let txn = db.begin().await?;
     let refs = resolve_refs(&txn, "input", &input.clauses).await?;
@@ -306,7 +307,7 @@ async fn load_own<'a>(
     identity: &'a Identity,
     id: Uuid,
 ) -> ServiceResult<(&'a Caller, template::Model)> {
-    let (caller, org) = identity.publisher()?;
+    let (caller, org) = super::organization::local_publisher(db, identity).await?;
     let template = template::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -685,7 +686,7 @@ pub async fn reuse(
     source_id: Uuid,
     version: Option<i32>,
 ) -> ServiceResult<(template::Model, Vec<entity::clause::Model>)> {
-    let (caller, org) = identity.publisher()?;
+    let (caller, org) = super::organization::local_publisher(db, identity).await?;
     let txn = db.begin().await?;
     let source = template::Entity::find_by_id(source_id)
         .one(&txn)

@@ -211,7 +211,7 @@ pub async fn report(
     identity: &Identity,
     input: ReportTenderResultInput,
 ) -> ServiceResult<tender_result::Model> {
-    let (caller, org) = identity.publisher()?;
+    let (caller, org) = super::organization::local_publisher(db, identity).await?;
     let award_month = input.validate()?;
     let txn = db.begin().await?;
     let template = match &input.template_id {
@@ -264,6 +264,7 @@ pub async fn report(
         withdrawn_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        origin: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -310,7 +311,7 @@ pub async fn withdraw(
     id: Uuid,
     reason: String,
 ) -> ServiceResult<tender_result::Model> {
-    let (caller, org) = identity.publisher()?;
+    let (caller, org) = super::organization::local_publisher(db, identity).await?;
     validate::text("input.reason", &reason, limits::REASON)?;
     let txn = db.begin().await?;
     let result = tender_result::Entity::find_by_id(id)

@@ -297,6 +297,21 @@ macro_rules! backend_test {
 }
 pub(crate) use backend_test;
 
+/// Input for a tender result that used `clause` once.
+pub fn result_input(clause: &str, tenders: i32, outcome: &str, follow_up: &str) -> Value {
+    json!({
+        "cpvCode": "30213100-6",
+        "procedure": "OPEN",
+        "awardMonth": "2025-04",
+        "tendersReceived": tenders,
+        "priceWeight": 60, "costWeight": 0, "qualityWeight": 40,
+        "sustainabilityWeight": 30,
+        "awarded": true,
+        "valueBand": "EUR1M_TO10M",
+        "clauses": [{ "clauseId": clause, "outcome": outcome, "followUp": follow_up }]
+    })
+}
+
 /// Input for a clause that can be published as is.
 pub fn clause_input(title: &str) -> Value {
     json!({

@@ -8,8 +8,12 @@ mod helpers;
 
 mod auth;
 mod catalogue;
+mod federation;
+mod feed;
 mod limits;
 mod migrations;
+mod mirror;
 mod platform;
 mod search;
+mod subscription;
 mod trust;

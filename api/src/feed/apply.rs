@@ -1,0 +1,302 @@
+//! Applying records received from an upstream instance to the local database.
+//!
+//! Applying is idempotent: a record is upserted by id, published versions (immutable) are
+//! inserted when missing, and a deletion of something already gone does nothing. Each applied
+//! change writes a local change event, so the local indexer makes the record searchable and
+//! the local feed passes it on to mirrors of this mirror. Records authored on this instance are
+//! never overwritten by a copy coming back from elsewhere.
+
+use entity::{
+    ChangeOperation, EntityType, PublicationStatus, clause, clause_version, organization, template,
+    template_clause, template_version, tender_result, tender_result_clause,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, Iterable,
+    PaginatorTrait, QueryFilter, Set, sea_query::OnConflict,
+};
+use uuid::Uuid;
+
+use super::records::Record;
+use crate::{error::ServiceResult, service::record_change};
+
+/// Withdrawal reason of a record deleted upstream but kept here because local records cite it.
+pub const DELETED_UPSTREAM: &str = "Deleted by its publisher.";
+
+/// What applying one change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Written,
+    /// A record authored on this instance came back from elsewhere and was left alone.
+    KeptLocal,
+    /// A deletion of a record that is cited here was turned into a withdrawal.
+    Withdrawn,
+    Deleted,
+    /// A deletion of something this instance never had.
+    Absent,
+}
+
+/// Upserts every column but the primary key.
+fn upsert_all<C: ColumnTrait + Iterable>(pk: &[C]) -> OnConflict {
+    let key: Vec<String> = pk.iter().map(|c| c.as_str().to_owned()).collect();
+    let mut on_conflict = OnConflict::columns(pk.to_vec());
+    on_conflict.update_columns(C::iter().filter(|c| !key.iter().any(|k| k == c.as_str())));
+    on_conflict
+}
+
+/// Whether the row with this id in `E` was authored on this instance.
+async fn authored_here<E>(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    origin: impl Fn(&E::Model) -> bool,
+) -> Result<bool, DbErr>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<Uuid>,
+{
+    Ok(E::find_by_id(id)
+        .one(db)
+        .await?
+        .is_some_and(|row| !origin(&row)))
+}
+
+/// Applies an upserted or withdrawn record, with the upstream's event version.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    mut record: Record,
+    upstream: &str,
+    operation: ChangeOperation,
+    version: Option<i32>,
+) -> ServiceResult<Applied> {
+    record.set_origin_if_unset(upstream);
+    let id = record.id();
+    let entity_type = record.entity_type();
+    match record {
+        Record::Organization { mut organization } => {
+            if authored_here::<organization::Entity>(db, id, |o| o.origin.is_some()).await? {
+                return Ok(Applied::KeptLocal);
+            }
+            // Slugs are unique per instance; a mirrored organisation whose slug is taken here
+            // keeps it with its id appended.
+            let taken = organization::Entity::find()
+                .filter(organization::Column::Slug.eq(organization.slug.clone()))
+                .filter(organization::Column::Id.ne(id))
+                .count(db)
+                .await?
+                > 0;
+            if taken {
+                organization.slug =
+                    format!("{}-{}", organization.slug, &id.simple().to_string()[..8]);
+            }
+            organization::Entity::insert(organization.into_active_model().reset_all())
+                .on_conflict(upsert_all(&[organization::Column::Id]))
+                .exec_without_returning(db)
+                .await?;
+        }
+        Record::Clause { clause, versions } => {
+            if authored_here::<clause::Entity>(db, id, |c| c.origin.is_some()).await? {
+                return Ok(Applied::KeptLocal);
+            }
+            clause::Entity::insert(clause.into_active_model().reset_all())
+                .on_conflict(upsert_all(&[clause::Column::Id]))
+                .exec_without_returning(db)
+                .await?;
+            let rows: Vec<_> = versions
+                .into_iter()
+                .filter(|v| v.version > clause_version::DRAFT)
+                .map(|v| v.into_active_model().reset_all())
+                .collect();
+            if !rows.is_empty() {
+                clause_version::Entity::insert_many(rows)
+                    .on_conflict(
+                        OnConflict::columns([
+                            clause_version::Column::ClauseId,
+                            clause_version::Column::Version,
+                        ])
+                        .do_nothing()
+                        .to_owned(),
+                    )
+                    .exec_without_returning(db)
+                    .await?;
+            }
+        }
+        Record::Template { template, versions } => {
+            if authored_here::<template::Entity>(db, id, |t| t.origin.is_some()).await? {
+                return Ok(Applied::KeptLocal);
+            }
+            template::Entity::insert(template.into_active_model().reset_all())
+                .on_conflict(upsert_all(&[template::Column::Id]))
+                .exec_without_returning(db)
+                .await?;
+            for version in versions.into_iter().filter(|v| v.version.version > 0) {
+                let exists = template_version::Entity::find_by_id((
+                    version.version.template_id,
+                    version.version.version,
+                ))
+                .one(db)
+                .await?
+                .is_some();
+                if exists {
+                    continue;
+                }
+                version
+                    .version
+                    .into_active_model()
+                    .reset_all()
+                    .insert(db)
+                    .await?;
+                let citations: Vec<_> = version
+                    .clauses
+                    .into_iter()
+                    .map(|c| c.into_active_model().reset_all())
+                    .collect();
+                if !citations.is_empty() {
+                    template_clause::Entity::insert_many(citations)
+                        .exec_without_returning(db)
+                        .await?;
+                }
+            }
+        }
+        Record::TenderResult {
+            tender_result,
+            clauses,
+        } => {
+            if authored_here::<tender_result::Entity>(db, id, |r| r.origin.is_some()).await? {
+                return Ok(Applied::KeptLocal);
+            }
+            tender_result::Entity::insert(tender_result.into_active_model().reset_all())
+                .on_conflict(upsert_all(&[tender_result::Column::Id]))
+                .exec_without_returning(db)
+                .await?;
+            // A result's clause rows never change once reported.
+            let known = tender_result_clause::Entity::find()
+                .filter(tender_result_clause::Column::TenderResultId.eq(id))
+                .count(db)
+                .await?;
+            if known == 0 && !clauses.is_empty() {
+                tender_result_clause::Entity::insert_many(
+                    clauses
+                        .into_iter()
+                        .map(|c| c.into_active_model().reset_all()),
+                )
+                .exec_without_returning(db)
+                .await?;
+            }
+        }
+    }
+    record_change(db, entity_type, id, version, operation).await?;
+    Ok(Applied::Written)
+}
+
+/// Applies a deletion (tombstone) from upstream.
+pub async fn delete(
+    db: &impl ConnectionTrait,
+    entity_type: EntityType,
+    id: Uuid,
+) -> ServiceResult<Applied> {
+    let removed = match entity_type {
+        EntityType::Clause => {
+            let Some(row) = clause::Entity::find_by_id(id).one(db).await? else {
+                return Ok(Applied::Absent);
+            };
+            if row.origin.is_none() {
+                return Ok(Applied::KeptLocal);
+            }
+            let cited = template_clause::Entity::find()
+                .filter(template_clause::Column::ClauseId.eq(id))
+                .count(db)
+                .await?
+                + tender_result_clause::Entity::find()
+                    .filter(tender_result_clause::Column::ClauseId.eq(id))
+                    .count(db)
+                    .await?;
+            if cited > 0 {
+                // Local records cite it: keep the text they point at, out of use.
+                let mut row = row.into_active_model();
+                row.status = Set(PublicationStatus::Withdrawn);
+                row.withdrawn_reason = Set(Some(DELETED_UPSTREAM.to_owned()));
+                row.withdrawn_at = Set(Some(crate::service::now()));
+                let row = row.update(db).await?;
+                record_change(
+                    db,
+                    EntityType::Clause,
+                    id,
+                    Some(row.published_version),
+                    ChangeOperation::Withdraw,
+                )
+                .await?;
+                return Ok(Applied::Withdrawn);
+            }
+            clause_version::Entity::delete_many()
+                .filter(clause_version::Column::ClauseId.eq(id))
+                .exec(db)
+                .await?;
+            clause::Entity::delete_by_id(id)
+                .exec(db)
+                .await?
+                .rows_affected
+        }
+        EntityType::Template => {
+            let Some(row) = template::Entity::find_by_id(id).one(db).await? else {
+                return Ok(Applied::Absent);
+            };
+            if row.origin.is_none() {
+                return Ok(Applied::KeptLocal);
+            }
+            let cited = tender_result::Entity::find()
+                .filter(tender_result::Column::TemplateId.eq(id))
+                .count(db)
+                .await?;
+            if cited > 0 {
+                let mut row = row.into_active_model();
+                row.status = Set(PublicationStatus::Withdrawn);
+                row.withdrawn_reason = Set(Some(DELETED_UPSTREAM.to_owned()));
+                row.withdrawn_at = Set(Some(crate::service::now()));
+                let row = row.update(db).await?;
+                record_change(
+                    db,
+                    EntityType::Template,
+                    id,
+                    Some(row.published_version),
+                    ChangeOperation::Withdraw,
+                )
+                .await?;
+                return Ok(Applied::Withdrawn);
+            }
+            template_clause::Entity::delete_many()
+                .filter(template_clause::Column::TemplateId.eq(id))
+                .exec(db)
+                .await?;
+            template_version::Entity::delete_many()
+                .filter(template_version::Column::TemplateId.eq(id))
+                .exec(db)
+                .await?;
+            template::Entity::delete_by_id(id)
+                .exec(db)
+                .await?
+                .rows_affected
+        }
+        EntityType::TenderResult => {
+            let Some(row) = tender_result::Entity::find_by_id(id).one(db).await? else {
+                return Ok(Applied::Absent);
+            };
+            if row.origin.is_none() {
+                return Ok(Applied::KeptLocal);
+            }
+            tender_result_clause::Entity::delete_many()
+                .filter(tender_result_clause::Column::TenderResultId.eq(id))
+                .exec(db)
+                .await?;
+            tender_result::Entity::delete_by_id(id)
+                .exec(db)
+                .await?
+                .rows_affected
+        }
+        // Organisations are never deleted upstream; nothing to do.
+        EntityType::Organization => 0,
+    };
+    if removed == 0 {
+        return Ok(Applied::Absent);
+    }
+    record_change(db, entity_type, id, None, ChangeOperation::Delete).await?;
+    Ok(Applied::Deleted)
+}
