@@ -1,5 +1,7 @@
 //! Logging set-up: one place, driven by `RUST_LOG` (default `info`) and `COMMONS_LOG_FORMAT`.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 /// Installs the global subscriber; `json` selects JSON lines, anything else plain text.
@@ -12,8 +14,10 @@ pub fn init(format: &str) {
             .with(fmt::layer().json().with_writer(std::io::stderr))
             .try_init()
     } else {
+        // Colours only on a terminal, never in files or pipes.
+        let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
         registry
-            .with(fmt::layer().with_writer(std::io::stderr))
+            .with(fmt::layer().with_ansi(ansi).with_writer(std::io::stderr))
             .try_init()
     };
     // A second init (tests run many servers in one process) keeps the first subscriber.

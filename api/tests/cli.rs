@@ -126,3 +126,94 @@ fn migrate_seed_and_reindex_work_on_a_fresh_data_dir() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("ocid-prefix"));
 }
+
+/// A `commons serve` process on a free port, killed when dropped.
+struct Server {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(data_dir: &std::path::Path, demo: bool) -> Server {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_commons"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--demo"])
+        .arg(demo.to_string())
+        .env_remove("DATABASE_URL")
+        .env_remove("MEILI_URL")
+        .env("COMMONS_DATA_DIR", data_dir)
+        .env("COMMONS_JWT_SECRET", "cli-test-secret")
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start commons serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("commons serve exited before serving")
+            .expect("read log");
+        if let Some(rest) = line.split("serving GraphQL at ").nth(1) {
+            let url = rest.split("/graphql").next().expect("url").to_owned();
+            break url;
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, url }
+}
+
+#[test]
+fn mirror_copies_an_upstream_resumes_after_sigkill_and_refuses_bad_urls() {
+    let upstream_dir = tempfile::tempdir().expect("tempdir");
+    let upstream = serve(upstream_dir.path(), true);
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    let bad = commons(&["mirror", "--from", "not a url"], dir.path());
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--from"));
+
+    // Killed while following: the next run picks up where the last committed batch ended.
+    let mut follower = Command::new(env!("CARGO_BIN_EXE_commons"))
+        .args([
+            "mirror",
+            "--from",
+            &upstream.url,
+            "--interval",
+            "50ms",
+            "--quiet",
+        ])
+        .env_remove("DATABASE_URL")
+        .env("COMMONS_DATA_DIR", dir.path())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start commons mirror");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    follower.kill().expect("SIGKILL the mirror");
+    follower.wait().expect("reap");
+
+    let once = commons(&["mirror", "--from", &upstream.url, "--quiet"], dir.path());
+    let log = String::from_utf8_lossy(&once.stderr);
+    assert!(once.status.success(), "{log}");
+    assert!(log.contains("mirror up to date"), "{log}");
+    let again = commons(
+        &["mirror", "--from", &upstream.url, "--once", "--quiet"],
+        dir.path(),
+    );
+    let log = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{log}");
+    assert!(log.contains("changes=0"), "nothing new upstream: {log}");
+
+    // The mirror holds the upstream's tender results: its OCDS export has all 18.
+    let export = commons(&["export", "ocds"], dir.path());
+    assert!(export.status.success());
+    let package: serde_json::Value = serde_json::from_slice(&export.stdout).expect("json");
+    assert_eq!(package["releases"].as_array().map(Vec::len), Some(18));
+}
