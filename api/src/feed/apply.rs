@@ -187,7 +187,27 @@ pub async fn record(
     Ok(Applied::Written)
 }
 
-/// Applies a deletion (tombstone) from upstream.
+/// Announces a record deleted upstream but kept here, withdrawn, because local records cite
+/// the text it holds.
+async fn withdrawn_instead(
+    db: &impl ConnectionTrait,
+    entity_type: EntityType,
+    id: Uuid,
+    version: i32,
+) -> ServiceResult<Applied> {
+    record_change(
+        db,
+        entity_type,
+        id,
+        Some(version),
+        ChangeOperation::Withdraw,
+    )
+    .await?;
+    Ok(Applied::Withdrawn)
+}
+
+/// Applies a deletion (tombstone) from upstream. A record that local records cite is
+/// withdrawn instead, so what cites it keeps pointing at real text.
 pub async fn delete(
     db: &impl ConnectionTrait,
     entity_type: EntityType,
@@ -210,21 +230,18 @@ pub async fn delete(
                     .count(db)
                     .await?;
             if cited > 0 {
-                // Local records cite it: keep the text they point at, out of use.
-                let mut row = row.into_active_model();
-                row.status = Set(PublicationStatus::Withdrawn);
-                row.withdrawn_reason = Set(Some(DELETED_UPSTREAM.to_owned()));
-                row.withdrawn_at = Set(Some(crate::service::now()));
-                let row = row.update(db).await?;
-                record_change(
-                    db,
-                    EntityType::Clause,
-                    id,
-                    Some(row.published_version),
-                    ChangeOperation::Withdraw,
-                )
-                .await?;
-                return Ok(Applied::Withdrawn);
+                let withdrawn = clause::ActiveModel {
+                    status: Set(PublicationStatus::Withdrawn),
+                    withdrawn_reason: Set(Some(DELETED_UPSTREAM.to_owned())),
+                    withdrawn_at: Set(Some(crate::service::now())),
+                    ..Default::default()
+                };
+                clause::Entity::update_many()
+                    .set(withdrawn)
+                    .filter(clause::Column::Id.eq(id))
+                    .exec(db)
+                    .await?;
+                return withdrawn_instead(db, entity_type, id, row.published_version).await;
             }
             clause_version::Entity::delete_many()
                 .filter(clause_version::Column::ClauseId.eq(id))
@@ -247,20 +264,18 @@ pub async fn delete(
                 .count(db)
                 .await?;
             if cited > 0 {
-                let mut row = row.into_active_model();
-                row.status = Set(PublicationStatus::Withdrawn);
-                row.withdrawn_reason = Set(Some(DELETED_UPSTREAM.to_owned()));
-                row.withdrawn_at = Set(Some(crate::service::now()));
-                let row = row.update(db).await?;
-                record_change(
-                    db,
-                    EntityType::Template,
-                    id,
-                    Some(row.published_version),
-                    ChangeOperation::Withdraw,
-                )
-                .await?;
-                return Ok(Applied::Withdrawn);
+                let withdrawn = template::ActiveModel {
+                    status: Set(PublicationStatus::Withdrawn),
+                    withdrawn_reason: Set(Some(DELETED_UPSTREAM.to_owned())),
+                    withdrawn_at: Set(Some(crate::service::now())),
+                    ..Default::default()
+                };
+                template::Entity::update_many()
+                    .set(withdrawn)
+                    .filter(template::Column::Id.eq(id))
+                    .exec(db)
+                    .await?;
+                return withdrawn_instead(db, entity_type, id, row.published_version).await;
             }
             template_clause::Entity::delete_many()
                 .filter(template_clause::Column::TemplateId.eq(id))

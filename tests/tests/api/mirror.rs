@@ -385,3 +385,44 @@ async fn an_unreachable_or_foreign_upstream_fails_clearly_and_writes_nothing() {
     assert_eq!(mirror.count("clause").await, 0);
     assert_eq!(mirror.count("organization").await, 0);
 }
+
+backend_test!(
+    a_deletion_upstream_withdraws_a_copy_that_local_records_cite,
+    |upstream| {
+        let mirror = TestApp::spawn(None, Options::default()).await;
+        let token = publisher(upstream.org("deleting-org", "DK").await);
+        let cited = published_clause(&upstream, &token, clause_input("Cited on the mirror")).await;
+        let free = published_clause(&upstream, &token, clause_input("Cited nowhere")).await;
+        sync(&mirror, &upstream).await;
+        let local = publisher(mirror.org("local-buyer", "SE").await);
+        mirror
+        .ok(
+            Some(&local),
+            "mutation($input: ReportTenderResultInput!) { reportTenderResult(input: $input) { tenderResult { id } } }",
+            json!({ "input": result_input(&cited, 2, "MET_BY_ALL", "COMPLIANT") }),
+        )
+        .await;
+        for id in [&cited, &free] {
+            upstream
+                .ok(
+                    Some(&token),
+                    "mutation($id: ID!) { deleteClause(input: { id: $id }) { id } }",
+                    json!({ "id": id }),
+                )
+                .await;
+        }
+        let report = sync(&mirror, &upstream).await;
+        assert_eq!(report.changes, 2);
+        let read =
+            "query($id: ID!) { clause(id: $id) { status withdrawal { reason } latest { title } } }";
+        let data = mirror.ok(None, read, json!({ "id": cited })).await;
+        assert_eq!(data["clause"]["status"], "WITHDRAWN");
+        assert_eq!(
+            data["clause"]["withdrawal"]["reason"],
+            commons_api::feed::apply::DELETED_UPSTREAM
+        );
+        assert_eq!(data["clause"]["latest"]["title"], "Cited on the mirror");
+        let data = mirror.ok(None, read, json!({ "id": free })).await;
+        assert_eq!(data["clause"], Value::Null, "an uncited copy is deleted");
+    }
+);
