@@ -14,7 +14,7 @@ use crate::{
     feed::mirror::{self, MirrorSource},
     graphql, indexing, seed, startup,
     startup::{Application, shutdown_signal},
-    telemetry,
+    synthetic, telemetry,
 };
 
 /// Green Procurement Commons: a shared catalogue of green and socially responsible
@@ -124,12 +124,25 @@ struct MigrateArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["demo", "synthetic"]))]
 struct SeedArgs {
     #[command(flatten)]
     db: DbArgs,
+    #[command(flatten)]
+    search: SearchArgs,
     /// Load the demo catalogue (only into a database without organisations).
-    #[arg(long, required = true)]
+    #[arg(long)]
     demo: bool,
+    /// Write N synthetic published clauses (with organisations and tender results) for
+    /// benchmarks, then build the search index; only into a database without clauses.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    synthetic: Option<u32>,
+    /// Seed of the synthetic generator: the same N and seed give the same catalogue.
+    #[arg(long, default_value_t = 1, requires = "synthetic")]
+    seed: u64,
+    /// Hide the progress bars.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -183,6 +196,17 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Some(Command::Seed(args)) => {
             let conn = db::connect_and_migrate(&args.db).await?;
+            if let Some(count) = args.synthetic {
+                let seeded = synthetic::seed(&conn, count as usize, args.seed, !args.quiet).await?;
+                tracing::info!(
+                    ?seeded,
+                    "synthetic catalogue written; building the search index"
+                );
+                let backends = startup::search_backends(&args.db, &args.search).await?;
+                let indexed = indexing::reindex(&conn, &backends, !args.quiet).await?;
+                tracing::info!(indexed, "search index built");
+                return Ok(());
+            }
             match seed::load_demo_if_empty(&conn).await? {
                 Some(loaded) => tracing::info!(?loaded, "demo catalogue loaded"),
                 None => anyhow::bail!("the database already holds organisations; demo not loaded"),

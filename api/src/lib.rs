@@ -14,4 +14,5 @@ pub mod indexing;
 pub mod seed;
 pub mod service;
 pub mod startup;
+pub mod synthetic;
 pub mod telemetry;

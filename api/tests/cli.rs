@@ -217,3 +217,43 @@ fn mirror_copies_an_upstream_resumes_after_sigkill_and_refuses_bad_urls() {
     let package: serde_json::Value = serde_json::from_slice(&export.stdout).expect("json");
     assert_eq!(package["releases"].as_array().map(Vec::len), Some(18));
 }
+
+#[test]
+fn synthetic_seed_is_deterministic_and_indexed() {
+    let releases = |dir: &std::path::Path, seed: &str| {
+        let seeded = commons(
+            &["seed", "--synthetic", "300", "--seed", seed, "--quiet"],
+            dir,
+        );
+        assert!(
+            seeded.status.success(),
+            "{}",
+            String::from_utf8_lossy(&seeded.stderr)
+        );
+        assert!(String::from_utf8_lossy(&seeded.stderr).contains("indexed=300"));
+        let export = commons(&["export", "ocds"], dir);
+        let package: serde_json::Value = serde_json::from_slice(&export.stdout).expect("json");
+        package["releases"].clone()
+    };
+    let (a, b, c) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let first = releases(a.path(), "7");
+    assert_eq!(
+        first.as_array().map(Vec::len),
+        Some(6),
+        "one result per 50 clauses"
+    );
+    assert_eq!(releases(b.path(), "7"), first, "same seed, same catalogue");
+    assert_ne!(
+        releases(c.path(), "8"),
+        first,
+        "another seed, another catalogue"
+    );
+    let again = commons(&["seed", "--synthetic", "10", "--quiet"], a.path());
+    assert!(!again.status.success(), "seeded twice into one database");
+    let neither = commons(&["seed"], a.path());
+    assert!(!neither.status.success());
+}

@@ -7,9 +7,7 @@ use entity::{
     PublicationStatus, clause, clause_version, codes, organization, template, template_clause,
     template_version,
 };
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use search::{CatalogueDocument, document::cpv_prefixes};
 use serde::Serialize;
 use uuid::Uuid;
@@ -17,6 +15,7 @@ use uuid::Uuid;
 use crate::service::{
     clause::Focus,
     evidence::{self, Evidence},
+    find_by_pairs,
     organization::SizeClass,
     staleness::LabelRegistry,
 };
@@ -122,20 +121,20 @@ async fn build(
     if clauses.is_empty() {
         return Ok(HashMap::new());
     }
-    let condition = clauses.iter().fold(Condition::any(), |any, c| {
-        any.add(
-            Condition::all()
-                .add(clause_version::Column::ClauseId.eq(c.id))
-                .add(clause_version::Column::Version.eq(c.published_version)),
-        )
-    });
-    let versions: HashMap<Uuid, clause_version::Model> = clause_version::Entity::find()
-        .filter(condition)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|v| (v.clause_id, v))
+    let wanted: Vec<(Uuid, i32)> = clauses
+        .iter()
+        .map(|c| (c.id, c.published_version))
         .collect();
+    let versions: HashMap<Uuid, clause_version::Model> = find_by_pairs::<clause_version::Entity>(
+        db,
+        clause_version::Column::ClauseId,
+        clause_version::Column::Version,
+        &wanted,
+    )
+    .await?
+    .into_iter()
+    .map(|v| (v.clause_id, v))
+    .collect();
     let orgs: HashMap<Uuid, organization::Model> = organization::Entity::find()
         .filter(organization::Column::Id.is_in(clauses.iter().map(|c| c.organization_id)))
         .all(db)
@@ -222,51 +221,40 @@ async fn build_templates(
         return Ok(HashMap::new());
     }
     let key = |t: &template::Model| (t.id, t.published_version);
-    let versions_condition = templates.iter().fold(Condition::any(), |any, t| {
-        any.add(
-            Condition::all()
-                .add(template_version::Column::TemplateId.eq(t.id))
-                .add(template_version::Column::Version.eq(t.published_version)),
-        )
-    });
+    let wanted: Vec<(Uuid, i32)> = templates.iter().map(|t| key(t)).collect();
     let mut versions: HashMap<(Uuid, i32), template_version::Model> =
-        template_version::Entity::find()
-            .filter(versions_condition)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|v| ((v.template_id, v.version), v))
-            .collect();
-    let refs_condition = templates.iter().fold(Condition::any(), |any, t| {
-        any.add(
-            Condition::all()
-                .add(template_clause::Column::TemplateId.eq(t.id))
-                .add(template_clause::Column::TemplateVersion.eq(t.published_version)),
+        find_by_pairs::<template_version::Entity>(
+            db,
+            template_version::Column::TemplateId,
+            template_version::Column::Version,
+            &wanted,
         )
-    });
-    let refs = template_clause::Entity::find()
-        .filter(refs_condition)
-        .order_by_asc(template_clause::Column::Position)
-        .all(db)
-        .await?;
-    let cited_condition = refs.iter().fold(Condition::any(), |any, r| {
-        any.add(
-            Condition::all()
-                .add(clause_version::Column::ClauseId.eq(r.clause_id))
-                .add(clause_version::Column::Version.eq(r.clause_version)),
-        )
-    });
-    let titles: HashMap<(Uuid, i32), String> = if refs.is_empty() {
-        HashMap::new()
-    } else {
-        clause_version::Entity::find()
-            .filter(cited_condition)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|v| ((v.clause_id, v.version), v.title))
-            .collect()
-    };
+        .await?
+        .into_iter()
+        .map(|v| ((v.template_id, v.version), v))
+        .collect();
+    let mut refs = find_by_pairs::<template_clause::Entity>(
+        db,
+        template_clause::Column::TemplateId,
+        template_clause::Column::TemplateVersion,
+        &wanted,
+    )
+    .await?;
+    refs.sort_by_key(|r| r.position);
+    let cited: Vec<(Uuid, i32)> = refs
+        .iter()
+        .map(|r| (r.clause_id, r.clause_version))
+        .collect();
+    let titles: HashMap<(Uuid, i32), String> = find_by_pairs::<clause_version::Entity>(
+        db,
+        clause_version::Column::ClauseId,
+        clause_version::Column::Version,
+        &cited,
+    )
+    .await?
+    .into_iter()
+    .map(|v| ((v.clause_id, v.version), v.title))
+    .collect();
     let orgs: HashMap<Uuid, organization::Model> = organization::Entity::find()
         .filter(organization::Column::Id.is_in(templates.iter().map(|t| t.organization_id)))
         .all(db)

@@ -19,7 +19,10 @@ pub mod validate;
 use chrono::Utc;
 use entity::{ChangeOperation, EntityType, audit_event, change_event};
 pub use sea_orm::TransactionSession;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseBackend, Set, Statement};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait,
+    QueryFilter, Set, Statement,
+};
 use uuid::Uuid;
 
 use crate::{
@@ -109,6 +112,27 @@ pub async fn record_change(
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// How many `(id, version)` pairs one query asks for: an OR of hundreds of pairs goes past
+/// SQLite's expression-depth limit (1,000).
+const PAIR_CHUNK: usize = 200;
+
+/// The rows of `E` matching any of the `(id, version)` pairs, asked for in chunks.
+pub async fn find_by_pairs<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    id: E::Column,
+    version: E::Column,
+    pairs: &[(Uuid, i32)],
+) -> Result<Vec<E::Model>, sea_orm::DbErr> {
+    let mut rows = Vec::new();
+    for chunk in pairs.chunks(PAIR_CHUNK) {
+        let condition = chunk.iter().fold(Condition::any(), |any, (i, v)| {
+            any.add(Condition::all().add(id.eq(*i)).add(version.eq(*v)))
+        });
+        rows.extend(E::find().filter(condition).all(db).await?);
+    }
+    Ok(rows)
 }
 
 /// A connection or transaction the services can run on (and open nested transactions in).

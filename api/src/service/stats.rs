@@ -10,7 +10,7 @@ use entity::{
     Country, PublicationStatus, clause_version, codes, organization, tender_result,
     tender_result_clause,
 };
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::{Db, organization::SizeClass, tender_result::parse_month};
@@ -215,23 +215,17 @@ async fn clause_focus(
         .into_iter()
         .collect();
     let mut focus_of: HashMap<(Uuid, i32), (bool, bool)> = HashMap::new();
-    for chunk in cited.chunks(CHUNK) {
-        let condition = chunk.iter().fold(Condition::any(), |any, (id, version)| {
-            any.add(
-                Condition::all()
-                    .add(clause_version::Column::ClauseId.eq(*id))
-                    .add(clause_version::Column::Version.eq(*version)),
-            )
-        });
-        for v in clause_version::Entity::find()
-            .filter(condition)
-            .all(db)
-            .await?
-        {
-            let environmental = !codes::decode(&v.environmental_impacts).is_empty();
-            let social = !codes::decode(&v.social_objectives).is_empty();
-            focus_of.insert((v.clause_id, v.version), (environmental, social));
-        }
+    for v in super::find_by_pairs::<clause_version::Entity>(
+        db,
+        clause_version::Column::ClauseId,
+        clause_version::Column::Version,
+        &cited,
+    )
+    .await?
+    {
+        let environmental = !codes::decode(&v.environmental_impacts).is_empty();
+        let social = !codes::decode(&v.social_objectives).is_empty();
+        focus_of.insert((v.clause_id, v.version), (environmental, social));
     }
     let mut out: HashMap<Uuid, (bool, bool)> = HashMap::new();
     for u in uses {

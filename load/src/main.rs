@@ -1,0 +1,194 @@
+//! `commons-load`: sends a measured load at the API, or the same searches straight to a
+//! backend, and reports latency percentiles and throughput as text and JSON.
+
+mod queries;
+mod runner;
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use runner::{Mode, Plan, Report};
+use search::{SearchBackend, TantivyBackend};
+
+#[derive(Parser)]
+#[command(name = "commons-load", version)]
+struct Cli {
+    #[command(subcommand)]
+    target: Target,
+    #[command(flatten)]
+    load: LoadArgs,
+}
+
+#[derive(Subcommand)]
+enum Target {
+    /// `searchClauses` through the GraphQL API.
+    Search {
+        /// The API's GraphQL endpoint.
+        #[arg(long, default_value = "http://127.0.0.1:8080/graphql")]
+        url: String,
+    },
+    /// The same searches straight to an embedded tantivy index, in this process. Point it
+    /// at a copy of a stopped server's `data/index/clauses` (a running server holds the lock).
+    RawTantivy {
+        #[arg(long)]
+        index: PathBuf,
+    },
+    /// `{ __typename }` through the GraphQL API: the GraphQL floor.
+    Typename {
+        #[arg(long, default_value = "http://127.0.0.1:8080/graphql")]
+        url: String,
+    },
+    /// A plain GET, e.g. `/healthz` (an axum JSON handler with no GraphQL).
+    Get {
+        #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
+        url: String,
+    },
+}
+
+#[derive(Args)]
+struct LoadArgs {
+    /// Closed-loop workers (ignored with --rate).
+    #[arg(long, default_value_t = 8, global = true)]
+    concurrency: usize,
+    /// Fixed arrival rate in requests per second; latencies count from each request's
+    /// intended send time.
+    #[arg(long, global = true)]
+    rate: Option<f64>,
+    /// Most requests in flight at a fixed rate.
+    #[arg(long, default_value_t = 1_024, global = true)]
+    max_in_flight: usize,
+    /// Measured time.
+    #[arg(long, default_value = "20s", value_parser = humantime::parse_duration, global = true)]
+    duration: Duration,
+    /// Unmeasured time first.
+    #[arg(long, default_value = "3s", value_parser = humantime::parse_duration, global = true)]
+    warmup: Duration,
+    /// Size of the rotating query set.
+    #[arg(long, default_value_t = 2_000, global = true)]
+    queries: usize,
+    /// Seed of the query set.
+    #[arg(long, default_value_t = 1, global = true)]
+    seed: u64,
+    /// Name in the report (defaults to the target).
+    #[arg(long, global = true)]
+    name: Option<String>,
+    /// Append the report as one JSON line to this file.
+    #[arg(long, global = true)]
+    json: Option<PathBuf>,
+}
+
+fn client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .pool_max_idle_per_host(4_096)
+        .timeout(Duration::from_secs(30))
+        .build()?)
+}
+
+/// A POST of a prepared body that counts as success when the answer is 200 without errors.
+async fn post_ok(client: &reqwest::Client, url: &str, body: Vec<u8>) -> bool {
+    let Ok(response) = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+    else {
+        return false;
+    };
+    if !response.status().is_success() {
+        return false;
+    }
+    match response.bytes().await {
+        Ok(bytes) => !bytes.windows(9).any(|w| w == b"\"errors\":"),
+        Err(_) => false,
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let load = cli.load;
+    let plan = Plan {
+        mode: match load.rate {
+            Some(rate) => Mode::Fixed {
+                rate,
+                max_in_flight: load.max_in_flight,
+            },
+            None => Mode::Closed {
+                concurrency: load.concurrency,
+            },
+        },
+        warmup: load.warmup,
+        duration: load.duration,
+    };
+    let queries = Arc::new(queries::generate(load.queries.max(1), load.seed));
+    let report: Report = match cli.target {
+        Target::Search { url } => {
+            let client = client()?;
+            let bodies: Arc<Vec<Vec<u8>>> =
+                Arc::new(queries.iter().map(queries::Query::graphql_body).collect());
+            let name = load.name.unwrap_or_else(|| "graphql searchClauses".into());
+            runner::run(&name, plan, move |i| {
+                let (client, url, bodies) = (client.clone(), url.clone(), bodies.clone());
+                async move { post_ok(&client, &url, bodies[i % bodies.len()].clone()).await }
+            })
+            .await
+        }
+        Target::RawTantivy { index } => {
+            let backend: Arc<dyn SearchBackend> = Arc::new(
+                TantivyBackend::open(&index)
+                    .with_context(|| format!("cannot open the index in {}", index.display()))?,
+            );
+            let requests: Arc<Vec<search::SearchRequest>> =
+                Arc::new(queries.iter().map(queries::Query::request).collect());
+            let name = load.name.unwrap_or_else(|| "raw tantivy search".into());
+            runner::run(&name, plan, move |i| {
+                let (backend, requests) = (backend.clone(), requests.clone());
+                async move {
+                    backend
+                        .search(requests[i % requests.len()].clone())
+                        .await
+                        .is_ok()
+                }
+            })
+            .await
+        }
+        Target::Typename { url } => {
+            let client = client()?;
+            let name = load.name.unwrap_or_else(|| "graphql { __typename }".into());
+            runner::run(&name, plan, move |_| {
+                let (client, url) = (client.clone(), url.clone());
+                async move { post_ok(&client, &url, br#"{"query":"{ __typename }"}"#.to_vec()).await }
+            })
+            .await
+        }
+        Target::Get { url } => {
+            let client = client()?;
+            let name = load.name.unwrap_or_else(|| format!("GET {url}"));
+            runner::run(&name, plan, move |_| {
+                let (client, url) = (client.clone(), url.clone());
+                async move {
+                    client
+                        .get(&url)
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status().is_success())
+                }
+            })
+            .await
+        }
+    };
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", report.text())?;
+    if let Some(path) = load.json {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        writeln!(file, "{}", serde_json::to_string(&report)?)?;
+    }
+    Ok(())
+}

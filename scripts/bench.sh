@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Side-by-side benchmarks for BENCHMARKS.md, in one run on this machine.
+#
+#   scripts/bench.sh [CLAUSES] [DURATION]      (defaults: 100000 clauses, 20s per row)
+#
+# Builds release binaries, seeds a synthetic catalogue, copies its search index (a running
+# server holds the index lock), starts the server, then measures with commons-load:
+# GraphQL searchClauses against the same searches sent straight to tantivy in-process,
+# saturated (closed loop) and at a fixed rate; { __typename } against GET /healthz (a plain
+# axum JSON handler); publish-to-searchable latency; and the mirror's full and incremental
+# sync. Results are appended as JSON lines to $OUT (default bench-results.jsonl) and printed.
+# CI runs it with a tiny catalogue and duration only to keep it working.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CLAUSES=${1:-100000}
+DURATION=${2:-20s}
+WARMUP=${WARMUP:-3s}
+OUT=${OUT:-bench-results.jsonl}
+PORT=${PORT:-18080}
+MIRROR_PORT=$((PORT + 1))
+PROFILE=${PROFILE:-release}
+
+if [ "$PROFILE" = release ]; then
+  cargo build --release --locked -q -p commons-api -p commons-load
+else
+  cargo build --locked -q -p commons-api -p commons-load
+fi
+BIN=target/$PROFILE/commons
+LOAD=target/$PROFILE/commons-load
+work=$(mktemp -d)
+server=""
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+say() { printf '\n== %s\n' "$*" >&2; }
+wait_up() { for _ in $(seq 1 300); do curl -fsS "$1/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "server at $1 did not start" >&2; exit 1; }
+load() { "$LOAD" "$@" --duration "$DURATION" --warmup "$WARMUP" --json "$OUT"; }
+
+say "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%F)"
+say "seeding $CLAUSES synthetic clauses"
+start=$(date +%s.%N)
+"$BIN" seed --synthetic "$CLAUSES" --data-dir "$work/data" --quiet
+echo "seed + index: $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+cp -r "$work/data/index/clauses" "$work/raw-index"
+
+COMMONS_JWT_SECRET=bench-secret "$BIN" serve --no-demo --data-dir "$work/data" \
+  --listen "127.0.0.1:$PORT" --max-page-size 100 2>"$work/server.log" &
+server=$!
+URL="http://127.0.0.1:$PORT"
+wait_up "$URL"
+
+say "search, saturated (closed loop, 8 workers)"
+load search --url "$URL/graphql" --concurrency 8 --name "graphql search, closed"
+load raw-tantivy --index "$work/raw-index" --concurrency 8 --name "raw tantivy, closed"
+say "search at a fixed rate (no coordinated omission)"
+RATE=${RATE:-100}
+load search --url "$URL/graphql" --rate "$RATE" --name "graphql search, fixed"
+load raw-tantivy --index "$work/raw-index" --rate "$RATE" --name "raw tantivy, fixed"
+say "GraphQL floor"
+load typename --url "$URL/graphql" --concurrency 8 --name "graphql __typename, closed"
+load get --url "$URL/healthz" --concurrency 8 --name "axum GET /healthz, closed"
+
+say "publish-to-searchable"
+org=$(curl -fsS "$URL/graphql" -H 'content-type: application/json' \
+  -d '{"query":"{ organizations(first: 1) { edges { node { id } } } }"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["organizations"]["edges"][0]["node"]["id"])')
+token=$(COMMONS_JWT_SECRET=bench-secret "$BIN" token --org "$org" --role publisher 2>/dev/null)
+python3 scripts/publish-to-searchable.py "$URL/graphql" "$token" "${PUBLISHES:-100}"
+
+say "mirror: full sync of the catalogue, then incremental"
+start=$(date +%s.%N)
+"$BIN" mirror --from "$URL" --data-dir "$work/mirror" --quiet
+echo "mirror full sync of $CLAUSES clauses: $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+start=$(date +%s.%N)
+curl -fsS -o "$work/catalogue.ndjson" "$URL/export/catalogue.ndjson"
+echo "snapshot download alone: $(echo "$(date +%s.%N) - $start" | bc) s, $(du -h "$work/catalogue.ndjson" | cut -f1)" >&2
+for changes in ${INCREMENTS:-1 100 1000}; do
+  python3 - "$URL/graphql" "$token" "$changes" <<'PY'
+import json, sys, urllib.request
+url, token, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def gql(q, v):
+    req = urllib.request.Request(url, data=json.dumps({"query": q, "variables": v}).encode(),
+        headers={"content-type": "application/json", "Authorization": "Bearer " + token})
+    data = json.load(urllib.request.urlopen(req))
+    assert not data.get("errors"), data
+    return data["data"]
+for i in range(n):
+    cid = gql("mutation($i: CreateClauseInput!) { createClause(input: $i) { clause { id } } }",
+        {"i": {"title": f"Increment {i}", "text": "The supplier shall take back devices.", "language": "EN"}})["createClause"]["clause"]["id"]
+    gql("mutation($id: ID!) { publishClause(input: { id: $id }) { clause { id } } }", {"id": cid})
+PY
+  start=$(date +%s.%N)
+  "$BIN" mirror --from "$URL" --data-dir "$work/mirror" --quiet
+  echo "mirror incremental sync of $changes changes over $CLAUSES clauses: $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+done
+say "results appended to $OUT"
