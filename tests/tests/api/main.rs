@@ -10,6 +10,7 @@ mod auth;
 mod catalogue;
 mod federation;
 mod feed;
+mod hostile;
 mod limits;
 mod migrations;
 mod mirror;
