@@ -347,14 +347,21 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Some(value) = parts.headers.get(AUTHORIZATION) else {
+        let mut values = parts.headers.get_all(AUTHORIZATION).iter();
+        let Some(value) = values.next() else {
             return Ok(Self::Anonymous);
         };
+        // Two credentials are one too many: which one counts must not be a guess.
+        if values.next().is_some() {
+            return Err(AuthRejection(AuthError::Malformed));
+        }
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
             .filter(|t| !t.is_empty())
             .ok_or(AuthRejection(AuthError::Malformed))?;
         let verifier = Arc::<JwtVerifier>::from_ref(state);

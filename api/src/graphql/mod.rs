@@ -1,6 +1,7 @@
 //! The GraphQL schema and its HTTP endpoints.
 
 mod feed;
+mod guard;
 mod loaders;
 mod mutation;
 mod query;
@@ -56,6 +57,9 @@ pub struct Mutation(MutationRoot, trust::TrustMutation);
 
 pub type AppSchema = Schema<Query, Mutation, feed::FeedSubscription>;
 
+/// Most directives on one field.
+const MAX_DIRECTIVES: usize = 16;
+
 /// Largest page a connection serves.
 struct MaxPageSize(usize);
 
@@ -78,6 +82,8 @@ pub fn build_schema(
     .data(MaxPageSize(limits.max_page_size))
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
+    .limit_directives(MAX_DIRECTIVES)
+    .extension(guard::DocumentGuard)
     .finish()
 }
 
@@ -194,10 +200,50 @@ async fn execute(state: &AppState, identity: Identity, request: Request) -> Grap
     response.into()
 }
 
+/// A request body that is not a GraphQL request: 413 when too large, else 400, always with
+/// a JSON error carrying a code (never the parser's debug text).
+pub struct BadRequest(async_graphql::ParseRequestError);
+
+impl From<async_graphql::ParseRequestError> for BadRequest {
+    fn from(error: async_graphql::ParseRequestError) -> Self {
+        Self(error)
+    }
+}
+
+impl IntoResponse for BadRequest {
+    fn into_response(self) -> Response {
+        use async_graphql::ParseRequestError as E;
+        let too_large = match &self.0 {
+            E::PayloadTooLarge => true,
+            // A chunked body past the limit surfaces as a read error.
+            E::Io(error) => error.to_string().contains("length limit"),
+            _ => false,
+        };
+        let (status, message) = if too_large {
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is too large".to_owned(),
+            )
+        } else {
+            let why = match &self.0 {
+                E::UnsupportedBatch => "batched requests are not supported".to_owned(),
+                E::InvalidRequest(error) => format!("not a GraphQL request: {error}"),
+                E::Io(_) => "the request body could not be read".to_owned(),
+                _ => "not a GraphQL request".to_owned(),
+            };
+            (StatusCode::BAD_REQUEST, why)
+        };
+        let body = serde_json::json!({
+            "errors": [{ "message": message, "extensions": { "code": ErrorCode::BadUserInput.as_str() } }]
+        });
+        (status, axum::Json(body)).into_response()
+    }
+}
+
 pub async fn graphql_post(
     State(state): State<AppState>,
     identity: Identity,
-    request: GraphQLRequest,
+    request: GraphQLRequest<BadRequest>,
 ) -> GraphQLResponse {
     execute(&state, identity, request.into_inner()).await
 }
@@ -220,7 +266,7 @@ fn selects_mutation(request: &Request) -> bool {
 pub async fn graphql_get(
     State(state): State<AppState>,
     identity: Identity,
-    request: GraphQLRequest,
+    request: GraphQLRequest<BadRequest>,
 ) -> Response {
     let request = request.into_inner();
     if selects_mutation(&request) {

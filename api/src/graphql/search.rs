@@ -111,10 +111,20 @@ fn names<T: Serialize>(values: Option<Vec<T>>) -> Vec<String> {
     values.unwrap_or_default().iter().map(name).collect()
 }
 
+/// Most organisations one filter may name.
+const MAX_FILTER_ORGANIZATIONS: usize = 100;
+
 impl ClauseSearchFilter {
     fn into_filter(self) -> ServiceResult<SearchFilter> {
+        let ids = self.organization_id.unwrap_or_default();
+        if ids.len() > MAX_FILTER_ORGANIZATIONS {
+            return Err(ServiceError::bad_input(
+                "filter.organizationId",
+                format!("at most {MAX_FILTER_ORGANIZATIONS} organisations"),
+            ));
+        }
         let mut organizations = Vec::new();
-        for (i, id) in self.organization_id.unwrap_or_default().iter().enumerate() {
+        for (i, id) in ids.iter().enumerate() {
             let field = format!("filter.organizationId[{i}]");
             organizations.push(service::clause::parse_id(&field, id)?.to_string());
         }
@@ -130,27 +140,33 @@ impl ClauseSearchFilter {
             .into_iter()
             .map(|c| c.code().to_owned())
             .collect();
+        let mut values = vec![
+            (Facet::Country, names(self.country)),
+            (Facet::Language, names(self.language)),
+            (Facet::Kind, names(self.kind)),
+            (Facet::AmbitionLevel, names(self.ambition_level)),
+            (Facet::Focus, focus),
+            (Facet::EnvironmentalImpact, names(self.environmental_impact)),
+            (Facet::SocialObjective, names(self.social_objective)),
+            (Facet::ProductGroup, names(self.product_group)),
+            (Facet::SizeClass, sizes),
+            (Facet::Organization, organizations),
+            (
+                Facet::ProvenLevel,
+                self.proven_level
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|l| l.code().to_owned())
+                    .collect(),
+            ),
+        ];
+        // Repeated values change nothing but the cost of the query.
+        for (_, list) in &mut values {
+            list.sort_unstable();
+            list.dedup();
+        }
         Ok(SearchFilter {
-            values: vec![
-                (Facet::Country, names(self.country)),
-                (Facet::Language, names(self.language)),
-                (Facet::Kind, names(self.kind)),
-                (Facet::AmbitionLevel, names(self.ambition_level)),
-                (Facet::Focus, focus),
-                (Facet::EnvironmentalImpact, names(self.environmental_impact)),
-                (Facet::SocialObjective, names(self.social_objective)),
-                (Facet::ProductGroup, names(self.product_group)),
-                (Facet::SizeClass, sizes),
-                (Facet::Organization, organizations),
-                (
-                    Facet::ProvenLevel,
-                    self.proven_level
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|l| l.code().to_owned())
-                        .collect(),
-                ),
-            ],
+            values,
             cpv_prefix: self.cpv,
             stale: self.stale.map(|stale| StaleAt {
                 stale,

@@ -141,14 +141,11 @@ impl UpdateClauseInput {
     }
 }
 
-fn dedup<T: PartialEq>(items: &mut Vec<T>) {
-    let mut unique = Vec::with_capacity(items.len());
-    for item in items.drain(..) {
-        if !unique.contains(&item) {
-            unique.push(item);
-        }
-    }
-    *items = unique;
+/// Drops repeats, keeping the first of each, in linear time (lists arrive before their
+/// length is validated).
+fn dedup<T: Eq + std::hash::Hash + Clone>(items: &mut Vec<T>) {
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
+    items.retain(|item| seen.insert(item.clone()));
 }
 
 impl ClauseContent {

@@ -335,3 +335,33 @@ backend_test!(drafts_are_visible_only_to_their_organisation, |app| {
     assert_eq!(other["clause"]["id"], id.as_str());
     assert_eq!(other["clause"]["draft"], Value::Null);
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheme_is_case_insensitive_and_two_credentials_are_refused() {
+    let app = TestApp::spawn(None, Options::default()).await;
+    let token = token(None, &[Role::Agency]);
+    let send = |values: Vec<String>| {
+        let mut request = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&json!({ "query": VIEWER }));
+        for value in values {
+            request = request.header("authorization", value);
+        }
+        request.send()
+    };
+    let response = send(vec![format!("bearer {token}")]).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["data"]["viewer"]["authenticated"], true);
+    for values in [
+        vec![format!("Bearer {token}"), "Bearer forged".to_owned()],
+        vec!["Bearer forged".to_owned(), format!("Bearer {token}")],
+        vec![format!("Basic {token}")],
+    ] {
+        let response = send(values.clone()).await.unwrap();
+        assert_eq!(response.status(), 401, "{values:?}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(code(&body), "UNAUTHENTICATED");
+    }
+}
