@@ -34,14 +34,16 @@ cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm
 trap cleanup EXIT
 
 say() { printf '\n== %s\n' "$*" >&2; }
+since() { python3 -c "import sys, time; print(f'{time.time() - float(sys.argv[1]):.2f}')" "$1"; }
+now() { python3 -c 'import time; print(time.time())'; }
 wait_up() { for _ in $(seq 1 300); do curl -fsS "$1/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "server at $1 did not start" >&2; exit 1; }
 load() { "$LOAD" "$@" --duration "$DURATION" --warmup "$WARMUP" --json "$OUT"; }
 
 say "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%F)"
 say "seeding $CLAUSES synthetic clauses"
-start=$(date +%s.%N)
+start=$(now)
 "$BIN" seed --synthetic "$CLAUSES" --data-dir "$work/data" --quiet
-echo "seed + index: $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+echo "seed + index: $(since "$start") s" >&2
 cp -r "$work/data/index/clauses" "$work/raw-index"
 
 COMMONS_JWT_SECRET=bench-secret "$BIN" serve --no-demo --data-dir "$work/data" \
@@ -68,12 +70,12 @@ token=$(COMMONS_JWT_SECRET=bench-secret "$BIN" token --org "$org" --role publish
 python3 scripts/publish-to-searchable.py "$URL/graphql" "$token" "${PUBLISHES:-100}"
 
 say "mirror: full sync of the catalogue, then incremental"
-start=$(date +%s.%N)
+start=$(now)
 "$BIN" mirror --from "$URL" --data-dir "$work/mirror" --quiet
-echo "mirror full sync of $CLAUSES clauses: $(echo "$(date +%s.%N) - $start" | bc) s" >&2
-start=$(date +%s.%N)
+echo "mirror full sync of $CLAUSES clauses: $(since "$start") s" >&2
+start=$(now)
 curl -fsS -o "$work/catalogue.ndjson" "$URL/export/catalogue.ndjson"
-echo "snapshot download alone: $(echo "$(date +%s.%N) - $start" | bc) s, $(du -h "$work/catalogue.ndjson" | cut -f1)" >&2
+echo "snapshot download alone: $(since "$start") s, $(du -h "$work/catalogue.ndjson" | cut -f1)" >&2
 for changes in ${INCREMENTS:-1 100 1000}; do
   python3 - "$URL/graphql" "$token" "$changes" <<'PY'
 import json, sys, urllib.request
@@ -86,11 +88,13 @@ def gql(q, v):
     return data["data"]
 for i in range(n):
     cid = gql("mutation($i: CreateClauseInput!) { createClause(input: $i) { clause { id } } }",
-        {"i": {"title": f"Increment {i}", "text": "The supplier shall take back devices.", "language": "EN"}})["createClause"]["clause"]["id"]
+        {"i": {"title": f"Increment {i}", "text": "The supplier shall take back devices.", "language": "EN",
+               "kind": "TECHNICAL_SPECIFICATION", "ambitionLevel": "CORE", "verification": "Proof",
+               "cpvCodes": ["30213100-6"], "environmentalImpacts": ["CIRC_ECON"]}})["createClause"]["clause"]["id"]
     gql("mutation($id: ID!) { publishClause(input: { id: $id }) { clause { id } } }", {"id": cid})
 PY
-  start=$(date +%s.%N)
+  start=$(now)
   "$BIN" mirror --from "$URL" --data-dir "$work/mirror" --quiet
-  echo "mirror incremental sync of $changes changes over $CLAUSES clauses: $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+  echo "mirror incremental sync of $changes changes over $CLAUSES clauses: $(since "$start") s" >&2
 done
 say "results appended to $OUT"
