@@ -8,7 +8,7 @@
 # GraphQL searchClauses against the same searches sent straight to tantivy in-process,
 # saturated (closed loop) and at a fixed rate; { __typename } against GET /healthz (a plain
 # axum JSON handler); publish-to-searchable latency; and the mirror's full and incremental
-# sync. Results are appended as JSON lines to $OUT (default bench-results.jsonl) and printed.
+# sync. SECTIONS picks groups ("search floor publish mirror"). Results are appended as JSON lines to $OUT (default bench-results.jsonl) and printed.
 # CI runs it with a tiny catalogue and duration only to keep it working.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,8 @@ DURATION=${2:-20s}
 WARMUP=${WARMUP:-3s}
 OUT=${OUT:-bench-results.jsonl}
 PORT=${PORT:-18080}
-MIRROR_PORT=$((PORT + 1))
+# Which groups of rows to run.
+SECTIONS=${SECTIONS:-search floor publish mirror}
 PROFILE=${PROFILE:-release}
 
 if [ "$PROFILE" = release ]; then
@@ -52,6 +53,9 @@ server=$!
 URL="http://127.0.0.1:$PORT"
 wait_up "$URL"
 
+section() { case " $SECTIONS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+if section search; then
 say "search, saturated (closed loop, 8 workers)"
 load search --url "$URL/graphql" --concurrency 8 --name "graphql search, closed"
 load raw-tantivy --index "$work/raw-index" --concurrency 8 --name "raw tantivy, closed"
@@ -59,16 +63,24 @@ say "search at a fixed rate (no coordinated omission)"
 RATE=${RATE:-100}
 load search --url "$URL/graphql" --rate "$RATE" --name "graphql search, fixed"
 load raw-tantivy --index "$work/raw-index" --rate "$RATE" --name "raw tantivy, fixed"
+fi
+if section floor; then
 say "GraphQL floor"
 load typename --url "$URL/graphql" --concurrency 8 --name "graphql __typename, closed"
 load get --url "$URL/healthz" --concurrency 8 --name "axum GET /healthz, closed"
+fi
 
-say "publish-to-searchable"
+if section publish || section mirror; then
 org=$(curl -fsS "$URL/graphql" -H 'content-type: application/json' \
   -d '{"query":"{ organizations(first: 1) { edges { node { id } } } }"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["organizations"]["edges"][0]["node"]["id"])')
 token=$(COMMONS_JWT_SECRET=bench-secret "$BIN" token --org "$org" --role publisher 2>/dev/null)
+fi
+if section publish; then
+say "publish-to-searchable"
 python3 scripts/publish-to-searchable.py "$URL/graphql" "$token" "${PUBLISHES:-100}"
+fi
 
+if section mirror; then
 say "mirror: full sync of the catalogue, then incremental"
 start=$(now)
 "$BIN" mirror --from "$URL" --data-dir "$work/mirror" --quiet
@@ -97,4 +109,5 @@ PY
   "$BIN" mirror --from "$URL" --data-dir "$work/mirror" --quiet
   echo "mirror incremental sync of $changes changes over $CLAUSES clauses: $(since "$start") s" >&2
 done
+fi
 say "results appended to $OUT"

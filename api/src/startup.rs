@@ -36,6 +36,8 @@ pub struct App {
     pub reader: DatabaseConnection,
     /// This instance's public base URL.
     pub instance: String,
+    /// Snapshots streamed at once; each holds a database connection for its whole download.
+    pub snapshots: Arc<tokio::sync::Semaphore>,
     pub search: Backends,
     pub schema: AppSchema,
     pub verifier: Arc<JwtVerifier>,
@@ -210,6 +212,9 @@ impl Application {
             db,
             reader,
             instance: args.export.public_url.trim_end_matches('/').to_owned(),
+            snapshots: Arc::new(tokio::sync::Semaphore::new(
+                crate::export::CONCURRENT_SNAPSHOTS,
+            )),
             search,
             schema,
             verifier,

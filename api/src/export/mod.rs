@@ -30,9 +30,21 @@ pub async fn ocds_handler(State(state): State<AppState>) -> Response {
     }
 }
 
+/// Snapshots that may stream at once; more are answered 503 with `Retry-After`, so
+/// downloads cannot take every database connection.
+pub const CONCURRENT_SNAPSHOTS: usize = 2;
+
 /// `GET /export/catalogue.ndjson`: the whole published catalogue, streamed from one
 /// consistent snapshot and closed by its watermark line (see [`crate::feed::snapshot`]).
 pub async fn catalogue_handler(State(state): State<AppState>) -> Response {
+    let Ok(slot) = state.snapshots.clone().try_acquire_owned() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "30")],
+            "too many snapshot downloads at once; try again shortly",
+        )
+            .into_response();
+    };
     let snapshot = match Snapshot::open(&state.reader, &state.instance).await {
         Ok(snapshot) => snapshot,
         Err(error) => {
@@ -41,19 +53,23 @@ pub async fn catalogue_handler(State(state): State<AppState>) -> Response {
         }
     };
     let watermark = crate::feed::changes::encode_cursor(snapshot.watermark());
-    let lines = futures_util::stream::unfold(snapshot, |mut snapshot| async move {
+    // The slot is released when the stream (and with it the snapshot) is dropped.
+    let lines = futures_util::stream::unfold((snapshot, slot), |(mut snapshot, slot)| async move {
         let chunk = match snapshot.next_lines().await {
             Ok(Some(lines)) => encode_lines(&lines),
             Ok(None) => return None,
             Err(error) => Err(error.to_string()),
         };
         match chunk {
-            Ok(bytes) => Some((Ok(bytes), snapshot)),
+            Ok(bytes) => Some((Ok(bytes), (snapshot, slot))),
             Err(error) => {
                 // The client sees a body without its watermark line: an incomplete snapshot.
                 tracing::error!(%error, "catalogue snapshot failed mid-stream");
                 snapshot.abort();
-                Some((Err(std::io::Error::other("snapshot failed")), snapshot))
+                Some((
+                    Err(std::io::Error::other("snapshot failed")),
+                    (snapshot, slot),
+                ))
             }
         }
     });

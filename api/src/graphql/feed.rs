@@ -20,7 +20,7 @@ use crate::{
     error::{GqlResult, ServiceError},
     feed::changes,
     indexing::IndexerHandle,
-    service::{self, clause::parse_id, page::DEFAULT_PAGE_SIZE},
+    service::{self, clause::parse_id, page::PageRequest},
 };
 
 /// One published change: the record's type, id and version, what happened, and the published
@@ -85,25 +85,15 @@ impl FeedQuery {
         after: Option<String>,
         first: Option<i32>,
     ) -> Result<ChangeConnection> {
-        let max = data::<MaxPageSize>(ctx)?.0;
-        let first = match first {
-            None => DEFAULT_PAGE_SIZE.min(max),
-            Some(n) if n < 0 => {
-                return Err(ServiceError::bad_input("first", "must not be negative").into_graphql());
-            }
-            Some(n) if n as usize > max => {
-                return Err(
-                    ServiceError::bad_input("first", format!("must be at most {max}"))
-                        .into_graphql(),
-                );
-            }
-            Some(n) => n as usize,
-        };
+        // Page size rules as everywhere; the feed has cursors of its own.
+        let first = PageRequest::new(first, None, data::<MaxPageSize>(ctx)?.0)
+            .gql()?
+            .first;
         let after = match after.as_deref() {
             Some(cursor) => changes::decode_cursor("after", cursor).gql()?,
             None => 0,
         };
-        let page = changes::page(db(ctx)?, after, first as u64).await.gql()?;
+        let page = changes::page(db(ctx)?, after, first).await.gql()?;
         let mut connection = Connection::with_additional_fields(
             page.has_previous_page,
             page.has_next_page,

@@ -398,3 +398,37 @@ backend_test!(
         assert_eq!(published.len(), 32);
     }
 );
+
+backend_test!(
+    snapshot_downloads_are_limited_so_they_cannot_take_every_connection,
+    |app| {
+        // Enough for a snapshot (about 7 MB) that socket buffers cannot swallow whole.
+        commons_api::synthetic::seed(&app.db, 5_000, 1, false)
+            .await
+            .unwrap();
+        let url = app.url("/export/catalogue.ndjson");
+        // Two downloads that are not being read hold their slots.
+        let first = app.client.get(&url).send().await.unwrap();
+        let second = app.client.get(&url).send().await.unwrap();
+        assert_eq!(
+            (first.status().as_u16(), second.status().as_u16()),
+            (200, 200)
+        );
+        let third = app.client.get(&url).send().await.unwrap();
+        assert_eq!(third.status(), 503);
+        assert_eq!(third.headers()["retry-after"], "30");
+        // The API stays usable meanwhile.
+        app.ok(None, "{ clauses(first: 1) { totalCount } }", Value::Null)
+            .await;
+        drop((first, second));
+        let freed = eventually(Duration::from_secs(5), async || {
+            app.client
+                .get(&url)
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+        })
+        .await;
+        assert!(freed.is_some(), "slots were not released");
+    }
+);

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Soak: searches at a fixed rate for a long time; reports errors, latencies and how the
+# server's memory grew.
+#
+#   scripts/soak.sh [CLAUSES] [RATE] [DURATION]     (defaults: 10000 clauses, 80 req/s, 10m)
+#
+# Pick RATE at about 80 % of the saturated throughput that scripts/bench.sh measured for the
+# same catalogue size.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CLAUSES=${1:-10000}
+RATE=${2:-80}
+DURATION=${3:-10m}
+PORT=${PORT:-18095}
+OUT=${OUT:-bench-results.jsonl}
+cargo build --release --locked -q -p commons-api -p commons-load
+work=$(mktemp -d)
+server=""
+sampler=""
+cleanup() { [ -n "$sampler" ] && kill "$sampler" 2>/dev/null; [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+target/release/commons seed --synthetic "$CLAUSES" --data-dir "$work/data" --quiet
+target/release/commons serve --no-demo --data-dir "$work/data" --listen "127.0.0.1:$PORT" 2>"$work/server.log" &
+server=$!
+for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+
+rss() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
+( while sleep 10; do echo "$(date +%s) $(rss)"; done ) >"$work/rss" &
+sampler=$!
+before=$(rss)
+target/release/commons-load search --url "http://127.0.0.1:$PORT/graphql" --rate "$RATE" \
+  --duration "$DURATION" --warmup 10s --name "soak $CLAUSES clauses" --json "$OUT"
+after=$(rss)
+peak=$(awk '{print $2}' "$work/rss" | sort -n | tail -1)
+first_minute=$(awk 'NR==6 {print $2}' "$work/rss")
+echo "server RSS: before load ${before} KiB, after 1 min ${first_minute:-?} KiB, peak ${peak} KiB, at the end ${after} KiB"
