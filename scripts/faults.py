@@ -112,7 +112,7 @@ def publish_one(token, n):
             # The answer was lost: it may have committed. Look before publishing again.
             state = retrying(lambda: gql("query($id: ID!) { clause(id: $id) { version } }",
                                          {"id": clause_id}, token))
-            if (state["clause"] or {}).get("version", 0) < 1:
+            if ((state["clause"] or {}).get("version") or 0) < 1:
                 raise
     retrying(publish)
     return clause_id
@@ -139,7 +139,7 @@ def main():
         raise SystemExit("--fault db-restart needs --database-url postgres://…")
 
     data_dir = tempfile.mkdtemp(prefix="commons-faults-")
-    database_url = None
+    database_url, name = None, None
     if args.database_url:
         name = f"faults_{int(time.time())}"
         server_url, _ = args.database_url.rsplit("/", 1)
@@ -243,6 +243,8 @@ def main():
         sys.exit(0 if ok else 1)
     finally:
         server.stop()
+        if name:
+            subprocess.run(["psql", args.database_url, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"])
 
 
 if __name__ == "__main__":

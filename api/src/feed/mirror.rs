@@ -28,6 +28,9 @@ use super::{
 const BATCH: usize = 500;
 /// Events asked for per feed page (the upstream caps it at its page-size limit).
 const FEED_PAGE: u32 = 100;
+/// Longest snapshot line accepted: far beyond any real record, short of exhausting memory
+/// when an upstream misbehaves.
+const MAX_LINE: usize = 16 * 1024 * 1024;
 
 /// Where to mirror from and how.
 #[derive(Debug, Clone)]
@@ -161,6 +164,7 @@ async fn read_snapshot(
     bar.set_message("snapshot");
     let mut pending: Vec<Record> = Vec::with_capacity(BATCH);
     let mut buffer: Vec<u8> = Vec::new();
+    let mut scanned = 0;
     let mut header_seen = false;
     let mut watermark = None;
     while let Some(chunk) = response
@@ -169,13 +173,21 @@ async fn read_snapshot(
         .with_context(|| format!("snapshot from {url} cut short"))?
     {
         buffer.extend_from_slice(&chunk);
-        while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = buffer.drain(..=end).collect();
-            let text = std::str::from_utf8(&line[..end]).context("snapshot line is not UTF-8")?;
-            if text.trim().is_empty() {
+        // Lines are cut out of the buffer in place; only bytes not yet searched are scanned.
+        let mut start = 0;
+        while let Some(at) = buffer[scanned..].iter().position(|b| *b == b'\n') {
+            let end = scanned + at;
+            let text =
+                std::str::from_utf8(&buffer[start..end]).context("snapshot line is not UTF-8")?;
+            let line = (!text.trim().is_empty())
+                .then(|| Line::parse(text).context("unreadable snapshot line"))
+                .transpose()?;
+            start = end + 1;
+            scanned = start;
+            let Some(line) = line else {
                 continue;
-            }
-            match Line::parse(text).context("unreadable snapshot line")? {
+            };
+            match line {
                 Line::Header(header) => {
                     if header.format != snapshot::FORMAT
                         || header.format_version != snapshot::FORMAT_VERSION
@@ -203,6 +215,11 @@ async fn read_snapshot(
                 }
                 Line::Watermark(mark) => watermark = Some(mark),
             }
+        }
+        buffer.drain(..start);
+        scanned = buffer.len();
+        if scanned > MAX_LINE {
+            bail!("{url} sent a snapshot line longer than {MAX_LINE} bytes");
         }
     }
     let Some(watermark) = watermark else {

@@ -426,3 +426,37 @@ backend_test!(
         assert_eq!(data["clause"], Value::Null, "an uncited copy is deleted");
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_line_without_end_is_refused_not_buffered_forever() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A misbehaving upstream: a header line, then 20 MB without a newline.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = [0u8; 4096];
+        let _ = socket.read(&mut request).await;
+        let header = r#"{"type":"header","format":"green-procurement-commons/catalogue","formatVersion":1,"instance":"x","records":1}"#;
+        let _ = socket
+            .write_all(format!("HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\n\r\n{header}\n").as_bytes())
+            .await;
+        let chunk = vec![b'x'; 1024 * 1024];
+        for _ in 0..20 {
+            if socket.write_all(&chunk).await.is_err() {
+                return;
+            }
+        }
+    });
+    let mirror = TestApp::spawn(None, Options::default()).await;
+    let upstream = MirrorSource {
+        url: format!("http://{addr}"),
+        token: None,
+        progress: false,
+    };
+    let error = sync_once(&mirror.db, &mirror.client, &upstream)
+        .await
+        .unwrap_err();
+    assert!(format!("{error:#}").contains("longer than"), "{error:#}");
+    assert_eq!(mirror.count("organization").await, 0);
+}
