@@ -18,8 +18,8 @@ use entity::{
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use sea_orm::{
-    ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel, Iterable, PaginatorTrait,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel, Iterable,
+    PaginatorTrait, TransactionTrait,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -388,6 +388,31 @@ fn progress_bar(show: bool, len: u64) -> ProgressBar {
     )
 }
 
+/// Writes one batch of records, their child rows and their change events in one transaction.
+async fn write_batch<A, B>(
+    db: &DatabaseConnection,
+    records: Vec<A>,
+    children: Vec<B>,
+    events: Vec<change_event::ActiveModel>,
+) -> anyhow::Result<()>
+where
+    A: ActiveModelTrait + Send,
+    B: ActiveModelTrait + Send,
+{
+    let txn = db.begin().await?;
+    A::Entity::insert_many(records)
+        .exec_without_returning(&txn)
+        .await?;
+    B::Entity::insert_many(children)
+        .exec_without_returning(&txn)
+        .await?;
+    change_event::Entity::insert_many(events)
+        .exec_without_returning(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Writes `clauses` synthetic published clauses (and organisations and tender results to go
 /// with them) into an empty catalogue.
 pub async fn seed(
@@ -443,17 +468,7 @@ pub async fn seed(
             versions.push(draft.into_active_model());
             versions.push(published.into_active_model());
         }
-        let txn = db.begin().await?;
-        clause::Entity::insert_many(headers)
-            .exec_without_returning(&txn)
-            .await?;
-        clause_version::Entity::insert_many(versions)
-            .exec_without_returning(&txn)
-            .await?;
-        change_event::Entity::insert_many(events)
-            .exec_without_returning(&txn)
-            .await?;
-        txn.commit().await?;
+        write_batch(db, headers, versions, events).await?;
         bar.inc((end - i) as u64);
         i = end;
     }
@@ -475,17 +490,7 @@ pub async fn seed(
             rows.push(result.into_active_model());
             cited.extend(clauses.into_iter().map(IntoActiveModel::into_active_model));
         }
-        let txn = db.begin().await?;
-        tender_result::Entity::insert_many(rows)
-            .exec_without_returning(&txn)
-            .await?;
-        tender_result_clause::Entity::insert_many(cited)
-            .exec_without_returning(&txn)
-            .await?;
-        change_event::Entity::insert_many(events)
-            .exec_without_returning(&txn)
-            .await?;
-        txn.commit().await?;
+        write_batch(db, rows, cited, events).await?;
         bar.inc((end - i) as u64);
         i = end;
     }
