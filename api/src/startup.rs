@@ -100,6 +100,26 @@ fn cors(origins: &[String]) -> CorsLayer {
     }
 }
 
+/// The body-limit layer answers 413 in plain text before any handler runs; clients get the
+/// same coded JSON error as for every other refusal.
+async fn coded_payload_too_large(response: axum::response::Response) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE || is_json {
+        return response;
+    }
+    let body = serde_json::json!({
+        "errors": [{
+            "message": "the request body is too large",
+            "extensions": { "code": crate::error::ErrorCode::BadUserInput.as_str() }
+        }]
+    });
+    (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response()
+}
+
 /// The HTTP routes with their middleware.
 pub fn router(state: AppState, args: &ServeArgs) -> Router {
     let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -127,6 +147,7 @@ pub fn router(state: AppState, args: &ServeArgs) -> Router {
         )
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(args.limits.max_body_bytes))
+        .layer(axum::middleware::map_response(coded_payload_too_large))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             args.limits.request_timeout,

@@ -131,3 +131,41 @@ backend_test!(internal_errors_are_logged_not_described, |app| {
     // The transaction rolled back: no half-written clause.
     assert_eq!(app.count("clause").await, 0);
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_is_not_a_graphql_request_gets_a_coded_json_error() {
+    let app = TestApp::spawn(None, Options::default()).await;
+    for (body, status) in [
+        (r#"{"query": "{ __typename }""#.to_owned(), 400),
+        (
+            r#"[{"query": "{ __typename }"}, {"query": "{ __typename }"}]"#.to_owned(),
+            400,
+        ),
+        (
+            format!(
+                r#"{{"query": "{{ __typename }}", "pad": "{}"}}"#,
+                "x".repeat(300_000)
+            ),
+            413,
+        ),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status);
+        let text = response.text().await.unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
+        assert_eq!(code(&json), "BAD_USER_INPUT", "{json}");
+        // The parser's debug representation never reaches the client.
+        assert!(
+            !text.contains("InvalidRequest") && !text.contains("Error("),
+            "{text}"
+        );
+    }
+}
