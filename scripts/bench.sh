@@ -8,7 +8,8 @@
 # GraphQL searchClauses against the same searches sent straight to tantivy in-process,
 # saturated (closed loop) and at a fixed rate; { __typename } against GET /healthz (a plain
 # axum JSON handler); publish-to-searchable latency; and the mirror's full and incremental
-# sync. SECTIONS picks groups ("search floor publish mirror"). Results are appended as JSON lines to $OUT (default bench-results.jsonl) and printed.
+# sync; bulk import and index end to end against raw ingestion of the same documents.
+# SECTIONS picks groups ("search floor publish mirror bulk"); BULK is the bulk row's size. Results are appended as JSON lines to $OUT (default bench-results.jsonl) and printed.
 # CI runs it with a tiny catalogue and duration only to keep it working.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ WARMUP=${WARMUP:-3s}
 OUT=${OUT:-bench-results.jsonl}
 PORT=${PORT:-18080}
 # Which groups of rows to run.
-SECTIONS=${SECTIONS:-search floor publish mirror}
+SECTIONS=${SECTIONS:-search floor publish mirror bulk}
 PROFILE=${PROFILE:-release}
 
 if [ "$PROFILE" = release ]; then
@@ -31,7 +32,12 @@ BIN=target/$PROFILE/commons
 LOAD=target/$PROFILE/commons-load
 work=$(mktemp -d)
 server=""
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+bulk_server=""
+cleanup() {
+  for pid in $server $bulk_server; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 say() { printf '\n== %s\n' "$*" >&2; }
@@ -88,26 +94,49 @@ echo "mirror full sync of $CLAUSES clauses: $(since "$start") s" >&2
 start=$(now)
 curl -fsS -o "$work/catalogue.ndjson" "$URL/export/catalogue.ndjson"
 echo "snapshot download alone: $(since "$start") s, $(du -h "$work/catalogue.ndjson" | cut -f1)" >&2
-for changes in ${INCREMENTS:-1 100 1000}; do
-  python3 - "$URL/graphql" "$token" "$changes" <<'PY'
-import json, sys, urllib.request
-url, token, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-def gql(q, v):
-    req = urllib.request.Request(url, data=json.dumps({"query": q, "variables": v}).encode(),
-        headers={"content-type": "application/json", "Authorization": "Bearer " + token})
-    data = json.load(urllib.request.urlopen(req))
-    assert not data.get("errors"), data
-    return data["data"]
-for i in range(n):
-    cid = gql("mutation($i: CreateClauseInput!) { createClause(input: $i) { clause { id } } }",
-        {"i": {"title": f"Increment {i}", "text": "The supplier shall take back devices.", "language": "EN",
-               "kind": "TECHNICAL_SPECIFICATION", "ambitionLevel": "CORE", "verification": "Proof",
-               "cpvCodes": ["30213100-6"], "environmentalImpacts": ["CIRC_ECON"]}})["createClause"]["clause"]["id"]
-    gql("mutation($id: ID!) { publishClause(input: { id: $id }) { clause { id } } }", {"id": cid})
-PY
+for changes in ${INCREMENTS:-1 100 10000}; do
+  # The changes are published through the import endpoint (one event per clause).
+  "$BIN" seed --synthetic "$changes" --seed "$changes" --import-file "$work/increment.ndjson" --quiet
+  "$BIN" import "$work/increment.ndjson" --to "$URL" --token "$token" --quiet
   start=$(now)
   "$BIN" mirror --from "$URL" --data-dir "$work/mirror" --quiet
   echo "mirror incremental sync of $changes changes over $CLAUSES clauses: $(since "$start") s" >&2
 done
+fi
+
+if section bulk; then
+BULK=${BULK:-20000}
+say "bulk publish and index end to end ($BULK clauses), against raw ingestion of the same documents"
+"$BIN" seed --synthetic "$BULK" --seed 7 --import-file "$work/bulk.ndjson" --quiet
+BULK_URL="http://127.0.0.1:$((PORT + 1))"
+COMMONS_JWT_SECRET=bench-secret "$BIN" serve --no-demo --data-dir "$work/bulk" \
+  --listen "127.0.0.1:$((PORT + 1))" 2>"$work/bulk-server.log" &
+bulk_server=$!
+wait_up "$BULK_URL"
+admin=$(COMMONS_JWT_SECRET=bench-secret "$BIN" token --role admin 2>/dev/null)
+bulk_org=$(curl -fsS "$BULK_URL/graphql" -H 'content-type: application/json' -H "Authorization: Bearer $admin" \
+  -d '{"query":"mutation { createOrganization(input: { slug: \"bulk\", name: \"Bulk kommun\", kind: MUNICIPALITY, country: SE, population: 50000 }) { organization { id } } }"}' \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["createOrganization"]["organization"]["id"])')
+bulk_token=$(COMMONS_JWT_SECRET=bench-secret "$BIN" token --org "$bulk_org" --role publisher 2>/dev/null)
+start=$(now)
+"$BIN" import "$work/bulk.ndjson" --to "$BULK_URL" --token "$bulk_token" --quiet
+imported=$(since "$start")
+python3 - "$BULK_URL/graphql" "$BULK" <<'PY'
+import json, sys, time, urllib.request
+url, want = sys.argv[1], int(sys.argv[2])
+body = json.dumps({"query": "{ searchClauses(query: \"\") { totalCount } }"}).encode()
+deadline = time.time() + 600
+while time.time() < deadline:
+    req = urllib.request.Request(url, data=body, headers={"content-type": "application/json"})
+    if json.load(urllib.request.urlopen(req))["data"]["searchClauses"]["totalCount"] >= want:
+        sys.exit(0)
+    time.sleep(0.02)
+sys.exit("the index never caught up")
+PY
+total=$(since "$start")
+python3 -c "import sys; n, a, t = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]); print(f'bulk import end to end: {n} clauses imported in {a:.2f} s, all searchable after {t:.2f} s = {n / t:.0f} clauses/s')" "$BULK" "$imported" "$total" >&2
+echo "{\"name\": \"bulk import end to end\", \"clauses\": $BULK, \"imported_seconds\": $imported, \"searchable_seconds\": $total}" >>"$OUT"
+kill "$bulk_server"; wait "$bulk_server" 2>/dev/null || true; bulk_server=""
+"$LOAD" raw-ingest --data-dir "$work/bulk" --index "$work/raw-bulk-index" --json "$OUT"
 fi
 say "results appended to $OUT"

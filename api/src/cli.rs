@@ -60,6 +60,31 @@ enum Command {
     /// the first time, then only the changes since the last run. Run it once per upstream to
     /// mirror several into one instance.
     Mirror(MirrorArgs),
+    /// Import clauses from an NDJSON file (one `CreateClauseInput` a line) into a running
+    /// instance, published at once unless `--draft`. The whole file is checked before the
+    /// first request; it is then sent in batches, each imported all or nothing.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// The file to import; `-` reads standard input.
+    file: std::path::PathBuf,
+    /// Base URL of the instance, e.g. `http://127.0.0.1:8080`.
+    #[arg(long, value_parser = parse_upstream, default_value = "http://127.0.0.1:8080")]
+    to: String,
+    /// A publisher token of the organisation the clauses belong to.
+    #[arg(long, env = "COMMONS_TOKEN", hide_env_values = true)]
+    token: String,
+    /// Keep the imported clauses as drafts instead of publishing them.
+    #[arg(long)]
+    draft: bool,
+    /// Clauses per request (each request is one transaction).
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=5_000))]
+    batch: u32,
+    /// Hide the progress bar.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -140,6 +165,10 @@ struct SeedArgs {
     /// Seed of the synthetic generator: the same N and seed give the same catalogue.
     #[arg(long, default_value_t = 1, requires = "synthetic")]
     seed: u64,
+    /// Write the N synthetic clauses to this file as an import file (for `commons import`)
+    /// instead of into the database.
+    #[arg(long, value_name = "FILE", requires = "synthetic")]
+    import_file: Option<std::path::PathBuf>,
     /// Hide the progress bars.
     #[arg(long)]
     quiet: bool,
@@ -195,6 +224,16 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Seed(args)) => {
+            if let (Some(path), Some(count)) = (&args.import_file, args.synthetic) {
+                let mut out = std::io::BufWriter::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?,
+                );
+                synthetic::write_import_file(&mut out, count as usize, args.seed)?;
+                std::io::Write::flush(&mut out)?;
+                tracing::info!(path = %path.display(), clauses = count, "import file written");
+                return Ok(());
+            }
             let conn = db::connect_and_migrate(&args.db).await?;
             if let Some(count) = args.synthetic {
                 let seeded = synthetic::seed(&conn, count as usize, args.seed, !args.quiet).await?;
@@ -246,6 +285,7 @@ pub async fn run() -> anyhow::Result<()> {
             format: ExportFormat::Ocds(args),
         })) => export_ocds(args).await,
         Some(Command::Mirror(args)) => mirror(args).await,
+        Some(Command::Import(args)) => import(args).await,
     }
 }
 
@@ -277,6 +317,78 @@ async fn mirror(args: MirrorArgs) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let body = if args.file.as_os_str() == "-" {
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut body)?;
+        body
+    } else {
+        std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?
+    };
+    // The same checks the server makes, over the whole file, before anything is sent.
+    let clauses = crate::import::check(&body, !args.draft).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let lines: Vec<&[u8]> = body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .collect();
+    anyhow::ensure!(lines.len() == clauses, "the file changed while it was read");
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("commons-import/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+    let url = format!(
+        "{}/import/clauses.ndjson?publish={}",
+        args.to.trim_end_matches('/'),
+        !args.draft
+    );
+    let bar = if args.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(clauses as u64).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} clauses ({per_sec}, {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        )
+    };
+    let mut imported = 0;
+    for (n, batch) in lines.chunks(args.batch as usize).enumerate() {
+        let first_line = n * args.batch as usize + 1;
+        let sent = client
+            .post(&url)
+            .bearer_auth(&args.token)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson")
+            .body(batch.join(&b'\n'))
+            .send()
+            .await;
+        let failure = match sent {
+            Ok(response) if response.status().is_success() => {
+                let answer: serde_json::Value = response.json().await?;
+                let count = answer["imported"].as_u64().unwrap_or(0);
+                imported += count as usize;
+                bar.inc(count);
+                continue;
+            }
+            Ok(response) => {
+                let status = response.status();
+                let answer: serde_json::Value = response.json().await.unwrap_or_default();
+                let message = answer["errors"][0]["message"]
+                    .as_str()
+                    .unwrap_or("no detail");
+                format!("{status}: {message}")
+            }
+            Err(error) => error.without_url().to_string(),
+        };
+        bar.abandon();
+        anyhow::bail!(
+            "{imported} clauses were imported; the batch from clause {first_line} on was refused and nothing after it was sent ({failure})"
+        );
+    }
+    bar.finish();
+    tracing::info!(imported, published = !args.draft, "clauses imported");
+    Ok(())
 }
 
 async fn export_ocds(args: OcdsArgs) -> anyhow::Result<()> {

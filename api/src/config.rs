@@ -119,6 +119,10 @@ pub struct LimitArgs {
     #[arg(long, env = "COMMONS_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Largest body of `POST /import/clauses.ndjson` in bytes (also at most 5,000 clauses).
+    #[arg(long, env = "COMMONS_MAX_IMPORT_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_import_bytes: usize,
+
     /// Time a request may take before it is answered 408.
     #[arg(long, env = "COMMONS_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub request_timeout: Duration,

@@ -124,6 +124,35 @@ impl ServiceError {
     }
 }
 
+impl ServiceError {
+    /// The HTTP status for a REST endpoint answering this error.
+    pub fn status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self.code() {
+            ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::BadUserInput => StatusCode::BAD_REQUEST,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::SearchUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// REST endpoints answer with the same coded body as GraphQL errors.
+impl axum::response::IntoResponse for ServiceError {
+    fn into_response(self) -> axum::response::Response {
+        let status = self.status();
+        let error = self.into_graphql();
+        let body = serde_json::json!({
+            "errors": [{ "message": error.message, "extensions": error.extensions }]
+        });
+        (status, axum::Json(body)).into_response()
+    }
+}
+
 impl From<DbErr> for ServiceError {
     fn from(error: DbErr) -> Self {
         match error.sql_err() {

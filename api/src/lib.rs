@@ -10,6 +10,7 @@ pub mod export;
 pub mod feed;
 pub mod graphql;
 pub mod health;
+pub mod import;
 pub mod indexing;
 pub mod seed;
 pub mod service;

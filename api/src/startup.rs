@@ -5,9 +5,10 @@ use std::{future::Future, net::SocketAddr, ops::Deref, sync::Arc};
 use anyhow::Context as _;
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     extract::{FromRef, MatchedPath},
     http::{HeaderValue, Method, Request, StatusCode, header},
-    routing::get,
+    routing::{get, post},
 };
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
@@ -42,6 +43,8 @@ pub struct App {
     pub schema: AppSchema,
     pub verifier: Arc<JwtVerifier>,
     pub ocds: crate::export::ocds::PackageInfo,
+    /// Wakes the indexer after writes outside GraphQL (imports).
+    pub indexer: IndexerHandle,
 }
 
 /// Cheap to clone; handed to every handler.
@@ -145,8 +148,18 @@ pub fn router(state: AppState, args: &ServeArgs) -> Router {
             "/export/catalogue.ndjson",
             get(crate::export::catalogue_handler),
         )
-        .with_state(state)
         .layer(RequestBodyLimitLayer::new(args.limits.max_body_bytes))
+        // Imports carry whole clause libraries: a limit of their own, outside the one above.
+        .merge(
+            Router::new()
+                .route(
+                    "/import/clauses.ndjson",
+                    post(crate::import::clauses_handler),
+                )
+                .layer(RequestBodyLimitLayer::new(args.limits.max_import_bytes))
+                .layer(DefaultBodyLimit::max(args.limits.max_import_bytes)),
+        )
+        .with_state(state)
         .layer(axum::middleware::map_response(coded_payload_too_large))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -225,7 +238,7 @@ impl Application {
         let schema = graphql::build_schema(
             db.clone(),
             SearchHandle(search.clone()),
-            indexer_handle,
+            indexer_handle.clone(),
             &args.limits,
         );
         let reader = db::connect_reader(&args.db, &db).await?;
@@ -239,6 +252,7 @@ impl Application {
             search,
             schema,
             verifier,
+            indexer: indexer_handle,
             ocds: args.export.ocds(),
         }));
         let router = router(state.clone(), &args);

@@ -18,8 +18,8 @@ use entity::{
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel, Iterable,
-    PaginatorTrait, TransactionTrait,
+    ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, Iterable, PaginatorTrait,
+    TransactionTrait,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -200,15 +200,14 @@ fn event(
     version: Option<i32>,
     record: &Record,
 ) -> anyhow::Result<change_event::ActiveModel> {
-    Ok(change_event::ActiveModel {
-        entity_type: Set(entity_type),
-        entity_id: Set(id),
-        version: Set(version),
-        operation: Set(ChangeOperation::Upsert),
-        occurred_at: Set(crate::service::now()),
-        payload: Set(Some(serde_json::to_string(record)?)),
-        ..Default::default()
-    })
+    crate::service::change_row(
+        entity_type,
+        id,
+        version,
+        ChangeOperation::Upsert,
+        Some(record),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn organizations(rng: &mut Rng, count: usize) -> Vec<organization::Model> {
@@ -410,6 +409,24 @@ where
         .exec_without_returning(&txn)
         .await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// Writes `clauses` synthetic clauses as an import file (`POST /import/clauses.ndjson`, one
+/// `CreateClauseInput` a line): the same texts and facets the seed writes, ready to publish.
+pub fn write_import_file(
+    out: &mut impl std::io::Write,
+    clauses: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let mut rng = Rng::new(seed);
+    let orgs = organizations(&mut rng, 10);
+    for i in 0..clauses {
+        let (_, [draft, _]) = clause_rows(&mut rng, i, &orgs);
+        let content = crate::service::clause::ClauseContent::from(draft);
+        serde_json::to_writer(&mut *out, &content)?;
+        out.write_all(b"\n")?;
+    }
     Ok(())
 }
 

@@ -39,6 +39,21 @@ enum Target {
         #[arg(long, default_value = "http://127.0.0.1:8080/graphql")]
         url: String,
     },
+    /// Raw ingestion: every published clause document of a (stopped) server's database,
+    /// built first (not timed), then written into a fresh embedded index in batches of
+    /// `--batch`, one commit each, as the indexer does. Reports documents per second; the
+    /// load options do not apply.
+    RawIngest {
+        /// The server's data folder (`commons.db`).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Where to build the fresh index (emptied first).
+        #[arg(long)]
+        index: PathBuf,
+        /// Documents per commit.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+    },
     /// A plain GET, e.g. `/healthz` (an axum JSON handler with no GraphQL).
     Get {
         #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
@@ -122,6 +137,14 @@ async fn main() -> anyhow::Result<()> {
         warmup: load.warmup,
         duration: load.duration,
     };
+    if let Target::RawIngest {
+        data_dir,
+        index,
+        batch,
+    } = &cli.target
+    {
+        return raw_ingest(data_dir, index, *batch, load.json.as_deref()).await;
+    }
     let queries = Arc::new(queries::generate(load.queries.max(1), load.seed));
     let report: Report = match cli.target {
         Target::Search { url } => {
@@ -163,6 +186,7 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
         }
+        Target::RawIngest { .. } => unreachable!("handled above"),
         Target::Get { url } => {
             let client = client()?;
             let name = load.name.unwrap_or_else(|| format!("GET {url}"));
@@ -179,16 +203,81 @@ async fn main() -> anyhow::Result<()> {
             .await
         }
     };
+    emit(
+        &report.text(),
+        &serde_json::to_value(&report)?,
+        load.json.as_deref(),
+    )
+}
+
+/// Prints `text` and appends `json` as one line to `path`, when given.
+fn emit(
+    text: &str,
+    json: &serde_json::Value,
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", report.text())?;
-    if let Some(path) = load.json {
+    writeln!(std::io::stdout().lock(), "{text}")?;
+    if let Some(path) = path {
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&path)
+            .open(path)
             .with_context(|| format!("cannot write {}", path.display()))?;
-        writeln!(file, "{}", serde_json::to_string(&report)?)?;
+        writeln!(file, "{json}")?;
     }
     Ok(())
+}
+
+async fn raw_ingest(
+    data_dir: &std::path::Path,
+    index: &std::path::Path,
+    batch: usize,
+    json: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let db = commons_api::db::connect(&commons_api::config::DbArgs {
+        data_dir: data_dir.to_owned(),
+        database_url: None,
+    })
+    .await?;
+    let mut documents = Vec::new();
+    let mut after = None;
+    loop {
+        let (page, last) =
+            commons_api::indexing::documents::published_page(&db, after, 1_000).await?;
+        if last.is_none() {
+            break;
+        }
+        documents.extend(page);
+        after = last;
+    }
+    if index.exists() {
+        std::fs::remove_dir_all(index)
+            .with_context(|| format!("cannot empty {}", index.display()))?;
+    }
+    std::fs::create_dir_all(index)?;
+    let backend = TantivyBackend::open(index)
+        .with_context(|| format!("cannot create an index in {}", index.display()))?;
+    let count = documents.len();
+    let started = std::time::Instant::now();
+    let mut documents = documents.into_iter().peekable();
+    while documents.peek().is_some() {
+        let chunk: Vec<_> = documents.by_ref().take(batch.max(1)).collect();
+        backend.upsert(chunk).await?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let rate = count as f64 / seconds.max(f64::EPSILON);
+    emit(
+        &format!(
+            "raw tantivy ingestion: {count} documents in {seconds:.2} s = {rate:.0} documents/s ({batch} per commit)"
+        ),
+        &serde_json::json!({
+            "name": "raw tantivy ingestion",
+            "documents": count,
+            "seconds": seconds,
+            "per_second": rate,
+            "batch": batch,
+        }),
+        json,
+    )
 }

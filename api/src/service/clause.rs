@@ -10,11 +10,12 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::NotSet,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, Set, TransactionSession,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set, TransactionSession,
+    TryIntoModel,
     sea_query::{Expr, ExprTrait},
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
@@ -37,7 +38,7 @@ fn default_licence() -> String {
 }
 
 /// The editable content of a clause: what a draft holds and a publish freezes.
-#[derive(Debug, Clone, PartialEq, InputObject, Deserialize)]
+#[derive(Debug, Clone, PartialEq, InputObject, Deserialize, Serialize)]
 #[graphql(name = "CreateClauseInput")]
 #[serde(rename_all = "camelCase")]
 pub struct ClauseContent {
@@ -200,10 +201,12 @@ impl ClauseContent {
         self
     }
 
-    /// What a version needs before it can be published.
-    pub fn validate_for_publish(&self) -> ServiceResult<()> {
-        let missing =
-            |name: &str| ServiceError::bad_input(format!("draft.{name}"), "is required to publish");
+    /// What a version needs before it can be published; `prefix` names where the content
+    /// came from (`draft`, or an import line).
+    pub fn validate_for_publish(&self, prefix: &str) -> ServiceResult<()> {
+        let missing = |name: &str| {
+            ServiceError::bad_input(format!("{prefix}.{name}"), "is required to publish")
+        };
         let kind = self.kind.ok_or_else(|| missing("kind"))?;
         self.ambition_level
             .ok_or_else(|| missing("ambitionLevel"))?;
@@ -215,7 +218,7 @@ impl ClauseContent {
         }
         if self.environmental_impacts.is_empty() && self.social_objectives.is_empty() {
             return Err(ServiceError::bad_input(
-                "draft.environmentalImpacts",
+                format!("{prefix}.environmentalImpacts"),
                 "name at least one environmental impact or social objective to publish",
             ));
         }
@@ -565,6 +568,142 @@ pub async fn create(
     Ok(clause)
 }
 
+/// Most clauses one import may carry; larger libraries are sent in several imports.
+pub const MAX_IMPORT: usize = 5_000;
+
+/// Rows per `INSERT`: well inside SQLite's and PostgreSQL's bind-parameter limits.
+const INSERT_CHUNK: usize = 500;
+
+/// Creates many clauses for the caller's organisation in one transaction, each published as
+/// version 1 unless `publish` is false (then they stay drafts). Every clause is checked
+/// before anything is written: one invalid clause fails the whole import, naming it as
+/// `line N`. Published versions pass the anonymiser like any publish, and each gets its
+/// change event (with its record), so the index and mirrors follow as usual.
+/// Normalises and checks every clause of an import, as [`import`] does before writing.
+pub fn check_import(
+    contents: Vec<(usize, ClauseContent)>,
+    publish: bool,
+) -> ServiceResult<Vec<ClauseContent>> {
+    if contents.is_empty() {
+        return Err(ServiceError::bad_input("body", "holds no clauses"));
+    }
+    if contents.len() > MAX_IMPORT {
+        return Err(ServiceError::bad_input(
+            "body",
+            format!("at most {MAX_IMPORT} clauses per import"),
+        ));
+    }
+    let mut checked = Vec::with_capacity(contents.len());
+    for (line, content) in contents {
+        let prefix = format!("line {line}");
+        let content = content.normalize();
+        content.validate(&prefix)?;
+        if publish {
+            content.validate_for_publish(&prefix)?;
+        }
+        checked.push(content);
+    }
+    Ok(checked)
+}
+
+pub async fn import(
+    db: &impl Db,
+    identity: &Identity,
+    contents: Vec<(usize, ClauseContent)>,
+    publish: bool,
+) -> ServiceResult<Vec<clause::Model>> {
+    let (caller, org) = super::organization::local_publisher(db, identity).await?;
+    let checked = check_import(contents, publish)?;
+    let txn = db.begin().await?;
+    let scrubber = Scrubber::for_org(&txn, org).await?;
+    let now = super::now();
+    let (status, version) = if publish {
+        (PublicationStatus::Published, 1)
+    } else {
+        (PublicationStatus::Draft, 0)
+    };
+    let mut headers = Vec::with_capacity(checked.len());
+    let mut versions = Vec::with_capacity(2 * checked.len());
+    let mut audits = Vec::with_capacity(checked.len());
+    let mut events = Vec::new();
+    for content in checked {
+        let clause = clause::Model {
+            id: super::new_id(),
+            organization_id: org,
+            status,
+            revision: 1,
+            published_version: version,
+            withdrawn_reason: None,
+            withdrawn_at: None,
+            derived_from_id: None,
+            derived_from_version: None,
+            created_at: now,
+            updated_at: now,
+            origin: None,
+        };
+        if publish {
+            let published =
+                content
+                    .clone()
+                    .anonymised(&scrubber)
+                    .into_active(clause.id, version, Some(now));
+            let record = crate::feed::records::Record::Clause {
+                clause: clause.clone(),
+                versions: vec![published.clone().try_into_model()?],
+            };
+            events.push(super::change_row(
+                EntityType::Clause,
+                clause.id,
+                Some(version),
+                ChangeOperation::Upsert,
+                Some(&record),
+            )?);
+            versions.push(published);
+        }
+        versions.push(content.into_active(clause.id, clause_version::DRAFT, None));
+        audits.push(super::audit_row(
+            caller,
+            "clause.import",
+            EntityType::Clause,
+            clause.id,
+            &serde_json::json!({ "version": publish.then_some(version) }),
+        ));
+        headers.push(clause);
+    }
+    for chunk in headers.chunks(INSERT_CHUNK) {
+        clause::Entity::insert_many(
+            chunk
+                .iter()
+                .cloned()
+                .map(IntoActiveModel::into_active_model),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    insert_chunked(&txn, versions).await?;
+    insert_chunked(&txn, audits).await?;
+    if !events.is_empty() {
+        super::lock_feed(&txn).await?;
+        insert_chunked(&txn, events).await?;
+    }
+    txn.commit().await?;
+    Ok(headers)
+}
+
+async fn insert_chunked<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> ServiceResult<()>
+where
+    A: ActiveModelTrait + Send,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(INSERT_CHUNK).collect();
+        <A::Entity as EntityTrait>::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Loads a clause the caller's organisation owns, for writing.
 async fn load_own<'a>(
     db: &impl ConnectionTrait,
@@ -678,7 +817,7 @@ pub async fn publish(
     let (caller, clause) = load_own(&txn, identity, id).await?;
     check_expected(&clause, expected)?;
     let content = ClauseContent::from(draft(&txn, id).await?);
-    content.validate_for_publish()?;
+    content.validate_for_publish("draft")?;
     let content = content.anonymised(&Scrubber::for_org(&txn, clause.organization_id).await?);
     let version = clause.published_version + 1;
     content

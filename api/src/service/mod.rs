@@ -50,6 +50,20 @@ pub async fn audit(
     entity_id: Uuid,
     details: serde_json::Value,
 ) -> ServiceResult<()> {
+    audit_row(caller, action, entity_type, entity_id, &details)
+        .insert(db)
+        .await?;
+    Ok(())
+}
+
+/// An audit event row, for writers that insert many at once (see [`audit`]).
+pub fn audit_row(
+    caller: &Caller,
+    action: &str,
+    entity_type: EntityType,
+    entity_id: Uuid,
+    details: &serde_json::Value,
+) -> audit_event::ActiveModel {
     audit_event::ActiveModel {
         id: Set(new_id()),
         occurred_at: Set(now()),
@@ -60,9 +74,6 @@ pub async fn audit(
         entity_id: Set(entity_id),
         details: Set(details.to_string()),
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// Advisory-lock key that orders change events (arbitrary, fixed).
@@ -87,6 +98,18 @@ pub async fn record_change(
     version: Option<i32>,
     operation: ChangeOperation,
 ) -> ServiceResult<()> {
+    lock_feed(db).await?;
+    let payload =
+        crate::feed::records::payload(db, entity_type, entity_id, version, operation).await?;
+    change_row(entity_type, entity_id, version, operation, payload.as_ref())?
+        .insert(db)
+        .await?;
+    Ok(())
+}
+
+/// Takes the transaction-scoped lock that orders change events (see [`record_change`]); a
+/// no-op on SQLite, whose single writer already orders them.
+pub async fn lock_feed(db: &impl ConnectionTrait) -> ServiceResult<()> {
     if db.get_database_backend() == DatabaseBackend::Postgres {
         db.execute_raw(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
@@ -95,12 +118,23 @@ pub async fn record_change(
         ))
         .await?;
     }
-    let payload = crate::feed::records::payload(db, entity_type, entity_id, version, operation)
-        .await?
-        .map(|record| serde_json::to_string(&record))
+    Ok(())
+}
+
+/// A change event row announcing `record` (none for a deletion). Writers that insert many
+/// at once must call [`lock_feed`] first, in the same transaction.
+pub fn change_row(
+    entity_type: EntityType,
+    entity_id: Uuid,
+    version: Option<i32>,
+    operation: ChangeOperation,
+    record: Option<&crate::feed::records::Record>,
+) -> ServiceResult<change_event::ActiveModel> {
+    let payload = record
+        .map(serde_json::to_string)
         .transpose()
         .map_err(|e| ServiceError::Internal(e.into()))?;
-    change_event::ActiveModel {
+    Ok(change_event::ActiveModel {
         entity_type: Set(entity_type),
         entity_id: Set(entity_id),
         version: Set(version),
@@ -108,10 +142,7 @@ pub async fn record_change(
         occurred_at: Set(now()),
         payload: Set(payload),
         ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    })
 }
 
 /// How many `(id, version)` pairs one query asks for: an OR of hundreds of pairs goes past

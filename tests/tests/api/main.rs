@@ -11,6 +11,7 @@ mod catalogue;
 mod federation;
 mod feed;
 mod hostile;
+mod import;
 mod limits;
 mod migrations;
 mod mirror;

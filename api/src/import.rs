@@ -1,0 +1,257 @@
+//! `POST /import/clauses.ndjson`: a publisher's whole clause library in one request.
+//!
+//! Each line of the body is one clause as `createClause` takes it (camelCase fields). The
+//! import is all or nothing: every line is parsed and checked before anything is written, and
+//! the first bad line fails it with `BAD_USER_INPUT` naming the line and field
+//! (`line 7.cpvCodes[0]`). By default the clauses are published at once (version 1, through
+//! the anonymiser, each with its change event); `?publish=false` keeps them as drafts.
+
+use std::collections::HashSet;
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use crate::{
+    auth::Identity,
+    error::ServiceError,
+    service::clause::{self, ClauseContent},
+    startup::AppState,
+};
+
+/// The fields a line may hold: those of `CreateClauseInput`. Anything else is refused rather
+/// than silently dropped, so a misspelt field is not lost unnoticed.
+const FIELDS: &[&str] = &[
+    "title",
+    "purpose",
+    "text",
+    "scoringRule",
+    "verification",
+    "followUp",
+    "kind",
+    "ambitionLevel",
+    "environmentalImpacts",
+    "socialObjectives",
+    "origin",
+    "applicability",
+    "cpvCodes",
+    "productGroup",
+    "labels",
+    "language",
+    "licence",
+    "lastReviewed",
+];
+
+#[derive(Debug, Deserialize)]
+pub struct ImportParams {
+    /// Publish each clause as version 1 (default) or keep them all as drafts.
+    #[serde(default = "yes")]
+    publish: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+pub async fn clauses_handler(
+    State(state): State<AppState>,
+    identity: Identity,
+    Query(params): Query<ImportParams>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(error) = identity.publisher() {
+        return error.into_response();
+    }
+    if !is_ndjson(&headers) {
+        return ServiceError::bad_input(
+            "content-type",
+            "send the clauses as application/x-ndjson, one JSON object a line",
+        )
+        .into_response()
+        .map_status(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+    let contents = match parse(&body) {
+        Ok(contents) => contents,
+        Err(error) => return error.into_response(),
+    };
+    match clause::import(&state.db, &identity, contents, params.publish).await {
+        Ok(clauses) => {
+            if params.publish {
+                state.indexer.wake();
+            }
+            let ids: Vec<String> = clauses.iter().map(|c| c.id.to_string()).collect();
+            Json(serde_json::json!({
+                "imported": ids.len(),
+                "published": params.publish,
+                "ids": ids,
+            }))
+            .into_response()
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+trait MapStatus {
+    fn map_status(self, status: StatusCode) -> Self;
+}
+
+impl MapStatus for Response {
+    fn map_status(mut self, status: StatusCode) -> Self {
+        *self.status_mut() = status;
+        self
+    }
+}
+
+fn is_ndjson(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            let v = v.trim();
+            v.eq_ignore_ascii_case("application/x-ndjson")
+                || v.eq_ignore_ascii_case("application/jsonl")
+        })
+}
+
+/// Checks a whole import file as the server would (without the database): returns how many
+/// clauses it holds. The CLI's batches may therefore hold any number of lines: the whole
+/// file obeys the per-import limit only when it is sent at once.
+pub fn check(body: &[u8], publish: bool) -> Result<usize, ServiceError> {
+    let mut total = 0;
+    for chunk in parse_all(body)?.chunks(clause::MAX_IMPORT) {
+        total += clause::check_import(chunk.to_vec(), publish)?.len();
+    }
+    if total == 0 {
+        return Err(ServiceError::bad_input("body", "holds no clauses"));
+    }
+    Ok(total)
+}
+
+/// Parses the body into numbered clauses (1-based line numbers; blank lines are skipped).
+fn parse(body: &[u8]) -> Result<Vec<(usize, ClauseContent)>, ServiceError> {
+    parse_lines(body, Some(clause::MAX_IMPORT))
+}
+
+fn parse_all(body: &[u8]) -> Result<Vec<(usize, ClauseContent)>, ServiceError> {
+    parse_lines(body, None)
+}
+
+fn parse_lines(
+    body: &[u8],
+    max: Option<usize>,
+) -> Result<Vec<(usize, ClauseContent)>, ServiceError> {
+    let text = std::str::from_utf8(body).map_err(|e| {
+        ServiceError::bad_input("body", format!("not UTF-8 (at byte {})", e.valid_up_to()))
+    })?;
+    let known: HashSet<&str> = FIELDS.iter().copied().collect();
+    let mut contents = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let number = i + 1;
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if Some(contents.len()) == max {
+            return Err(ServiceError::bad_input(
+                "body",
+                format!("at most {} clauses per import", clause::MAX_IMPORT),
+            ));
+        }
+        let value: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line)
+            .map_err(|e| {
+                ServiceError::bad_input(
+                    format!("line {number}"),
+                    format!("not a JSON object ({})", e.classify_message()),
+                )
+            })?;
+        if let Some(unknown) = value.keys().find(|k| !known.contains(k.as_str())) {
+            return Err(ServiceError::bad_input(
+                format!("line {number}.{}", truncate(unknown)),
+                "is not a clause field",
+            ));
+        }
+        let content = serde_json::from_value(serde_json::Value::Object(value))
+            .map_err(|e| ServiceError::bad_input(format!("line {number}"), format!("{e}")))?;
+        contents.push((number, content));
+    }
+    Ok(contents)
+}
+
+/// Field names are echoed back; a hostile one is cut short.
+fn truncate(name: &str) -> &str {
+    match name.char_indices().nth(64) {
+        Some((end, _)) => &name[..end],
+        None => name,
+    }
+}
+
+trait Classify {
+    fn classify_message(&self) -> &'static str;
+}
+
+impl Classify for serde_json::Error {
+    fn classify_message(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "unreadable",
+            serde_json::error::Category::Syntax => "malformed JSON",
+            serde_json::error::Category::Data => "expected an object",
+            serde_json::error::Category::Eof => "the line ends early",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(extra: &str) -> String {
+        format!(
+            r#"{{"title":"Take-back","text":"The supplier shall take back laptops.","language":"EN"{extra}}}"#
+        )
+    }
+
+    #[test]
+    fn lines_are_numbered_from_one_and_blank_lines_skipped() {
+        let body = format!(
+            "{}\n\n{}\n",
+            line(""),
+            line(r#","kind":"TECHNICAL_SPECIFICATION""#)
+        );
+        let parsed = parse(body.as_bytes()).expect("two valid lines");
+        assert_eq!(parsed.iter().map(|(n, _)| *n).collect::<Vec<_>>(), [1, 3]);
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_lines_name_the_line() {
+        let body = format!("{}\n{}\n", line(""), line(r#","cpvCode":["x"]"#));
+        let Err(ServiceError::BadInput { field, .. }) = parse(body.as_bytes()) else {
+            panic!("an unknown field must be refused");
+        };
+        assert_eq!(field, "line 2.cpvCode");
+        let Err(ServiceError::BadInput { field, .. }) = parse(b"[1, 2]\n") else {
+            panic!("a non-object must be refused");
+        };
+        assert_eq!(field, "line 1");
+        let Err(ServiceError::BadInput { field, message }) =
+            parse(line(r#","language":"XX""#).as_bytes())
+        else {
+            panic!("a bad value must be refused");
+        };
+        assert_eq!(field, "line 1", "{message}");
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused() {
+        assert!(matches!(
+            parse(b"{\"title\":\"\xff\"}"),
+            Err(ServiceError::BadInput { .. })
+        ));
+    }
+}

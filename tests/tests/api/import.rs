@@ -1,0 +1,256 @@
+//! `POST /import/clauses.ndjson`: bulk publishing, all or nothing.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::feed::{all_changes, snapshot};
+use crate::helpers::*;
+
+const PATH: &str = "/import/clauses.ndjson";
+
+async fn post(app: &TestApp, token: Option<&str>, query: &str, body: String) -> (u16, Value) {
+    let mut request = app
+        .client
+        .post(app.url(&format!("{PATH}{query}")))
+        .header("content-type", "application/x-ndjson")
+        .body(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+fn lines(inputs: &[Value]) -> String {
+    inputs.iter().map(|i| format!("{i}\n")).collect()
+}
+
+fn numbered(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let mut input = clause_input(&format!("Imported take-back clause {i}"));
+            input["text"] = json!(format!(
+                "The supplier shall take back devices (importmarker{i}); contact kari.nordmann@example.no."
+            ));
+            input
+        })
+        .collect()
+}
+
+const SEARCH: &str = "query($q: String!) { searchClauses(query: $q, first: 50) { edges { node { clause { id } } } } }";
+
+backend_test!(
+    an_import_publishes_every_clause_with_its_change_event,
+    |app| {
+        let org = app.org("import-lund", "SE").await;
+        let token = publisher(org);
+        let (status, body) = post(&app, Some(&token), "", lines(&numbered(30))).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["imported"], 30);
+        assert_eq!(body["published"], true);
+        let ids: Vec<String> = body["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(ids.len(), 30);
+
+        // Published, version 1, anonymised like any publish; the draft keeps the original text.
+        let clause = app
+        .ok(
+            Some(&token),
+            "query($id: ID!) { clause(id: $id) { status version organization { id } latest { title text } draft { text } } }",
+            json!({ "id": ids[7] }),
+        )
+        .await;
+        let clause = &clause["clause"];
+        assert_eq!(clause["status"], "PUBLISHED");
+        assert_eq!(clause["version"], 1);
+        assert_eq!(clause["organization"]["id"], org.to_string());
+        assert_eq!(clause["latest"]["title"], "Imported take-back clause 7");
+        let published = clause["latest"]["text"].as_str().unwrap();
+        assert!(!published.contains("kari.nordmann"), "{published}");
+        assert!(published.contains("importmarker7"), "{published}");
+        assert!(
+            clause["draft"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("kari.nordmann@example.no")
+        );
+
+        // One UPSERT per clause, with the published record as payload, in the order imported.
+        let (events, _) = all_changes(&app, None).await;
+        let clause_events: Vec<&Value> = events
+            .iter()
+            .filter(|e| e["entityType"] == "CLAUSE")
+            .collect();
+        assert_eq!(clause_events.len(), 30);
+        for (event, id) in clause_events.iter().zip(&ids) {
+            assert_eq!(event["entityId"], id.as_str());
+            assert_eq!(event["operation"], "UPSERT");
+            assert_eq!(event["version"], 1);
+            let payload = event["payload"].to_string();
+            assert!(
+                payload.contains("importmarker") && !payload.contains("kari.nordmann"),
+                "{payload}"
+            );
+        }
+        // The snapshot holds them, and search finds them once the indexer caught up.
+        let clauses_in_snapshot = snapshot(&app)
+            .await
+            .iter()
+            .filter(|line| format!("{line:?}").contains("importmarker"))
+            .count();
+        assert_eq!(clauses_in_snapshot, 30);
+        let found = eventually(Duration::from_secs(20), async || {
+            let data = app.ok(None, SEARCH, json!({ "q": "importmarker12" })).await;
+            data["searchClauses"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["node"]["clause"]["id"] == ids[12].as_str())
+        })
+        .await;
+        assert!(
+            found.is_some(),
+            "an imported clause never became searchable"
+        );
+        assert_eq!(
+            app.count("audit_event WHERE action = 'clause.import'")
+                .await,
+            30
+        );
+    }
+);
+
+backend_test!(an_import_with_one_bad_line_writes_nothing, |app| {
+    let org = app.org("import-bergen", "NO").await;
+    let token = publisher(org);
+    let before = (app.count("clause").await, app.count("change_event").await);
+
+    let mut inputs = numbered(5);
+    inputs[3]["cpvCodes"] = json!(["30213100-7"]);
+    let (status, body) = post(&app, Some(&token), "", lines(&inputs)).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(code(&body), "BAD_USER_INPUT");
+    assert_eq!(field(&body), "line 4.cpvCodes[0]", "{body}");
+
+    // Publishing needs what a publish needs; drafts do not.
+    let mut inputs = numbered(3);
+    inputs[1].as_object_mut().unwrap().remove("verification");
+    let (status, body) = post(&app, Some(&token), "", lines(&inputs)).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(field(&body), "line 2.verification", "{body}");
+
+    let (status, body) = post(
+        &app,
+        Some(&token),
+        "",
+        format!("{}\n{{\"title\": \"x\", \"txt\": 1}}\n", numbered(1)[0]),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(field(&body), "line 2.txt", "{body}");
+
+    let (status, body) = post(&app, Some(&token), "", "{\"title\": \n".to_owned()).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(field(&body), "line 1", "{body}");
+
+    let (status, body) = post(&app, Some(&token), "", "\n\n".to_owned()).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(field(&body), "body", "{body}");
+
+    let too_many = format!("{}\n", numbered(1)[0]).repeat(5_001);
+    let (status, body) = post(&app, Some(&token), "", too_many).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("5000"),
+        "{body}"
+    );
+
+    assert_eq!(
+        (app.count("clause").await, app.count("change_event").await),
+        before
+    );
+
+    // The same lines as drafts: no change events, nothing searchable, owner sees drafts.
+    let mut inputs = numbered(3);
+    inputs[1].as_object_mut().unwrap().remove("verification");
+    let (status, body) = post(&app, Some(&token), "?publish=false", lines(&inputs)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["published"], false);
+    assert_eq!(app.count("change_event").await, before.1);
+    let drafts = app
+        .ok(
+            Some(&token),
+            "query($org: ID!) { clauses(filter: { organizationId: $org, status: [DRAFT] }) { totalCount } }",
+            json!({ "org": org.to_string() }),
+        )
+        .await;
+    assert_eq!(drafts["clauses"]["totalCount"], 3);
+});
+
+backend_test!(imports_need_a_local_publisher_and_ndjson, |app| {
+    let body = lines(&numbered(1));
+    let (status, answer) = post(&app, None, "", body.clone()).await;
+    assert_eq!(status, 401, "{answer}");
+    assert_eq!(code(&answer), "UNAUTHENTICATED");
+
+    let agency = token(None, &[commons_api::auth::Role::Agency]);
+    let (status, answer) = post(&app, Some(&agency), "", body.clone()).await;
+    assert_eq!(status, 403, "{answer}");
+    assert_eq!(code(&answer), "FORBIDDEN");
+
+    let org = app.org("import-turku", "FI").await;
+    let response = app
+        .client
+        .post(app.url(PATH))
+        .bearer_auth(publisher(org))
+        .header("content-type", "application/json")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(field(&answer), "content-type", "{answer}");
+
+    let response = app
+        .client
+        .post(app.url(PATH))
+        .bearer_auth(publisher(org))
+        .header("content-type", "application/x-ndjson")
+        .body(vec![b'{', 0xff, b'}'])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(app.count("clause").await, 0);
+});
+
+backend_test!(
+    imports_have_a_body_limit_of_their_own,
+    Options {
+        extra: ["--max-body-bytes", "4096", "--max-import-bytes", "20000"]
+            .map(String::from)
+            .to_vec(),
+        ..Options::default()
+    },
+    |app| {
+        let org = app.org("import-aarhus", "DK").await;
+        let token = publisher(org);
+        // Ten clauses (about 7 kB) are over the GraphQL body limit but inside the import's.
+        let (status, body) = post(&app, Some(&token), "", lines(&numbered(10))).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = post(&app, Some(&token), "", lines(&numbered(100))).await;
+        assert_eq!(status, 413, "{body}");
+        assert_eq!(code(&body), "BAD_USER_INPUT");
+        assert_eq!(app.count("clause").await, 10);
+    }
+);
