@@ -23,7 +23,7 @@ fn help_lists_every_command() {
     let help = commons(&["--help"], dir.path());
     assert!(help.status.success());
     for command in [
-        "serve", "migrate", "seed", "reindex", "token", "schema", "export",
+        "serve", "migrate", "seed", "reindex", "token", "schema", "export", "mirror", "import",
     ] {
         assert!(
             stdout(&help).contains(command),
@@ -256,4 +256,112 @@ fn synthetic_seed_is_deterministic_and_indexed() {
     assert!(!again.status.success(), "seeded twice into one database");
     let neither = commons(&["seed"], a.path());
     assert!(!neither.status.success());
+}
+
+/// A GraphQL POST over a plain socket (the CLI tests need no HTTP client crate).
+fn graphql(url: &str, query: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let body = serde_json::json!({ "query": query }).to_string();
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let json = answer.split("\r\n\r\n").nth(1).expect("body");
+    serde_json::from_str(json).expect("json answer")
+}
+
+#[test]
+fn import_checks_the_whole_file_first_then_publishes_it_in_batches() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let seeded = commons(&["seed", "--synthetic", "10", "--quiet"], dir.path());
+    assert!(seeded.status.success());
+    let server = serve(dir.path(), false);
+    let files = tempfile::tempdir().expect("tempdir");
+    let file = files.path().join("library.ndjson");
+    let written = commons(
+        &[
+            "seed",
+            "--synthetic",
+            "25",
+            "--import-file",
+            file.to_str().expect("utf-8 path"),
+        ],
+        files.path(),
+    );
+    assert!(written.status.success());
+    let lines = std::fs::read_to_string(&file).expect("import file");
+    assert_eq!(lines.lines().count(), 25);
+
+    let orgs = graphql(&server.url, "{ organizations(first: 1) { edges { node { id } } } }");
+    let org = orgs["data"]["organizations"]["edges"][0]["node"]["id"]
+        .as_str()
+        .expect("an organisation")
+        .to_owned();
+    let token = stdout(&commons(
+        &["token", "--org", &org, "--role", "publisher"],
+        dir.path(),
+    ));
+    let count = || {
+        graphql(&server.url, "{ clauses(first: 1) { totalCount } }")["data"]["clauses"]["totalCount"]
+            .as_i64()
+            .expect("count")
+    };
+
+    // One bad line anywhere: refused before the first batch is sent.
+    let mut bad: Vec<String> = lines.lines().map(str::to_owned).collect();
+    bad[21] = bad[21].replacen("\"cpvCodes\":[\"", "\"cpvCodes\":[\"0", 1);
+    let bad_file = files.path().join("bad.ndjson");
+    std::fs::write(&bad_file, bad.join("\n")).expect("write");
+    let refused = commons(
+        &[
+            "import",
+            bad_file.to_str().expect("utf-8 path"),
+            "--to",
+            &server.url,
+            "--token",
+            token.trim(),
+            "--batch",
+            "10",
+        ],
+        dir.path(),
+    );
+    let log = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(log.contains("line 22.cpvCodes[0]"), "{log}");
+    assert_eq!(count(), 10, "nothing was imported");
+
+    let imported = commons(
+        &[
+            "import",
+            file.to_str().expect("utf-8 path"),
+            "--to",
+            &server.url,
+            "--token",
+            token.trim(),
+            "--batch",
+            "10",
+            "--quiet",
+        ],
+        dir.path(),
+    );
+    let log = String::from_utf8_lossy(&imported.stderr);
+    assert!(imported.status.success(), "{log}");
+    assert!(log.contains("imported=25"), "{log}");
+    assert_eq!(count(), 35);
+
+    // A refused token is reported with the server's reason, nothing sent after it.
+    let unauthorised = commons(
+        &["import", file.to_str().expect("utf-8 path"), "--to", &server.url, "--token", "nope"],
+        dir.path(),
+    );
+    let log = String::from_utf8_lossy(&unauthorised.stderr);
+    assert!(!unauthorised.status.success());
+    assert!(log.contains("0 clauses were imported") && log.contains("401"), "{log}");
+    assert_eq!(count(), 35);
 }
