@@ -298,7 +298,10 @@ fn import_checks_the_whole_file_first_then_publishes_it_in_batches() {
     let lines = std::fs::read_to_string(&file).expect("import file");
     assert_eq!(lines.lines().count(), 25);
 
-    let orgs = graphql(&server.url, "{ organizations(first: 1) { edges { node { id } } } }");
+    let orgs = graphql(
+        &server.url,
+        "{ organizations(first: 1) { edges { node { id } } } }",
+    );
     let org = orgs["data"]["organizations"]["edges"][0]["node"]["id"]
         .as_str()
         .expect("an organisation")
@@ -357,11 +360,21 @@ fn import_checks_the_whole_file_first_then_publishes_it_in_batches() {
 
     // A refused token is reported with the server's reason, nothing sent after it.
     let unauthorised = commons(
-        &["import", file.to_str().expect("utf-8 path"), "--to", &server.url, "--token", "nope"],
+        &[
+            "import",
+            file.to_str().expect("utf-8 path"),
+            "--to",
+            &server.url,
+            "--token",
+            "nope",
+        ],
         dir.path(),
     );
     let log = String::from_utf8_lossy(&unauthorised.stderr);
     assert!(!unauthorised.status.success());
-    assert!(log.contains("0 clauses were imported") && log.contains("401"), "{log}");
+    assert!(
+        log.contains("0 clauses were imported") && log.contains("401"),
+        "{log}"
+    );
     assert_eq!(count(), 35);
 }

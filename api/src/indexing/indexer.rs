@@ -26,8 +26,10 @@ use super::documents;
 use crate::service::evidence;
 
 const CONSUMER: &str = "search";
-/// Change events applied per batch.
-const BATCH: u64 = 500;
+/// Most change events applied per batch (one index commit). A quiet feed gives small batches
+/// (a publish is searchable after one commit); a bulk import is taken in large ones, so the
+/// index commits, and then merges, fewer segments.
+const BATCH: u64 = 2_000;
 /// Advisory-lock key shared by all replicas (arbitrary, fixed).
 const LOCK_KEY: i64 = 0x0067_7063_5f69_6478;
 const IDLE_POLL: Duration = Duration::from_millis(500);
