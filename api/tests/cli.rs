@@ -316,62 +316,41 @@ fn import_checks_the_whole_file_first_then_publishes_it_in_batches() {
             .expect("count")
     };
 
+    let import = |file: &std::path::Path, token: &str| {
+        let path = file.to_str().expect("utf-8 path");
+        let args = [
+            "import",
+            path,
+            "--to",
+            &server.url,
+            "--token",
+            token,
+            "--batch",
+            "10",
+        ];
+        let output = commons(&args, dir.path());
+        let log = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.success(), log)
+    };
+
     // One bad line anywhere: refused before the first batch is sent.
     let mut bad: Vec<String> = lines.lines().map(str::to_owned).collect();
     bad[21] = bad[21].replacen("\"cpvCodes\":[\"", "\"cpvCodes\":[\"0", 1);
     let bad_file = files.path().join("bad.ndjson");
     std::fs::write(&bad_file, bad.join("\n")).expect("write");
-    let refused = commons(
-        &[
-            "import",
-            bad_file.to_str().expect("utf-8 path"),
-            "--to",
-            &server.url,
-            "--token",
-            token.trim(),
-            "--batch",
-            "10",
-        ],
-        dir.path(),
-    );
-    let log = String::from_utf8_lossy(&refused.stderr);
-    assert!(!refused.status.success());
+    let (ok, log) = import(&bad_file, token.trim());
+    assert!(!ok);
     assert!(log.contains("line 22.cpvCodes[0]"), "{log}");
     assert_eq!(count(), 10, "nothing was imported");
 
-    let imported = commons(
-        &[
-            "import",
-            file.to_str().expect("utf-8 path"),
-            "--to",
-            &server.url,
-            "--token",
-            token.trim(),
-            "--batch",
-            "10",
-            "--quiet",
-        ],
-        dir.path(),
-    );
-    let log = String::from_utf8_lossy(&imported.stderr);
-    assert!(imported.status.success(), "{log}");
+    let (ok, log) = import(&file, token.trim());
+    assert!(ok, "{log}");
     assert!(log.contains("imported=25"), "{log}");
     assert_eq!(count(), 35);
 
     // A refused token is reported with the server's reason, nothing sent after it.
-    let unauthorised = commons(
-        &[
-            "import",
-            file.to_str().expect("utf-8 path"),
-            "--to",
-            &server.url,
-            "--token",
-            "nope",
-        ],
-        dir.path(),
-    );
-    let log = String::from_utf8_lossy(&unauthorised.stderr);
-    assert!(!unauthorised.status.success());
+    let (ok, log) = import(&file, "nope");
+    assert!(!ok);
     assert!(
         log.contains("0 clauses were imported") && log.contains("401"),
         "{log}"
