@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use axum::{
     Json,
-    body::Bytes,
+    body::{Body, Bytes},
     extract::{Query, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
@@ -58,16 +58,31 @@ fn yes() -> bool {
     true
 }
 
+/// Imports processed at once; more are answered 503 with `Retry-After` before their body is
+/// read, so a burst of large imports cannot take the server's memory.
+pub const CONCURRENT_IMPORTS: usize = 2;
+
 pub async fn clauses_handler(
     State(state): State<AppState>,
     identity: Identity,
     Query(params): Query<ImportParams>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     if let Err(error) = identity.publisher() {
         return error.into_response();
     }
+    let Ok(_slot) = state.imports.clone().try_acquire_owned() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "5")],
+            Json(serde_json::json!({ "errors": [{
+                "message": "too many imports at once; try again shortly",
+                "extensions": { "code": crate::error::ErrorCode::RateLimited.as_str() }
+            }]})),
+        )
+            .into_response();
+    };
     if !is_ndjson(&headers) {
         return ServiceError::bad_input(
             "content-type",
@@ -76,6 +91,33 @@ pub async fn clauses_handler(
         .into_response()
         .map_status(StatusCode::UNSUPPORTED_MEDIA_TYPE);
     }
+    // The body-limit layer bounds this read; going over it is answered 413.
+    let body: Bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(body) => body,
+        Err(error) => {
+            let too_large = std::error::Error::source(&error)
+                .is_some_and(|e| e.to_string().contains("length limit"));
+            let (status, message) = if too_large {
+                (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "the request body is too large",
+                )
+            } else {
+                (
+                    StatusCode::BAD_REQUEST,
+                    "the request body could not be read",
+                )
+            };
+            return (
+                status,
+                Json(serde_json::json!({ "errors": [{
+                    "message": message,
+                    "extensions": { "code": crate::error::ErrorCode::BadUserInput.as_str() }
+                }]})),
+            )
+                .into_response();
+        }
+    };
     let contents = match parse(&body) {
         Ok(contents) => contents,
         Err(error) => return error.into_response(),

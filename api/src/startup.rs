@@ -5,7 +5,6 @@ use std::{future::Future, net::SocketAddr, ops::Deref, sync::Arc};
 use anyhow::Context as _;
 use axum::{
     Router,
-    extract::DefaultBodyLimit,
     extract::{FromRef, MatchedPath},
     http::{HeaderValue, Method, Request, StatusCode, header},
     routing::{get, post},
@@ -39,6 +38,8 @@ pub struct App {
     pub instance: String,
     /// Snapshots streamed at once; each holds a database connection for its whole download.
     pub snapshots: Arc<tokio::sync::Semaphore>,
+    /// Imports read and processed at once; each may hold its whole body and rows in memory.
+    pub imports: Arc<tokio::sync::Semaphore>,
     pub search: Backends,
     pub schema: AppSchema,
     pub verifier: Arc<JwtVerifier>,
@@ -156,8 +157,7 @@ pub fn router(state: AppState, args: &ServeArgs) -> Router {
                     "/import/clauses.ndjson",
                     post(crate::import::clauses_handler),
                 )
-                .layer(RequestBodyLimitLayer::new(args.limits.max_import_bytes))
-                .layer(DefaultBodyLimit::max(args.limits.max_import_bytes)),
+                .layer(RequestBodyLimitLayer::new(args.limits.max_import_bytes)),
         )
         .with_state(state)
         .layer(axum::middleware::map_response(coded_payload_too_large))
@@ -248,6 +248,9 @@ impl Application {
             instance: args.export.public_url.trim_end_matches('/').to_owned(),
             snapshots: Arc::new(tokio::sync::Semaphore::new(
                 crate::export::CONCURRENT_SNAPSHOTS,
+            )),
+            imports: Arc::new(tokio::sync::Semaphore::new(
+                crate::import::CONCURRENT_IMPORTS,
             )),
             search,
             schema,

@@ -574,11 +574,6 @@ pub const MAX_IMPORT: usize = 5_000;
 /// Rows per `INSERT`: well inside SQLite's and PostgreSQL's bind-parameter limits.
 const INSERT_CHUNK: usize = 500;
 
-/// Creates many clauses for the caller's organisation in one transaction, each published as
-/// version 1 unless `publish` is false (then they stay drafts). Every clause is checked
-/// before anything is written: one invalid clause fails the whole import, naming it as
-/// `line N`. Published versions pass the anonymiser like any publish, and each gets its
-/// change event (with its record), so the index and mirrors follow as usual.
 /// Normalises and checks every clause of an import, as [`import`] does before writing.
 pub fn check_import(
     contents: Vec<(usize, ClauseContent)>,
@@ -606,6 +601,14 @@ pub fn check_import(
     Ok(checked)
 }
 
+/// Creates many clauses for the caller's organisation in one transaction, each published as
+/// version 1 unless `publish` is false (then they stay drafts). Every clause is checked
+/// before anything is written: one invalid clause fails the whole import, naming it as
+/// `line N`. Published versions pass the anonymiser like any publish, and each gets its
+/// change event (with its record), so the index and mirrors follow as usual.
+///
+/// The rows are built (and anonymised) before the transaction opens, so the writer is held
+/// only for the inserts.
 pub async fn import(
     db: &impl Db,
     identity: &Identity,
@@ -614,8 +617,7 @@ pub async fn import(
 ) -> ServiceResult<Vec<clause::Model>> {
     let (caller, org) = super::organization::local_publisher(db, identity).await?;
     let checked = check_import(contents, publish)?;
-    let txn = db.begin().await?;
-    let scrubber = Scrubber::for_org(&txn, org).await?;
+    let scrubber = Scrubber::for_org(db, org).await?;
     let now = super::now();
     let (status, version) = if publish {
         (PublicationStatus::Published, 1)
@@ -670,6 +672,7 @@ pub async fn import(
         ));
         headers.push(clause);
     }
+    let txn = db.begin().await?;
     for chunk in headers.chunks(INSERT_CHUNK) {
         clause::Entity::insert_many(
             chunk

@@ -251,6 +251,29 @@ backend_test!(
         let (status, body) = post(&app, Some(&token), "", lines(&numbered(100))).await;
         assert_eq!(status, 413, "{body}");
         assert_eq!(code(&body), "BAD_USER_INPUT");
+
+        // Chunked, with no Content-Length to refuse up front: cut off while it is read.
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let body = lines(&numbered(100));
+        let mut request = format!(
+            "POST {PATH} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n",
+            app.addr
+        )
+        .into_bytes();
+        for chunk in body.as_bytes().chunks(4096) {
+            request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+            request.extend_from_slice(chunk);
+            request.extend_from_slice(b"\r\n");
+        }
+        request.extend_from_slice(b"0\r\n\r\n");
+        let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        stream.write_all(&request).await.unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer).await;
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(answer.contains("BAD_USER_INPUT"), "{answer}");
         assert_eq!(app.count("clause").await, 10);
     }
 );
