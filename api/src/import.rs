@@ -84,38 +84,24 @@ pub async fn clauses_handler(
             .into_response();
     };
     if !is_ndjson(&headers) {
-        return ServiceError::bad_input(
+        let error = ServiceError::bad_input(
             "content-type",
             "send the clauses as application/x-ndjson, one JSON object a line",
-        )
-        .into_response()
-        .map_status(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        );
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, error).into_response();
     }
     // The body-limit layer bounds this read; going over it is answered 413.
+    // The body-limit layer bounds this read. Going over it is a bare 413 here, which the
+    // router's response mapper turns into the coded error every refusal gets.
     let body: Bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(body) => body,
         Err(error) => {
             let too_large = std::error::Error::source(&error)
                 .is_some_and(|e| e.to_string().contains("length limit"));
-            let (status, message) = if too_large {
-                (
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "the request body is too large",
-                )
-            } else {
-                (
-                    StatusCode::BAD_REQUEST,
-                    "the request body could not be read",
-                )
-            };
-            return (
-                status,
-                Json(serde_json::json!({ "errors": [{
-                    "message": message,
-                    "extensions": { "code": crate::error::ErrorCode::BadUserInput.as_str() }
-                }]})),
-            )
-                .into_response();
+            if too_large {
+                return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+            }
+            return ServiceError::bad_input("body", "could not be read").into_response();
         }
     };
     let contents = match parse(&body) {
@@ -136,17 +122,6 @@ pub async fn clauses_handler(
             .into_response()
         }
         Err(error) => error.into_response(),
-    }
-}
-
-trait MapStatus {
-    fn map_status(self, status: StatusCode) -> Self;
-}
-
-impl MapStatus for Response {
-    fn map_status(mut self, status: StatusCode) -> Self {
-        *self.status_mut() = status;
-        self
     }
 }
 
@@ -210,7 +185,7 @@ fn parse_lines(
             .map_err(|e| {
                 ServiceError::bad_input(
                     format!("line {number}"),
-                    format!("not a JSON object ({})", e.classify_message()),
+                    format!("not a JSON object ({})", json_problem(&e)),
                 )
             })?;
         if let Some(unknown) = value.keys().find(|k| !known.contains(k.as_str())) {
@@ -234,18 +209,13 @@ fn truncate(name: &str) -> &str {
     }
 }
 
-trait Classify {
-    fn classify_message(&self) -> &'static str;
-}
-
-impl Classify for serde_json::Error {
-    fn classify_message(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Io => "unreadable",
-            serde_json::error::Category::Syntax => "malformed JSON",
-            serde_json::error::Category::Data => "expected an object",
-            serde_json::error::Category::Eof => "the line ends early",
-        }
+/// What was wrong with a line, without echoing it.
+fn json_problem(error: &serde_json::Error) -> &'static str {
+    match error.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "malformed JSON",
+        serde_json::error::Category::Data => "expected an object",
+        serde_json::error::Category::Eof => "the line ends early",
     }
 }
 
