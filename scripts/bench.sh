@@ -9,7 +9,12 @@
 # saturated (closed loop) and at a fixed rate; { __typename } against GET /healthz (a plain
 # axum JSON handler); publish-to-searchable latency; and the mirror's full and incremental
 # sync; bulk import and index end to end against raw ingestion of the same documents.
-# SECTIONS picks groups ("search floor publish mirror bulk"); BULK is the bulk row's size. Results are appended as JSON lines to $OUT (default bench-results.jsonl) and printed.
+# SECTIONS picks groups ("search floor publish mirror bulk"); BULK is the bulk row's size.
+# With MEILI_URL (and MEILI_MASTER_KEY) pointing at a Meilisearch server, the search, publish
+# and bulk rows run a second time against it (indexes bench_*, dropped and rebuilt): GraphQL
+# through a server using Meilisearch against the same searches sent straight to Meilisearch,
+# and bulk import against raw ingestion into Meilisearch. The tantivy rows always run.
+# Results are appended as JSON lines to $OUT (default bench-results.jsonl) and printed.
 # CI runs it with a tiny catalogue and duration only to keep it working.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +27,33 @@ PORT=${PORT:-18080}
 # Which groups of rows to run.
 SECTIONS=${SECTIONS:-search floor publish mirror bulk}
 PROFILE=${PROFILE:-release}
+RATE=${RATE:-100}
+# The embedded rows never use Meilisearch; the Meilisearch rows pass it explicitly.
+MEILI=${MEILI_URL:-}
+unset MEILI_URL
+# meili_vars NAME: the environment of a process using Meilisearch indexes bench_NAME*.
+meili_vars() { printf '%s\n' "MEILI_URL=$MEILI" "MEILI_INDEX=bench_$1" "MEILI_TEMPLATE_INDEX=bench_$1_templates"; }
+# meili_drop NAME: deletes the bench_NAME indexes and waits until Meilisearch has.
+meili_drop() {
+  python3 - "$MEILI" "${MEILI_MASTER_KEY:-}" "bench_$1" "bench_$1_templates" <<'PY'
+import json, sys, time, urllib.error, urllib.request
+url, key, uids = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3:]
+def call(method, path):
+    req = urllib.request.Request(url + path, method=method)
+    if key:
+        req.add_header("Authorization", f"Bearer {key}")
+    return json.load(urllib.request.urlopen(req))
+for uid in uids:
+    try:
+        task = call("DELETE", f"/indexes/{uid}")["taskUid"]
+    except urllib.error.HTTPError as e:
+        if e.code == 404:
+            continue
+        raise
+    while call("GET", f"/tasks/{task}")["status"] in ("enqueued", "processing"):
+        time.sleep(0.05)
+PY
+}
 
 if [ "$PROFILE" = release ]; then
   cargo build --release --locked -q -p commons-api -p commons-load
@@ -33,8 +65,9 @@ LOAD=target/$PROFILE/commons-load
 work=$(mktemp -d)
 server=""
 bulk_server=""
+meili_server=""
 cleanup() {
-  for pid in $server $bulk_server; do kill "$pid" 2>/dev/null || true; done
+  for pid in $server $bulk_server $meili_server; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -52,6 +85,8 @@ start=$(now)
 "$BIN" seed --synthetic "$CLAUSES" --data-dir "$work/data" --quiet
 echo "seed + index: $(since "$start") s" >&2
 cp -r "$work/data/index/clauses" "$work/raw-index"
+# The Meilisearch server gets its own copy of the database, taken while nothing runs on it.
+[ -n "$MEILI" ] && cp -r "$work/data" "$work/meili-data"
 
 COMMONS_JWT_SECRET=bench-secret "$BIN" serve --no-demo --data-dir "$work/data" \
   --listen "127.0.0.1:$PORT" --max-page-size 100 2>"$work/server.log" &
@@ -66,9 +101,28 @@ say "search, saturated (closed loop, 8 workers)"
 load search --url "$URL/graphql" --concurrency 8 --name "graphql search, closed"
 load raw-tantivy --index "$work/raw-index" --concurrency 8 --name "raw tantivy, closed"
 say "search at a fixed rate (no coordinated omission)"
-RATE=${RATE:-100}
 load search --url "$URL/graphql" --rate "$RATE" --name "graphql search, fixed"
 load raw-tantivy --index "$work/raw-index" --rate "$RATE" --name "raw tantivy, fixed"
+fi
+if [ -n "$MEILI" ] && { section search || section publish; }; then
+say "Meilisearch at $MEILI: indexing the same catalogue (index bench_search)"
+meili_drop search
+mapfile -t vars < <(meili_vars search)
+env "${vars[@]}" "$BIN" reindex --data-dir "$work/meili-data" --quiet
+MEILI_PORT=$((PORT + 2))
+MEILI_SERVER_URL="http://127.0.0.1:$MEILI_PORT"
+env COMMONS_JWT_SECRET=bench-secret "${vars[@]}" "$BIN" serve --no-demo --data-dir "$work/meili-data" \
+  --listen "127.0.0.1:$MEILI_PORT" --max-page-size 100 2>"$work/meili-server.log" &
+meili_server=$!
+wait_up "$MEILI_SERVER_URL"
+fi
+if [ -n "$MEILI" ] && section search; then
+say "search on Meilisearch, saturated (closed loop, 8 workers)"
+load search --url "$MEILI_SERVER_URL/graphql" --concurrency 8 --name "graphql search (meilisearch), closed"
+load raw-meili --meili-url "$MEILI" --index bench_search --concurrency 8 --name "raw meilisearch, closed"
+say "search on Meilisearch at a fixed rate"
+load search --url "$MEILI_SERVER_URL/graphql" --rate "$RATE" --name "graphql search (meilisearch), fixed"
+load raw-meili --meili-url "$MEILI" --index bench_search --rate "$RATE" --name "raw meilisearch, fixed"
 fi
 if section floor; then
 say "GraphQL floor"
@@ -84,6 +138,10 @@ fi
 if section publish; then
 say "publish-to-searchable"
 python3 scripts/publish-to-searchable.py "$URL/graphql" "$token" "${PUBLISHES:-100}"
+if [ -n "$MEILI" ]; then
+  say "publish-to-searchable on Meilisearch"
+  python3 scripts/publish-to-searchable.py "$MEILI_SERVER_URL/graphql" "$token" "${PUBLISHES:-100}"
+fi
 fi
 
 if section mirror; then
@@ -104,24 +162,29 @@ for changes in ${INCREMENTS:-1 100 10000}; do
 done
 fi
 
-if section bulk; then
-BULK=${BULK:-20000}
-say "bulk publish and index end to end ($BULK clauses), against raw ingestion of the same documents"
-"$BIN" seed --synthetic "$BULK" --seed 7 --import-file "$work/bulk.ndjson" --quiet
-BULK_URL="http://127.0.0.1:$((PORT + 1))"
-COMMONS_JWT_SECRET=bench-secret "$BIN" serve --no-demo --data-dir "$work/bulk" \
-  --listen "127.0.0.1:$((PORT + 1))" 2>"$work/bulk-server.log" &
+# bulk_run NAME PORT [meili]: imports $work/bulk.ndjson into a fresh instance, timed until
+# every clause is searchable, then ingests the same documents straight into the backend.
+bulk_run() {
+local name=$1 port=$2 backend=${3:-}
+local url="http://127.0.0.1:$port" data="$work/$name"
+local vars=(COMMONS_JWT_SECRET=bench-secret)
+if [ "$backend" = meili ]; then
+  meili_drop "$name"
+  mapfile -t -O 1 vars < <(meili_vars "$name")
+fi
+env "${vars[@]}" "$BIN" serve --no-demo --data-dir "$data" --listen "127.0.0.1:$port" 2>"$work/$name-server.log" &
 bulk_server=$!
-wait_up "$BULK_URL"
+wait_up "$url"
+local admin org token start imported total
 admin=$(COMMONS_JWT_SECRET=bench-secret "$BIN" token --role admin 2>/dev/null)
-bulk_org=$(curl -fsS "$BULK_URL/graphql" -H 'content-type: application/json' -H "Authorization: Bearer $admin" \
+org=$(curl -fsS "$url/graphql" -H 'content-type: application/json' -H "Authorization: Bearer $admin" \
   -d '{"query":"mutation { createOrganization(input: { slug: \"bulk\", name: \"Bulk kommun\", kind: MUNICIPALITY, country: SE, population: 50000 }) { organization { id } } }"}' \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["createOrganization"]["organization"]["id"])')
-bulk_token=$(COMMONS_JWT_SECRET=bench-secret "$BIN" token --org "$bulk_org" --role publisher 2>/dev/null)
+token=$(COMMONS_JWT_SECRET=bench-secret "$BIN" token --org "$org" --role publisher 2>/dev/null)
 start=$(now)
-"$BIN" import "$work/bulk.ndjson" --to "$BULK_URL" --token "$bulk_token" --quiet
+"$BIN" import "$work/bulk.ndjson" --to "$url" --token "$token" --quiet
 imported=$(since "$start")
-python3 - "$BULK_URL/graphql" "$BULK" <<'PY'
+python3 - "$url/graphql" "$BULK" <<'PY'
 import json, sys, time, urllib.request
 url, want = sys.argv[1], int(sys.argv[2])
 body = json.dumps({"query": "{ searchClauses(query: \"\") { totalCount } }"}).encode()
@@ -134,9 +197,24 @@ while time.time() < deadline:
 sys.exit("the index never caught up")
 PY
 total=$(since "$start")
-python3 -c "import sys; n, a, t = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]); print(f'bulk import end to end: {n} clauses imported in {a:.2f} s, all searchable after {t:.2f} s = {n / t:.0f} clauses/s')" "$BULK" "$imported" "$total" >&2
-echo "{\"name\": \"bulk import end to end\", \"clauses\": $BULK, \"imported_seconds\": $imported, \"searchable_seconds\": $total}" >>"$OUT"
+python3 -c "import sys; n, a, t, b = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]; print(f'bulk import end to end ({b}): {n} clauses imported in {a:.2f} s, all searchable after {t:.2f} s = {n / t:.0f} clauses/s')" "$BULK" "$imported" "$total" "${backend:-tantivy}" >&2
+echo "{\"name\": \"bulk import end to end\", \"backend\": \"${backend:-tantivy}\", \"clauses\": $BULK, \"imported_seconds\": $imported, \"searchable_seconds\": $total}" >>"$OUT"
 kill "$bulk_server"; wait "$bulk_server" 2>/dev/null || true; bulk_server=""
-"$LOAD" raw-ingest --data-dir "$work/bulk" --index "$work/raw-bulk-index" --json "$OUT"
+if [ "$backend" = meili ]; then
+  "$LOAD" raw-ingest --data-dir "$data" --meili-url "$MEILI" --index "bench_raw_$name" --json "$OUT"
+else
+  "$LOAD" raw-ingest --data-dir "$data" --index "$work/raw-$name-index" --json "$OUT"
+fi
+}
+
+if section bulk; then
+BULK=${BULK:-20000}
+say "bulk publish and index end to end ($BULK clauses), against raw ingestion of the same documents"
+"$BIN" seed --synthetic "$BULK" --seed 7 --import-file "$work/bulk.ndjson" --quiet
+bulk_run bulk $((PORT + 1))
+if [ -n "$MEILI" ]; then
+  say "bulk publish and index end to end on Meilisearch"
+  bulk_run bulk_meili $((PORT + 3)) meili
+fi
 fi
 say "results appended to $OUT"

@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Fault runs: publish a burst of clauses while the server or the database is taken down.
 
-Usage: scripts/faults.py [--clauses N] [--fault sigkill|db-restart|none] [--database-url URL]
-                         [--bin target/release/commons]
+Usage: scripts/faults.py [--clauses N] [--fault sigkill|db-restart|search-restart|none]
+                         [--database-url URL] [--meili-bin PATH] [--bin target/release/commons]
 
 Seeds ten organisations, starts `commons serve`, and publishes N clauses from four client
 threads. Part-way through it injects the fault:
   sigkill     the server is killed with SIGKILL (twice, at 30 % and 60 %) and restarted;
   db-restart  PostgreSQL is restarted (needs --database-url, a postgres:// URL on whose
               server this script may create a database);
+  search-restart
+              the server searches a Meilisearch this script runs (needs --meili-bin, the
+              path of a `meilisearch` binary; its data lives in a temporary folder), which is
+              stopped (SIGTERM), left down for five seconds and started again, twice;
   none        no fault: the end-to-end publish-and-index rate through the API.
 Clients retry through the outage; a publish whose answer was lost is checked before it is
 sent again, so nothing is published twice on purpose. Afterwards it waits for the index to
@@ -34,6 +38,8 @@ import urllib.request
 SECRET = "faults-secret"
 PORT = int(os.environ.get("PORT", "18090"))
 URL = f"http://127.0.0.1:{PORT}"
+MEILI_URL = f"http://127.0.0.1:{PORT + 1}"
+MEILI_KEY = "faults-meili-master-key-0123456789"
 
 
 def gql(query, variables=None, token=None, timeout=10):
@@ -62,9 +68,43 @@ def retrying(call, deadline=120):
             time.sleep(0.2)
 
 
+class Meilisearch:
+    """A Meilisearch process of this script's own, on loopback, with its data kept across
+    restarts."""
+
+    def __init__(self, binary, data_dir):
+        self.binary, self.data_dir = binary, data_dir
+        self.process = None
+
+    def start(self):
+        log = open(os.path.join(self.data_dir, "meilisearch.log"), "ab")
+        self.process = subprocess.Popen(
+            [self.binary, "--db-path", os.path.join(self.data_dir, "meili"),
+             "--http-addr", MEILI_URL.removeprefix("http://"), "--master-key", MEILI_KEY,
+             "--no-analytics", "--env", "development"],
+            stdout=log, stderr=log, cwd=self.data_dir)
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(MEILI_URL + "/health", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit("Meilisearch did not come up")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait()
+
+    def env(self):
+        return {"MEILI_URL": MEILI_URL, "MEILI_MASTER_KEY": MEILI_KEY,
+                "MEILI_INDEX": "faults_clauses", "MEILI_TEMPLATE_INDEX": "faults_templates"}
+
+
 class Server:
-    def __init__(self, binary, data_dir, database_url):
+    def __init__(self, binary, data_dir, database_url, extra_env=None):
         self.binary, self.data_dir, self.database_url = binary, data_dir, database_url
+        self.extra_env = extra_env or {}
         self.process = None
 
     def start(self):
@@ -74,7 +114,8 @@ class Server:
             args += ["--database-url", self.database_url]
         log = open(os.path.join(self.data_dir, "server.log"), "ab")
         self.process = subprocess.Popen(args, stdout=log, stderr=log,
-                                        env={**os.environ, "COMMONS_JWT_SECRET": SECRET})
+                                        env={**os.environ, **self.extra_env,
+                                             "COMMONS_JWT_SECRET": SECRET})
         for _ in range(300):
             try:
                 urllib.request.urlopen(URL + "/healthz", timeout=1)
@@ -131,12 +172,16 @@ def all_pages(query, key, variables=None):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--clauses", type=int, default=10_000)
-    parser.add_argument("--fault", choices=["sigkill", "db-restart", "none"], default="sigkill")
+    parser.add_argument("--fault", choices=["sigkill", "db-restart", "search-restart", "none"],
+                        default="sigkill")
     parser.add_argument("--database-url")
+    parser.add_argument("--meili-bin", help="a meilisearch binary (for --fault search-restart)")
     parser.add_argument("--bin", default="target/release/commons")
     args = parser.parse_args()
     if args.fault == "db-restart" and not (args.database_url or "").startswith("postgres"):
         raise SystemExit("--fault db-restart needs --database-url postgres://…")
+    if args.fault == "search-restart" and not args.meili_bin:
+        raise SystemExit("--fault search-restart needs --meili-bin PATH")
 
     data_dir = tempfile.mkdtemp(prefix="commons-faults-")
     database_url, name = None, None
@@ -145,11 +190,16 @@ def main():
         server_url, _ = args.database_url.rsplit("/", 1)
         subprocess.run(["psql", args.database_url, "-qc", f"CREATE DATABASE {name}"], check=True)
         database_url = f"{server_url}/{name}"
+    meili = None
+    if args.meili_bin:
+        meili = Meilisearch(args.meili_bin, data_dir)
+        meili.start()
+    search_env = meili.env() if meili else {}
     seed = [args.bin, "seed", "--synthetic", "10", "--quiet", "--data-dir", data_dir]
     if database_url:
         seed += ["--database-url", database_url]
-    subprocess.run(seed, check=True, stderr=subprocess.DEVNULL)
-    server = Server(args.bin, data_dir, database_url)
+    subprocess.run(seed, check=True, stderr=subprocess.DEVNULL, env={**os.environ, **search_env})
+    server = Server(args.bin, data_dir, database_url, search_env)
     server.start()
     try:
         org = gql("{ organizations(first: 1) { edges { node { id } } } }")["organizations"]["edges"][0]["node"]["id"]
@@ -187,6 +237,10 @@ def main():
                 server.kill()
                 time.sleep(1)
                 server.start()
+            elif args.fault == "search-restart":
+                meili.stop()
+                time.sleep(5)
+                meili.start()
             else:
                 cluster = subprocess.run(["ls", "/etc/postgresql"], capture_output=True, text=True).stdout.split()[0]
                 subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "restart"], check=True)
@@ -221,6 +275,7 @@ def main():
         outcome = {
             "fault": args.fault,
             "database": "postgresql" if database_url else "sqlite",
+            "search": "meilisearch" if meili else "tantivy",
             "clauses": args.clauses,
             "faults": faults,
             "client_failures": len(failures),
@@ -243,6 +298,8 @@ def main():
         sys.exit(0 if ok else 1)
     finally:
         server.stop()
+        if meili:
+            meili.stop()
         if name:
             subprocess.run(["psql", args.database_url, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"])
 

@@ -90,7 +90,6 @@ pub async fn clauses_handler(
         );
         return (StatusCode::UNSUPPORTED_MEDIA_TYPE, error).into_response();
     }
-    // The body-limit layer bounds this read; going over it is answered 413.
     // The body-limit layer bounds this read. Going over it is a bare 413 here, which the
     // router's response mapper turns into the coded error every refusal gets.
     let body: Bytes = match axum::body::to_bytes(body, usize::MAX).await {

@@ -9,7 +9,7 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use runner::{Mode, Plan, Report};
-use search::{SearchBackend, TantivyBackend};
+use search::{SearchBackend, TantivyBackend, meili::MeiliBackend};
 
 #[derive(Parser)]
 #[command(name = "commons-load", version)]
@@ -34,6 +34,15 @@ enum Target {
         #[arg(long)]
         index: PathBuf,
     },
+    /// The same searches straight to Meilisearch over HTTP, through the adapter the server
+    /// uses (the request the API sends after parsing GraphQL).
+    RawMeili {
+        #[command(flatten)]
+        meili: MeiliArgs,
+        /// The index the server searches.
+        #[arg(long, default_value = "clauses")]
+        index: String,
+    },
     /// `{ __typename }` through the GraphQL API: the GraphQL floor.
     Typename {
         #[arg(long, default_value = "http://127.0.0.1:8080/graphql")]
@@ -47,18 +56,35 @@ enum Target {
         /// The server's data folder (`commons.db`).
         #[arg(long)]
         data_dir: PathBuf,
-        /// Where to build the fresh index (emptied first).
+        /// Where to build the fresh tantivy index (emptied first); with `--meili-url`, the
+        /// uid of a throw-away Meilisearch index instead (deleted before and after).
         #[arg(long)]
         index: PathBuf,
-        /// Documents per commit.
+        /// Documents per commit. Meilisearch takes them in its adapter's batches of 1,000,
+        /// all queued before the first is awaited.
         #[arg(long, default_value_t = 500)]
         batch: usize,
+        /// Ingest into this Meilisearch server instead of an embedded index.
+        #[arg(long, env = "MEILI_URL")]
+        meili_url: Option<String>,
+        #[arg(long, env = "MEILI_MASTER_KEY", hide_env_values = true)]
+        meili_key: Option<String>,
     },
     /// A plain GET, e.g. `/healthz` (an axum JSON handler with no GraphQL).
     Get {
         #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
         url: String,
     },
+}
+
+#[derive(Args)]
+struct MeiliArgs {
+    /// The Meilisearch server.
+    #[arg(long = "meili-url", env = "MEILI_URL")]
+    url: String,
+    /// Its API key.
+    #[arg(long = "meili-key", env = "MEILI_MASTER_KEY", hide_env_values = true)]
+    key: Option<String>,
 }
 
 #[derive(Args)]
@@ -141,9 +167,19 @@ async fn main() -> anyhow::Result<()> {
         data_dir,
         index,
         batch,
+        meili_url,
+        meili_key,
     } = &cli.target
     {
-        return raw_ingest(data_dir, index, *batch, load.json.as_deref()).await;
+        let into = match meili_url {
+            Some(url) => Ingest::Meili {
+                url,
+                key: meili_key.as_deref(),
+                uid: index.to_string_lossy().into_owned(),
+            },
+            None => Ingest::Tantivy { dir: index },
+        };
+        return raw_ingest(data_dir, into, *batch, load.json.as_deref()).await;
     }
     let queries = Arc::new(queries::generate(load.queries.max(1), load.seed));
     let report: Report = match cli.target {
@@ -163,19 +199,17 @@ async fn main() -> anyhow::Result<()> {
                 TantivyBackend::open(&index)
                     .with_context(|| format!("cannot open the index in {}", index.display()))?,
             );
-            let requests: Arc<Vec<search::SearchRequest>> =
-                Arc::new(queries.iter().map(queries::Query::request).collect());
             let name = load.name.unwrap_or_else(|| "raw tantivy search".into());
-            runner::run(&name, plan, move |i| {
-                let (backend, requests) = (backend.clone(), requests.clone());
-                async move {
-                    backend
-                        .search(requests[i % requests.len()].clone())
-                        .await
-                        .is_ok()
-                }
-            })
-            .await
+            search_directly(&name, plan, backend, &queries).await
+        }
+        Target::RawMeili { meili, index } => {
+            let backend: Arc<dyn SearchBackend> = Arc::new(
+                MeiliBackend::connect(&meili.url, meili.key.as_deref(), &index)
+                    .await
+                    .with_context(|| format!("cannot reach the Meilisearch index {index}"))?,
+            );
+            let name = load.name.unwrap_or_else(|| "raw meilisearch search".into());
+            search_directly(&name, plan, backend, &queries).await
         }
         Target::Typename { url } => {
             let client = client()?;
@@ -210,6 +244,39 @@ async fn main() -> anyhow::Result<()> {
     )
 }
 
+/// The rotating searches sent straight to a backend.
+async fn search_directly(
+    name: &str,
+    plan: Plan,
+    backend: Arc<dyn SearchBackend>,
+    queries: &[queries::Query],
+) -> Report {
+    let requests: Arc<Vec<search::SearchRequest>> =
+        Arc::new(queries.iter().map(queries::Query::request).collect());
+    runner::run(name, plan, move |i| {
+        let (backend, requests) = (backend.clone(), requests.clone());
+        async move {
+            backend
+                .search(requests[i % requests.len()].clone())
+                .await
+                .is_ok()
+        }
+    })
+    .await
+}
+
+/// Where raw ingestion writes.
+enum Ingest<'a> {
+    Tantivy {
+        dir: &'a std::path::Path,
+    },
+    Meili {
+        url: &'a str,
+        key: Option<&'a str>,
+        uid: String,
+    },
+}
+
 /// Prints `text` and appends `json` as one line to `path`, when given.
 fn emit(
     text: &str,
@@ -231,7 +298,7 @@ fn emit(
 
 async fn raw_ingest(
     data_dir: &std::path::Path,
-    index: &std::path::Path,
+    into: Ingest<'_>,
     batch: usize,
     json: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
@@ -251,28 +318,53 @@ async fn raw_ingest(
         documents.extend(page);
         after = last;
     }
-    if index.exists() {
-        std::fs::remove_dir_all(index)
-            .with_context(|| format!("cannot empty {}", index.display()))?;
-    }
-    std::fs::create_dir_all(index)?;
-    let backend = TantivyBackend::open(index)
-        .with_context(|| format!("cannot create an index in {}", index.display()))?;
     let count = documents.len();
-    let started = std::time::Instant::now();
-    let mut documents = documents.into_iter().peekable();
-    while documents.peek().is_some() {
-        let chunk: Vec<_> = documents.by_ref().take(batch.max(1)).collect();
-        backend.upsert(chunk).await?;
-    }
-    let seconds = started.elapsed().as_secs_f64();
+    let (name, elapsed, batch) = match into {
+        Ingest::Tantivy { dir } => {
+            if dir.exists() {
+                std::fs::remove_dir_all(dir)
+                    .with_context(|| format!("cannot empty {}", dir.display()))?;
+            }
+            std::fs::create_dir_all(dir)?;
+            let backend = TantivyBackend::open(dir)
+                .with_context(|| format!("cannot create an index in {}", dir.display()))?;
+            let started = std::time::Instant::now();
+            let mut documents = documents.into_iter().peekable();
+            while documents.peek().is_some() {
+                let chunk: Vec<_> = documents.by_ref().take(batch.max(1)).collect();
+                backend.upsert(chunk).await?;
+            }
+            ("raw tantivy ingestion", started.elapsed(), batch)
+        }
+        Ingest::Meili { url, key, uid } => {
+            let fresh = || async {
+                MeiliBackend::connect(url, key, &uid)
+                    .await
+                    .with_context(|| format!("cannot set up the Meilisearch index {uid}"))
+            };
+            // A leftover index of an earlier run is dropped, so ingestion starts empty (with
+            // the settings already applied, as the server's index has them).
+            fresh().await?.drop_index().await?;
+            let backend = fresh().await?;
+            let started = std::time::Instant::now();
+            backend.upsert(documents).await?;
+            let elapsed = started.elapsed();
+            backend.drop_index().await?;
+            (
+                "raw meilisearch ingestion",
+                elapsed,
+                search::meili::BATCH_SIZE,
+            )
+        }
+    };
+    let seconds = elapsed.as_secs_f64();
     let rate = count as f64 / seconds.max(f64::EPSILON);
     emit(
         &format!(
-            "raw tantivy ingestion: {count} documents in {seconds:.2} s = {rate:.0} documents/s ({batch} per commit)"
+            "{name}: {count} documents in {seconds:.2} s = {rate:.0} documents/s ({batch} per batch)"
         ),
         &serde_json::json!({
-            "name": "raw tantivy ingestion",
+            "name": name,
             "documents": count,
             "seconds": seconds,
             "per_second": rate,

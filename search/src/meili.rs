@@ -161,12 +161,23 @@ impl MeiliBackend {
         Ok(true)
     }
 
+    /// Sends every batch first and then waits for their tasks in order, so Meilisearch can
+    /// process the queued batches together instead of one round trip at a time.
     async fn add(&self, index: &Index, documents: &[CatalogueDocument]) -> Result<(), SearchError> {
+        let mut tasks = Vec::with_capacity(documents.len().div_ceil(BATCH_SIZE));
         for batch in documents.chunks(BATCH_SIZE) {
-            self.wait(index.add_or_replace(batch, Some("id")).await)
-                .await?;
+            tasks.push(index.add_or_replace(batch, Some("id")).await);
+        }
+        for task in tasks {
+            self.wait(task).await?;
         }
         Ok(())
+    }
+
+    /// Deletes this backend's index with everything in it (benchmarks use throw-away
+    /// indexes).
+    pub async fn drop_index(self) -> Result<(), SearchError> {
+        self.wait(self.client.delete_index(&self.uid).await).await
     }
 }
 

@@ -20,6 +20,8 @@ use serde_json::{Value, json};
 #[derive(Clone, Default)]
 struct Recorder {
     requests: Arc<Mutex<Vec<(String, String, Value)>>>,
+    /// Every request in arrival order as `METHOD path`, task polls included.
+    calls: Arc<Mutex<Vec<String>>>,
     current_settings: Arc<Mutex<Value>>,
     fail_tasks: Arc<Mutex<bool>>,
     next_task: Arc<Mutex<u32>>,
@@ -53,6 +55,10 @@ async fn handle(
 ) -> impl IntoResponse {
     let path = uri.path().to_owned();
     let body_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    rec.calls
+        .lock()
+        .expect("lock")
+        .push(format!("{method} {path}"));
     if !path.starts_with("/tasks/") {
         rec.requests
             .lock()
@@ -246,6 +252,14 @@ async fn documents_go_in_batches_and_failed_tasks_are_errors() {
         ]
     );
     assert_eq!(requests[0].2[0]["id"], "c0");
+    // All three batches are queued before the first task is polled.
+    let calls = std::mem::take(&mut *rec.calls.lock().expect("lock"));
+    let first_poll = calls.iter().position(|c| c.starts_with("GET /tasks/"));
+    let last_post = calls.iter().rposition(|c| c.ends_with("/documents"));
+    assert!(
+        matches!((first_poll, last_post), (Some(poll), Some(post)) if post < poll),
+        "{calls:?}"
+    );
     assert_eq!(requests[0].2[0]["cpv_prefixes"], json!([]));
 
     backend

@@ -37,6 +37,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub db: DatabaseConnection,
     pub client: reqwest::Client,
+    /// The running server's shared state (for tests that hold its limits).
+    pub state: commons_api::startup::AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _data_dir: tempfile::TempDir,
 }
@@ -85,6 +87,7 @@ impl TestApp {
             .unwrap();
         let addr = app.local_addr().unwrap();
         let db = app.state().db.clone();
+        let state = app.state().clone();
         let (tx, rx) = tokio::sync::oneshot::channel();
         tokio::spawn(app.run_until(async {
             let _ = rx.await;
@@ -96,6 +99,7 @@ impl TestApp {
                 .timeout(Duration::from_secs(30))
                 .build()
                 .unwrap(),
+            state,
             shutdown: Some(tx),
             _data_dir: data_dir,
         }

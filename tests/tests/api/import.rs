@@ -277,3 +277,41 @@ backend_test!(
         assert_eq!(app.count("clause").await, 10);
     }
 );
+
+backend_test!(imports_over_the_concurrency_limit_wait_their_turn, |app| {
+    let org = app.org("import-tromso", "NO").await;
+    let token = publisher(org);
+    // Both slots are taken, as by two large imports still being read.
+    let slots = u32::try_from(commons_api::import::CONCURRENT_IMPORTS).unwrap();
+    let held = app
+        .state
+        .imports
+        .clone()
+        .try_acquire_many_owned(slots)
+        .unwrap();
+    let response = app
+        .client
+        .post(app.url(PATH))
+        .bearer_auth(&token)
+        .header("content-type", "application/x-ndjson")
+        .body(lines(&numbered(3)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("5")
+    );
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(code(&answer), "RATE_LIMITED", "{answer}");
+    assert_eq!(app.count("clause").await, 0);
+
+    drop(held);
+    let (status, body) = post(&app, Some(&token), "", lines(&numbered(3))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(app.count("clause").await, 3);
+});
