@@ -7,6 +7,7 @@
 mod backend;
 pub mod document;
 pub mod meili;
+mod meili_http;
 pub mod suite;
 pub mod synonyms;
 pub mod tantivy_backend;

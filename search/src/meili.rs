@@ -19,7 +19,7 @@ use serde::Deserialize;
 use crate::{
     CatalogueDocument, Facet, FacetCount, FacetValue, Hit, MAX_QUERY_CHARS, SearchBackend,
     SearchError, SearchFilter, SearchRequest, SearchResponse, SortOrder, StaleAt,
-    synonyms::Synonyms,
+    meili_http::Transport, synonyms::Synonyms,
 };
 
 /// Documents sent per request.
@@ -97,7 +97,7 @@ pub fn filter_expression(filter: &SearchFilter) -> Result<String, SearchError> {
 
 /// Meilisearch behind the [`SearchBackend`] trait.
 pub struct MeiliBackend {
-    client: Client,
+    client: Client<Transport>,
     uid: String,
 }
 
@@ -109,7 +109,7 @@ struct IdOnly {
 impl MeiliBackend {
     /// Connects, creates the index if needed and brings its settings up to date.
     pub async fn connect(url: &str, key: Option<&str>, uid: &str) -> Result<Self, SearchError> {
-        let client = Client::new(url, key).map_err(unavailable)?;
+        let client = Client::new_with_client(url, key, Transport::new(key).map_err(unavailable)?);
         let backend = Self {
             client,
             uid: uid.to_owned(),
@@ -123,7 +123,7 @@ impl MeiliBackend {
         Ok(backend)
     }
 
-    fn index(&self) -> Index {
+    fn index(&self) -> Index<Transport> {
         self.client.index(&self.uid)
     }
 
@@ -151,7 +151,7 @@ impl MeiliBackend {
     }
 
     /// Sends the settings only when the index's differ (a settings change reindexes everything).
-    async fn apply_settings(&self, index: &Index) -> Result<bool, SearchError> {
+    async fn apply_settings(&self, index: &Index<Transport>) -> Result<bool, SearchError> {
         let desired = settings()?;
         let current = index.get_settings().await.map_err(unavailable)?;
         if settings_match(&current, &desired) {
@@ -163,7 +163,11 @@ impl MeiliBackend {
 
     /// Sends every batch first and then waits for their tasks in order, so Meilisearch can
     /// process the queued batches together instead of one round trip at a time.
-    async fn add(&self, index: &Index, documents: &[CatalogueDocument]) -> Result<(), SearchError> {
+    async fn add(
+        &self,
+        index: &Index<Transport>,
+        documents: &[CatalogueDocument],
+    ) -> Result<(), SearchError> {
         let mut tasks = Vec::with_capacity(documents.len().div_ceil(BATCH_SIZE));
         for batch in documents.chunks(BATCH_SIZE) {
             tasks.push(index.add_or_replace(batch, Some("id")).await);

@@ -51,6 +51,7 @@ async fn handle(
     State(rec): State<Recorder>,
     method: Method,
     uri: Uri,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> impl IntoResponse {
     let path = uri.path().to_owned();
@@ -256,6 +257,7 @@ async fn documents_go_in_batches_and_failed_tasks_are_errors() {
     let calls = std::mem::take(&mut *rec.calls.lock().expect("lock"));
     let first_poll = calls.iter().position(|c| c.starts_with("GET /tasks/"));
     let last_post = calls.iter().rposition(|c| c.ends_with("/documents"));
+    assert!(calls.iter().all(|c| !c.ends_with("(chunked)")), "{calls:?}");
     assert!(
         matches!((first_poll, last_post), (Some(poll), Some(post)) if post < poll),
         "{calls:?}"

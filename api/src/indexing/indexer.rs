@@ -26,10 +26,12 @@ use super::documents;
 use crate::service::evidence;
 
 const CONSUMER: &str = "search";
-/// Most change events applied per batch (one index commit). A quiet feed gives small batches
-/// (a publish is searchable after one commit); a bulk import is taken in large ones, so the
-/// index commits, and then merges, fewer segments.
-const BATCH: u64 = 2_000;
+/// Most change events applied per batch (one index commit, or one queue of Meilisearch
+/// tasks). A quiet feed gives small batches (a publish is searchable after one commit); a
+/// bulk import is taken in large ones, so the index commits, and then merges, fewer segments,
+/// and Meilisearch indexes fewer, larger batches (each of its batches costs time that grows
+/// with the index).
+const BATCH: u64 = 10_000;
 /// Advisory-lock key shared by all replicas (arbitrary, fixed).
 const LOCK_KEY: i64 = 0x0067_7063_5f69_6478;
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -110,6 +112,55 @@ async fn save_cursor(db: &impl ConnectionTrait, seq: i64) -> Result<(), sea_orm:
     Ok(())
 }
 
+/// The next events past the cursor and what the index should hold for what they touch.
+struct Batch {
+    events: usize,
+    last: i64,
+    clauses: Vec<(Uuid, Option<search::CatalogueDocument>)>,
+    templates: Vec<(Uuid, Option<search::CatalogueDocument>)>,
+}
+
+async fn read_batch(txn: &impl ConnectionTrait) -> Result<Option<Batch>, IndexError> {
+    let from = cursor(txn).await?;
+    let events = change_event::Entity::find()
+        .filter(change_event::Column::Seq.gt(from))
+        .order_by_asc(change_event::Column::Seq)
+        .limit(BATCH)
+        .all(txn)
+        .await?;
+    let Some(last) = events.last().map(|e| e.seq) else {
+        return Ok(None);
+    };
+    let ids_of = |entity_type: EntityType| {
+        let mut ids: Vec<Uuid> = events
+            .iter()
+            .filter(|e| e.entity_type == entity_type)
+            .map(|e| e.entity_id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let mut clause_ids = ids_of(EntityType::Clause);
+    let mut template_ids = ids_of(EntityType::Template);
+    // A reported or withdrawn tender result changes the evidence of what it used.
+    for result in ids_of(EntityType::TenderResult) {
+        let (clauses, template) = evidence::affected_by_result(txn, result).await?;
+        clause_ids.extend(clauses);
+        template_ids.extend(template);
+    }
+    for ids in [&mut clause_ids, &mut template_ids] {
+        ids.sort();
+        ids.dedup();
+    }
+    Ok(Some(Batch {
+        events: events.len(),
+        last,
+        clauses: documents::current(txn, &clause_ids).await?,
+        templates: documents::current_templates(txn, &template_ids).await?,
+    }))
+}
+
 impl Indexer {
     pub fn new(db: DatabaseConnection, backends: Backends, handle: IndexerHandle) -> Self {
         Self {
@@ -120,9 +171,17 @@ impl Indexer {
     }
 
     /// Applies one batch; returns how many events it consumed.
+    ///
+    /// On PostgreSQL the whole batch runs in one transaction holding the advisory lock, so
+    /// two replicas never apply overlapping batches out of order (the pool keeps other
+    /// connections free meanwhile). SQLite has one connection and one indexer: the batch is
+    /// read in a transaction, which is then closed, so writers are not held up while the
+    /// backend works; the cursor is saved afterwards (a crash in between replays the batch,
+    /// which is harmless).
     pub async fn drain_once(&self) -> Result<usize, IndexError> {
         let txn = self.db.begin().await?;
-        if txn.get_database_backend() == DatabaseBackend::Postgres {
+        let postgres = txn.get_database_backend() == DatabaseBackend::Postgres;
+        if postgres {
             let row = txn
                 .query_one_raw(Statement::from_sql_and_values(
                     DatabaseBackend::Postgres,
@@ -138,45 +197,31 @@ impl Indexer {
                 return Ok(0);
             }
         }
-        let from = cursor(&txn).await?;
-        let events = change_event::Entity::find()
-            .filter(change_event::Column::Seq.gt(from))
-            .order_by_asc(change_event::Column::Seq)
-            .limit(BATCH)
-            .all(&txn)
-            .await?;
-        let Some(last) = events.last().map(|e| e.seq) else {
+        let Some(Batch {
+            events,
+            last,
+            clauses,
+            templates,
+        }) = read_batch(&txn).await?
+        else {
             return Ok(0);
         };
-        let ids_of = |entity_type: EntityType| {
-            let mut ids: Vec<Uuid> = events
-                .iter()
-                .filter(|e| e.entity_type == entity_type)
-                .map(|e| e.entity_id)
-                .collect();
-            ids.sort();
-            ids.dedup();
-            ids
+        let held = if postgres {
+            Some(txn)
+        } else {
+            txn.commit().await?;
+            None
         };
-        let mut clause_ids = ids_of(EntityType::Clause);
-        let mut template_ids = ids_of(EntityType::Template);
-        // A reported or withdrawn tender result changes the evidence of what it used.
-        for result in ids_of(EntityType::TenderResult) {
-            let (clauses, template) = evidence::affected_by_result(&txn, result).await?;
-            clause_ids.extend(clauses);
-            template_ids.extend(template);
-        }
-        for ids in [&mut clause_ids, &mut template_ids] {
-            ids.sort();
-            ids.dedup();
-        }
-        let clauses = documents::current(&txn, &clause_ids).await?;
         apply(self.backends.clauses.as_ref(), clauses).await?;
-        let templates = documents::current_templates(&txn, &template_ids).await?;
         apply(self.backends.templates.as_ref(), templates).await?;
-        save_cursor(&txn, last).await?;
-        txn.commit().await?;
-        Ok(events.len())
+        match held {
+            Some(txn) => {
+                save_cursor(&txn, last).await?;
+                txn.commit().await?;
+            }
+            None => save_cursor(&self.db, last).await?,
+        }
+        Ok(events)
     }
 
     /// Drains forever: at once when woken, every [`IDLE_POLL`] otherwise, with exponential
