@@ -10,7 +10,7 @@ use meilisearch_sdk::{
     client::{Client, SwapIndexes},
     indexes::Index,
     search::Selectors,
-    settings::Settings,
+    settings::{PaginationSetting, Settings},
     task_info::TaskInfo,
     tasks::Task,
 };
@@ -24,6 +24,10 @@ use crate::{
 
 /// Documents sent per request.
 pub const BATCH_SIZE: usize = 1_000;
+/// How deep a search can be paged. Meilisearch's default (1,000) would end every result
+/// list there, whatever its count says, where the embedded index pages to the end; deeper
+/// pages only cost anything when they are asked for.
+pub const MAX_TOTAL_HITS: usize = 100_000;
 const TASK_TIMEOUT: Duration = Duration::from_secs(120);
 const TASK_POLL: Duration = Duration::from_millis(50);
 
@@ -57,6 +61,9 @@ pub fn settings() -> Result<Settings, SearchError> {
         .with_searchable_attributes(SEARCHABLE)
         .with_filterable_attributes(filterable)
         .with_sortable_attributes(["published_at", "evidence_score"])
+        .with_pagination(PaginationSetting {
+            max_total_hits: MAX_TOTAL_HITS,
+        })
         .with_synonyms(map))
 }
 
@@ -214,6 +221,7 @@ pub fn settings_match(current: &Settings, desired: &Settings) -> bool {
         && sorted(&current.filterable_attributes) == sorted(&desired.filterable_attributes)
         && sorted(&current.sortable_attributes) == sorted(&desired.sortable_attributes)
         && synonyms(current) == synonyms(desired)
+        && current.pagination == desired.pagination
 }
 
 #[async_trait::async_trait]

@@ -56,10 +56,16 @@ async fn handle(
 ) -> impl IntoResponse {
     let path = uri.path().to_owned();
     let body_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    // Bodies go as one buffer with their length, not as a chunked stream.
+    let sized = if body.is_empty() || headers.contains_key("content-length") {
+        ""
+    } else {
+        " (chunked)"
+    };
     rec.calls
         .lock()
         .expect("lock")
-        .push(format!("{method} {path}"));
+        .push(format!("{method} {path}{sized}"));
     if !path.starts_with("/tasks/") {
         rec.requests
             .lock()
@@ -172,6 +178,8 @@ async fn settings_are_sent_only_when_they_differ() {
         body["sortableAttributes"],
         json!(["published_at", "evidence_score"])
     );
+    // Results page as deep as on the embedded index, not Meilisearch's default 1,000.
+    assert_eq!(body["pagination"], json!({ "maxTotalHits": 100_000 }));
     let filterable = body["filterableAttributes"].as_array().expect("filterable");
     for attribute in [
         "country",
