@@ -112,6 +112,11 @@ async fn save_cursor(db: &impl ConnectionTrait, seq: i64) -> Result<(), sea_orm:
     Ok(())
 }
 
+/// Serialises the indexers of this process on SQLite from reading a batch to saving the
+/// cursor, so two never apply overlapping batches out of order (PostgreSQL replicas use an
+/// advisory lock instead).
+static SQLITE_DRAIN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The next events past the cursor and what the index should hold for what they touch.
 struct Batch {
     events: usize,
@@ -177,8 +182,13 @@ impl Indexer {
     /// connections free meanwhile). SQLite has one connection and one indexer: the batch is
     /// read in a transaction, which is then closed, so writers are not held up while the
     /// backend works; the cursor is saved afterwards (a crash in between replays the batch,
-    /// which is harmless).
+    /// which is harmless). Indexers of one process still take turns there, under
+    /// [`SQLITE_DRAIN`] instead of the connection.
     pub async fn drain_once(&self) -> Result<usize, IndexError> {
+        let _turn = match self.db.get_database_backend() {
+            DatabaseBackend::Sqlite => Some(SQLITE_DRAIN.lock().await),
+            _ => None,
+        };
         let txn = self.db.begin().await?;
         let postgres = txn.get_database_backend() == DatabaseBackend::Postgres;
         if postgres {
