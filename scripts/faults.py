@@ -68,13 +68,32 @@ def retrying(call, deadline=120):
             time.sleep(0.2)
 
 
-class Meilisearch:
-    """A Meilisearch process of this script's own, on loopback, with its data kept across
-    restarts."""
+def wait_until_up(url, what, tries):
+    for _ in range(tries):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{what} did not come up")
+
+
+class Process:
+    """A child process this script starts, stops and restarts."""
+
+    process = None
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait()
+
+
+class Meilisearch(Process):
+    """A Meilisearch of this script's own, on loopback, with its data kept across restarts."""
 
     def __init__(self, binary, data_dir):
         self.binary, self.data_dir = binary, data_dir
-        self.process = None
 
     def start(self):
         log = open(os.path.join(self.data_dir, "meilisearch.log"), "ab")
@@ -83,29 +102,17 @@ class Meilisearch:
              "--http-addr", MEILI_URL.removeprefix("http://"), "--master-key", MEILI_KEY,
              "--no-analytics", "--env", "development"],
             stdout=log, stderr=log, cwd=self.data_dir)
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(MEILI_URL + "/health", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise SystemExit("Meilisearch did not come up")
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait()
+        wait_until_up(MEILI_URL + "/health", "Meilisearch", 600)
 
     def env(self):
         return {"MEILI_URL": MEILI_URL, "MEILI_MASTER_KEY": MEILI_KEY,
                 "MEILI_INDEX": "faults_clauses", "MEILI_TEMPLATE_INDEX": "faults_templates"}
 
 
-class Server:
+class Server(Process):
     def __init__(self, binary, data_dir, database_url, extra_env=None):
         self.binary, self.data_dir, self.database_url = binary, data_dir, database_url
         self.extra_env = extra_env or {}
-        self.process = None
 
     def start(self):
         args = [self.binary, "serve", "--no-demo", "--data-dir", self.data_dir,
@@ -116,22 +123,11 @@ class Server:
         self.process = subprocess.Popen(args, stdout=log, stderr=log,
                                         env={**os.environ, **self.extra_env,
                                              "COMMONS_JWT_SECRET": SECRET})
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(URL + "/healthz", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise SystemExit("the server did not come up")
+        wait_until_up(URL + "/healthz", "the server", 300)
 
     def kill(self):
         self.process.send_signal(signal.SIGKILL)
         self.process.wait()
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait()
 
 
 CLAUSE = {"text": "The supplier shall take back [100 %] of delivered devices.", "language": "EN",

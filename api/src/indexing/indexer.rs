@@ -179,7 +179,7 @@ impl Indexer {
     ///
     /// On PostgreSQL the whole batch runs in one transaction holding the advisory lock, so
     /// two replicas never apply overlapping batches out of order (the pool keeps other
-    /// connections free meanwhile). SQLite has one connection and one indexer: the batch is
+    /// connections free meanwhile). SQLite has a single connection: the batch is
     /// read in a transaction, which is then closed, so writers are not held up while the
     /// backend works; the cursor is saved afterwards (a crash in between replays the batch,
     /// which is harmless). Indexers of one process still take turns there, under
