@@ -38,24 +38,16 @@ impl Transport {
         Ok(Self { client })
     }
 
-    async fn send<Query: Serialize + Send + Sync, Output: DeserializeOwned>(
+    /// Sends one request: `url` already holds the query string.
+    async fn send<Output: DeserializeOwned>(
         &self,
-        url: &str,
-        method: Method<Query, Vec<u8>>,
-        content_type: &str,
+        verb: reqwest::Method,
+        url: String,
+        body: Option<(Vec<u8>, &str)>,
         expected_status_code: u16,
     ) -> Result<Output, Error> {
-        let query = yaup::to_string(method.query())?;
-        let url = format!("{url}{query}");
-        let verb = match &method {
-            Method::Get { .. } => reqwest::Method::GET,
-            Method::Delete { .. } => reqwest::Method::DELETE,
-            Method::Post { .. } => reqwest::Method::POST,
-            Method::Put { .. } => reqwest::Method::PUT,
-            Method::Patch { .. } => reqwest::Method::PATCH,
-        };
         let mut request = self.client.request(verb, &url);
-        if let Some(body) = method.into_body() {
+        if let Some((body, content_type)) = body {
             request = request
                 .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(body);
@@ -68,6 +60,21 @@ impl Transport {
         }
         parse_response(status, expected_status_code, &body, url)
     }
+}
+
+/// The verb and the full URL (with its query string) of `method`.
+fn target<Query: Serialize, Body>(
+    url: &str,
+    method: &Method<Query, Body>,
+) -> Result<(reqwest::Method, String), Error> {
+    let verb = match method {
+        Method::Get { .. } => reqwest::Method::GET,
+        Method::Delete { .. } => reqwest::Method::DELETE,
+        Method::Post { .. } => reqwest::Method::POST,
+        Method::Put { .. } => reqwest::Method::PUT,
+        Method::Patch { .. } => reqwest::Method::PATCH,
+    };
+    Ok((verb, format!("{url}{}", yaup::to_string(method.query())?)))
 }
 
 #[async_trait::async_trait]
@@ -83,24 +90,12 @@ impl HttpClient for Transport {
         Body: Serialize + Send + Sync,
         Output: DeserializeOwned + 'static + Send,
     {
-        let method = match method {
-            Method::Get { query } => Method::Get { query },
-            Method::Delete { query } => Method::Delete { query },
-            Method::Post { query, body } => Method::Post {
-                query,
-                body: serde_json::to_vec(&body)?,
-            },
-            Method::Put { query, body } => Method::Put {
-                query,
-                body: serde_json::to_vec(&body)?,
-            },
-            Method::Patch { query, body } => Method::Patch {
-                query,
-                body: serde_json::to_vec(&body)?,
-            },
+        let (verb, url) = target(url, &method)?;
+        let body = match method.body() {
+            Some(body) => Some((serde_json::to_vec(body)?, "application/json")),
+            None => None,
         };
-        self.send(url, method, "application/json", expected_status_code)
-            .await
+        self.send(verb, url, body, expected_status_code).await
     }
 
     async fn stream_request<
@@ -114,34 +109,12 @@ impl HttpClient for Transport {
         content_type: &str,
         expected_status_code: u16,
     ) -> Result<Output, Error> {
-        let mut buffer = Vec::new();
-        let method = match method {
-            Method::Get { query } => Method::Get { query },
-            Method::Delete { query } => Method::Delete { query },
-            Method::Post { query, body } => {
-                read_all(body, &mut buffer).await?;
-                Method::Post {
-                    query,
-                    body: buffer,
-                }
-            }
-            Method::Put { query, body } => {
-                read_all(body, &mut buffer).await?;
-                Method::Put {
-                    query,
-                    body: buffer,
-                }
-            }
-            Method::Patch { query, body } => {
-                read_all(body, &mut buffer).await?;
-                Method::Patch {
-                    query,
-                    body: buffer,
-                }
-            }
+        let (verb, url) = target(url, &method)?;
+        let body = match method.into_body() {
+            Some(body) => Some((read_all(body).await?, content_type)),
+            None => None,
         };
-        self.send(url, method, content_type, expected_status_code)
-            .await
+        self.send(verb, url, body, expected_status_code).await
     }
 
     fn is_tokio(&self) -> bool {
@@ -149,13 +122,11 @@ impl HttpClient for Transport {
     }
 }
 
-async fn read_all(
-    body: impl futures_util::AsyncRead + Send,
-    buffer: &mut Vec<u8>,
-) -> Result<(), Error> {
-    let mut body = std::pin::pin!(body);
-    body.read_to_end(buffer)
+async fn read_all(body: impl futures_util::AsyncRead + Send) -> Result<Vec<u8>, Error> {
+    let mut buffer = Vec::new();
+    std::pin::pin!(body)
+        .read_to_end(&mut buffer)
         .await
-        .map(drop)
-        .map_err(|e| Error::Other(Box::new(e)))
+        .map_err(|e| Error::Other(Box::new(e)))?;
+    Ok(buffer)
 }
