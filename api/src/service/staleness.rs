@@ -2,6 +2,8 @@
 //! reviewed for [`REVIEW_INTERVAL_YEARS`] years, is flagged so buyers check it before reuse.
 
 use async_graphql::{Enum, SimpleObject};
+use std::collections::HashMap;
+
 use chrono::{Months, NaiveDate};
 use entity::{clause_version, codes, label};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryOrder};
@@ -42,6 +44,11 @@ pub struct Staleness {
 #[derive(Debug, Clone, Default)]
 pub struct LabelRegistry {
     labels: Vec<label::Model>,
+    /// Each label's scheme name as simplified words (same order as `labels`).
+    schemes: Vec<Vec<String>>,
+    /// The labels whose scheme name starts with a word, so a text is scanned once whatever
+    /// the registry's size.
+    by_first_word: HashMap<String, Vec<usize>>,
 }
 
 /// Lowercased text with runs of non-alphanumerics turned into one space.
@@ -71,16 +78,36 @@ const GENERATION_WORDS: [&str; 6] = [
 
 impl LabelRegistry {
     pub async fn load(db: &impl ConnectionTrait) -> Result<Self, DbErr> {
-        Ok(Self {
-            labels: label::Entity::find()
+        Ok(Self::from_labels(
+            label::Entity::find()
                 .order_by_asc(label::Column::Key)
                 .all(db)
                 .await?,
-        })
+        ))
     }
 
     pub fn from_labels(labels: Vec<label::Model>) -> Self {
-        Self { labels }
+        let schemes: Vec<Vec<String>> = labels
+            .iter()
+            .map(|entry| {
+                simplify(&entry.scheme)
+                    .split(' ')
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .collect();
+        let mut by_first_word: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, words) in schemes.iter().enumerate() {
+            if let Some(first) = words.first() {
+                by_first_word.entry(first.clone()).or_default().push(i);
+            }
+        }
+        Self {
+            labels,
+            schemes,
+            by_first_word,
+        }
     }
 
     pub fn labels(&self) -> &[label::Model] {
@@ -92,32 +119,38 @@ impl LabelRegistry {
     pub fn cited_in<'a>(&'a self, text: &str) -> Vec<&'a label::Model> {
         let text = simplify(text);
         let words: Vec<&str> = text.split(' ').collect();
-        let mut found: Vec<&label::Model> = Vec::new();
-        for entry in &self.labels {
-            let scheme = simplify(&entry.scheme);
-            let scheme_words: Vec<&str> = scheme.split(' ').collect();
-            let Some(generation) = entry.generation else {
-                if words.windows(scheme_words.len()).any(|w| w == scheme_words) {
-                    found.push(entry);
-                }
+        let mut found: Vec<usize> = Vec::new();
+        for (start, word) in words.iter().enumerate() {
+            let Some(candidates) = self.by_first_word.get(*word) else {
                 continue;
             };
-            for (start, window) in words.windows(scheme_words.len()).enumerate() {
-                if window != scheme_words {
+            for &i in candidates {
+                let scheme = &self.schemes[i];
+                let end = start + scheme.len();
+                if end > words.len() || !scheme.iter().zip(&words[start..end]).all(|(s, w)| s == w)
+                {
                     continue;
                 }
-                let mut rest = words[start + scheme_words.len()..].iter().take(2);
-                let cited = match rest.next() {
-                    Some(w) if GENERATION_WORDS.contains(w) => rest.next().copied(),
-                    other => other.copied(),
+                let cites = match self.labels[i].generation {
+                    None => true,
+                    Some(generation) => {
+                        let mut rest = words[end..].iter().take(2);
+                        let cited = match rest.next() {
+                            Some(w) if GENERATION_WORDS.contains(w) => rest.next().copied(),
+                            other => other.copied(),
+                        };
+                        cited.and_then(|n| n.parse::<i32>().ok()) == Some(generation)
+                    }
                 };
-                if cited.and_then(|n| n.parse::<i32>().ok()) == Some(generation) {
-                    found.push(entry);
-                    break;
+                if cites {
+                    found.push(i);
                 }
             }
         }
-        found
+        // Registry order, each entry once, whatever order the text cites them in.
+        found.sort_unstable();
+        found.dedup();
+        found.into_iter().map(|i| &self.labels[i]).collect()
     }
 
     /// The first day the version is stale: the earliest expiry of a label generation it cites,
@@ -137,13 +170,15 @@ impl LabelRegistry {
 
     /// Assesses one clause version on `today`.
     pub fn assess(&self, version: &clause_version::Model, today: NaiveDate) -> Staleness {
-        let mut texts: Vec<String> = codes::decode(&version.labels);
-        texts.push(version.title.clone());
-        texts.push(version.text.clone());
-        texts.extend(version.verification.clone());
+        let labels: Vec<String> = codes::decode(&version.labels);
+        let texts = labels
+            .iter()
+            .map(String::as_str)
+            .chain([version.title.as_str(), version.text.as_str()])
+            .chain(version.verification.as_deref());
         let mut reasons = Vec::new();
         let mut seen: Vec<&str> = Vec::new();
-        for text in &texts {
+        for text in texts {
             for entry in self.cited_in(text) {
                 if seen.contains(&entry.key.as_str()) {
                     continue;
@@ -257,6 +292,14 @@ mod tests {
         );
         assert!(keys("TCO Certified Generation 11").is_empty());
         assert!(keys("ISO 14001").is_empty());
+        // Each entry once, in registry order, whatever order and how often the text cites it.
+        assert_eq!(
+            keys("EPEAT, TCO Certified Generation 9, EPEAT, TCO Certified 9"),
+            ["tco-9", "epeat"]
+        );
+        // A scheme name cut off by the end of the text cites nothing.
+        assert!(keys("krav enligt TCO").is_empty());
+        assert!(keys("krav enligt TCO Certified").is_empty());
     }
 
     #[test]
