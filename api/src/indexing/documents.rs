@@ -13,7 +13,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::service::{
-    clause::Focus,
+    clause::{self as clause_service, ClauseRow, Focus},
     evidence::{self, Evidence},
     find_by_pairs,
     organization::SizeClass,
@@ -95,67 +95,43 @@ pub async fn current(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> Result<Vec<(Uuid, Option<CatalogueDocument>)>, sea_orm::DbErr> {
-    let clauses = clause::Entity::find()
+    let published = clause_service::with_current()
         .filter(clause::Column::Id.is_in(ids.iter().copied()))
+        .filter(clause::Column::Status.eq(PublicationStatus::Published))
         .all(db)
         .await?;
-    let mut by_id: HashMap<Uuid, clause::Model> = clauses.into_iter().map(|c| (c.id, c)).collect();
-    let published: Vec<&clause::Model> = by_id
-        .values()
-        .filter(|c| c.status == PublicationStatus::Published)
-        .collect();
-    let docs = build(db, &published).await?;
-    Ok(ids
-        .iter()
-        .map(|id| {
-            let doc = by_id.remove(id).and_then(|_| docs.get(id).cloned());
-            (*id, doc)
-        })
-        .collect())
+    let mut docs = build(db, published).await?;
+    Ok(ids.iter().map(|id| (*id, docs.remove(id))).collect())
 }
 
+/// Documents of published clauses, each read with its latest version.
 async fn build(
     db: &impl ConnectionTrait,
-    clauses: &[&clause::Model],
+    clauses: Vec<ClauseRow>,
 ) -> Result<HashMap<Uuid, CatalogueDocument>, sea_orm::DbErr> {
     if clauses.is_empty() {
         return Ok(HashMap::new());
     }
-    let wanted: Vec<(Uuid, i32)> = clauses
-        .iter()
-        .map(|c| (c.id, c.published_version))
-        .collect();
-    let versions: HashMap<Uuid, clause_version::Model> = find_by_pairs::<clause_version::Entity>(
-        db,
-        clause_version::Column::ClauseId,
-        clause_version::Column::Version,
-        &wanted,
-    )
-    .await?
-    .into_iter()
-    .map(|v| (v.clause_id, v))
-    .collect();
     let orgs: HashMap<Uuid, organization::Model> = organization::Entity::find()
-        .filter(organization::Column::Id.is_in(clauses.iter().map(|c| c.organization_id)))
+        .filter(organization::Column::Id.is_in(clauses.iter().map(|(c, _)| c.organization_id)))
         .all(db)
         .await?
         .into_iter()
         .map(|o| (o.id, o))
         .collect();
-    let ids: Vec<Uuid> = clauses.iter().map(|c| c.id).collect();
+    let ids: Vec<Uuid> = clauses.iter().map(|(c, _)| c.id).collect();
     let evidence = evidence::for_clauses(db, &ids).await?;
     let registry = LabelRegistry::load(db).await?;
-    let mut versions = versions;
     Ok(clauses
-        .iter()
-        .filter_map(|c| {
-            let version = versions.remove(&c.id)?;
+        .into_iter()
+        .filter_map(|(c, version)| {
+            let version = version.filter(|v| v.version > 0)?;
             let org = orgs.get(&c.organization_id)?;
             let assessment = Assessment {
                 evidence: evidence.get(&c.id)?,
                 stale_from: registry.stale_from(&version),
             };
-            Some((c.id, document(c, version, org, assessment)))
+            Some((c.id, document(&c, version, org, assessment)))
         })
         .collect())
 }
@@ -166,7 +142,7 @@ pub async fn published_page(
     after: Option<Uuid>,
     limit: u64,
 ) -> Result<(Vec<CatalogueDocument>, Option<Uuid>), sea_orm::DbErr> {
-    let mut query = clause::Entity::find()
+    let mut query = clause_service::with_current()
         .filter(clause::Column::Status.eq(PublicationStatus::Published))
         .order_by_asc(clause::Column::Id)
         .limit(limit);
@@ -174,10 +150,10 @@ pub async fn published_page(
         query = query.filter(clause::Column::Id.gt(after));
     }
     let clauses = query.all(db).await?;
-    let last = clauses.last().map(|c| c.id);
-    let refs: Vec<&clause::Model> = clauses.iter().collect();
-    let mut docs = build(db, &refs).await?;
-    let ordered = clauses.iter().filter_map(|c| docs.remove(&c.id)).collect();
+    let last = clauses.last().map(|(c, _)| c.id);
+    let order: Vec<Uuid> = clauses.iter().map(|(c, _)| c.id).collect();
+    let mut docs = build(db, clauses).await?;
+    let ordered = order.iter().filter_map(|id| docs.remove(id)).collect();
     Ok((ordered, last))
 }
 

@@ -127,20 +127,28 @@ struct Batch {
 
 async fn read_batch(txn: &impl ConnectionTrait) -> Result<Option<Batch>, IndexError> {
     let from = cursor(txn).await?;
-    let events = change_event::Entity::find()
+    // Which records changed is all the index needs; the payloads stay unread.
+    let events: Vec<(i64, EntityType, Uuid)> = change_event::Entity::find()
+        .select_only()
+        .columns([
+            change_event::Column::Seq,
+            change_event::Column::EntityType,
+            change_event::Column::EntityId,
+        ])
         .filter(change_event::Column::Seq.gt(from))
         .order_by_asc(change_event::Column::Seq)
         .limit(BATCH)
+        .into_tuple()
         .all(txn)
         .await?;
-    let Some(last) = events.last().map(|e| e.seq) else {
+    let Some(last) = events.last().map(|(seq, _, _)| *seq) else {
         return Ok(None);
     };
-    let ids_of = |entity_type: EntityType| {
+    let ids_of = |wanted: EntityType| {
         let mut ids: Vec<Uuid> = events
             .iter()
-            .filter(|e| e.entity_type == entity_type)
-            .map(|e| e.entity_id)
+            .filter(|(_, entity_type, _)| *entity_type == wanted)
+            .map(|(_, _, id)| *id)
             .collect();
         ids.sort();
         ids.dedup();

@@ -405,19 +405,31 @@ pub async fn get(
 /// A clause with its current view: the latest published version, or the draft if unpublished.
 pub type ClauseRow = (clause::Model, Option<clause_version::Model>);
 
+/// Joins each clause to its current view (the version numbered `published_version`: the
+/// latest published one, or the draft, numbered 0, while never published).
+pub fn current_version() -> sea_orm::RelationDef {
+    clause::Relation::Versions
+        .def()
+        .on_condition(|left, right| {
+            Expr::col((right, clause_version::Column::Version))
+                .equals((left, clause::Column::PublishedVersion))
+                .into()
+        })
+}
+
+/// Clauses with their current views, read in one query: add filters, then `all`.
+pub fn with_current() -> sea_orm::SelectTwo<clause::Entity, clause_version::Entity> {
+    clause::Entity::find()
+        .join(JoinType::LeftJoin, current_version())
+        .select_also(clause_version::Entity)
+}
+
 pub async fn list(
     db: &impl Db,
     identity: &Identity,
     filter: ClauseFilter,
     page: PageRequest,
 ) -> ServiceResult<Page<ClauseRow>> {
-    let current_version = clause::Relation::Versions
-        .def()
-        .on_condition(|left, right| {
-            Expr::col((right, clause_version::Column::Version))
-                .equals((left, clause::Column::PublishedVersion))
-                .into()
-        });
     let mut visible = Condition::any().add(clause::Column::PublishedVersion.gt(0));
     if let Some(org) = identity.org() {
         visible = visible.add(clause::Column::OrganizationId.eq(org));
@@ -426,7 +438,7 @@ pub async fn list(
         .status
         .unwrap_or_else(|| vec![PublicationStatus::Published]);
     let mut query = clause::Entity::find()
-        .join(JoinType::InnerJoin, current_version)
+        .join(JoinType::InnerJoin, current_version())
         .filter(visible)
         .filter(clause::Column::Status.is_in(statuses));
     if let Some(org) = &filter.organization_id {
