@@ -33,12 +33,19 @@ pub async fn connect(args: &DbArgs) -> anyhow::Result<DatabaseConnection> {
         // One connection serialises writers: SQLite's deferred transactions would otherwise
         // fail with SQLITE_BUSY when two of them upgrade to writing at once. Write-ahead
         // logging lets the readers of [`connect_reader`] hold a snapshot while it writes.
+        // The file is this process's own: pinging the connection before every query (the
+        // pool's default) only adds a round trip to SQLite's worker thread.
         options
             .max_connections(1)
             .min_connections(1)
+            .test_before_acquire(false)
             .map_sqlx_sqlite_opts(|o| o.journal_mode(SqliteJournalMode::Wal));
     } else {
-        options.max_connections(16).min_connections(1);
+        // A server connection idle for a while may have been dropped; a busy one is fine.
+        options
+            .max_connections(16)
+            .min_connections(1)
+            .test_before_acquire_if_idle_for(Duration::from_secs(30));
     }
     Database::connect(options)
         .await
@@ -63,6 +70,7 @@ pub async fn connect_reader(
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
+        .test_before_acquire(false)
         .map_sqlx_sqlite_opts(|o| o.read_only(true));
     Database::connect(options)
         .await

@@ -1,5 +1,7 @@
 //! `searchClauses`: full-text, typo-tolerant, multilingual search with filters and facets.
 
+use std::collections::HashMap;
+
 use async_graphql::{
     Context, Enum, ID, InputObject, Object, Result, SimpleObject, connection::PageInfo,
 };
@@ -8,18 +10,24 @@ use entity::{
     AmbitionLevel, ClauseKind, Country, EnvironmentalImpact, Language, ProductGroup,
     SocialObjective,
 };
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
 use search::{Facet, SearchFilter, SearchRequest, SearchResponse, SortOrder, StaleAt};
 use serde::Serialize;
 
 use super::{
     data, identity, load,
-    loaders::ClauseKey,
+    loaders::ClauseWithCurrentKey,
     types::{Clause, Template},
 };
 use crate::{
     error::{GqlResult, ServiceError, ServiceResult},
     indexing::{Backends, documents::name},
-    service::{self, clause::Focus, evidence::ProvenLevel, organization::SizeClass},
+    service::{
+        self,
+        clause::{ClauseRow, Focus},
+        evidence::ProvenLevel,
+        organization::SizeClass,
+    },
 };
 
 /// The search backends in force, shared by every request.
@@ -186,6 +194,8 @@ pub struct Highlight {
 pub struct ClauseSearchHit {
     id: uuid::Uuid,
     highlight: search::Hit,
+    /// The clause and its current view, read with the rest of the page when asked for.
+    row: Option<ClauseRow>,
 }
 
 #[Object]
@@ -193,10 +203,13 @@ impl ClauseSearchHit {
     /// The clause (its `latest` version is what matched).
     async fn clause(&self, ctx: &Context<'_>) -> Result<Option<Clause>> {
         let identity = identity(ctx)?;
-        Ok(load(ctx, ClauseKey(self.id))
-            .await?
-            .filter(|c| service::clause::visible(c, identity))
-            .map(|row| Clause { row, current: None }))
+        let row = match &self.row {
+            Some(row) => Some(row.clone()),
+            None => load(ctx, ClauseWithCurrentKey(self.id)).await?,
+        };
+        Ok(row
+            .filter(|(row, _)| service::clause::visible(row, identity))
+            .map(|(row, current)| Clause { row, current }))
     }
     async fn highlight(&self) -> Highlight {
         Highlight {
@@ -270,7 +283,7 @@ pub struct SearchConnection<E: async_graphql::OutputType> {
 fn connection<E: async_graphql::OutputType>(
     response: SearchResponse,
     offset: usize,
-    edge: impl Fn(String, uuid::Uuid, search::Hit) -> E,
+    mut edge: impl FnMut(String, uuid::Uuid, search::Hit) -> E,
 ) -> SearchConnection<E> {
     let mut cursors = Vec::with_capacity(response.hits.len());
     let edges: Vec<E> = response
@@ -373,6 +386,18 @@ fn request(
     })
 }
 
+/// The clauses of a result page with their current views, by id.
+async fn page_rows(
+    db: &DatabaseConnection,
+    ids: impl Iterator<Item = uuid::Uuid>,
+) -> ServiceResult<HashMap<uuid::Uuid, ClauseRow>> {
+    let rows = service::clause::with_current()
+        .filter(entity::clause::Column::Id.is_in(ids))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|row| (row.0.id, row)).collect())
+}
+
 const CURSOR_PREFIX: &str = "s1:";
 
 fn encode_offset(offset: usize) -> String {
@@ -415,10 +440,31 @@ impl SearchQuery {
             .await
             .map_err(ServiceError::from)
             .gql()?;
+        // A result list shows each hit's clause: the page's rows and their current views are
+        // read here in one query, rather than through a data loader after the hits resolve.
+        let wants_clauses = ctx
+            .look_ahead()
+            .field("edges")
+            .field("node")
+            .field("clause")
+            .exists();
+        let mut rows = if wants_clauses {
+            let ids = response
+                .hits
+                .iter()
+                .filter_map(|hit| uuid::Uuid::parse_str(&hit.id).ok());
+            page_rows(super::db(ctx)?, ids).await.gql()?
+        } else {
+            HashMap::new()
+        };
         Ok(connection(response, offset, |cursor, id, highlight| {
             ClauseSearchEdge {
                 cursor,
-                node: ClauseSearchHit { id, highlight },
+                node: ClauseSearchHit {
+                    id,
+                    highlight,
+                    row: rows.remove(&id),
+                },
             }
         }))
     }

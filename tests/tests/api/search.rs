@@ -100,6 +100,63 @@ backend_test!(
     }
 );
 
+backend_test!(
+    search_hits_show_each_clause_at_its_latest_published_version,
+    |app| {
+        let umea = app.org("umea", "SE").await;
+        let token = publisher(umea);
+        let mut input = clause_input("Energieffektiva servrar");
+        input["language"] = json!("SV");
+        let id = published_clause(&app, &token, input).await;
+        let revision = "query($id: ID!) { clause(id: $id) { revision } }";
+        let update = "mutation($id: ID!, $v: Int!, $title: String) { updateClause(input: { id: $id, expectedVersion: $v, title: $title }) { clause { revision } } }";
+        let edit = async |title: &str| {
+            let current = app.ok(Some(&token), revision, json!({ "id": id })).await;
+            app.ok(
+                Some(&token),
+                update,
+                json!({ "id": id, "v": current["clause"]["revision"], "title": title }),
+            )
+            .await;
+        };
+        // Version 2 is published; a later draft edit is not.
+        edit("Energieffektiva servrar, andra versionen").await;
+        app.ok(Some(&token), PUBLISH_CLAUSE, json!({ "id": id }))
+            .await;
+        edit("Energieffektiva servrar, opublicerat utkast").await;
+
+        // Through a fragment and an alias, as a client's result list may ask.
+        let query = "query($q: String!) { searchClauses(query: $q, first: 5) { edges { node { ...Hit } } } }
+      fragment Hit on ClauseSearchHit { found: clause { id version latest { version title } draft { title } } }";
+        let hit = async |token: Option<&str>| {
+            let data = app.ok(token, query, json!({ "q": "servrar" })).await;
+            data["searchClauses"]["edges"][0]["node"]["found"].clone()
+        };
+        let indexed = eventually(Duration::from_secs(2), async || {
+            hit(None).await["version"] == 2
+        })
+        .await;
+        assert!(indexed.is_some(), "version 2 was not searchable in time");
+        let anonymous = hit(None).await;
+        assert_eq!(anonymous["id"], id.as_str());
+        assert_eq!(anonymous["latest"]["version"], 2);
+        assert_eq!(
+            anonymous["latest"]["title"],
+            "Energieffektiva servrar, andra versionen"
+        );
+        assert!(anonymous["draft"].is_null(), "a draft leaked: {anonymous}");
+        let owner = hit(Some(&token)).await;
+        assert_eq!(
+            owner["latest"]["title"],
+            "Energieffektiva servrar, andra versionen"
+        );
+        assert_eq!(
+            owner["draft"]["title"],
+            "Energieffektiva servrar, opublicerat utkast"
+        );
+    }
+);
+
 backend_test!(search_rejects_bad_input_with_named_fields, |app| {
     let long = "datorer ".repeat(1_300);
     let body = app.gql(None, SEARCH, json!({ "q": long })).await;
