@@ -14,7 +14,6 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::service::{
-    clause::{self as clause_service, ClauseRow},
     evidence::{self, Evidence},
     lineage::Lineage,
     staleness::LabelRegistry,
@@ -34,10 +33,6 @@ impl Loaders {
 pub struct OrgKey(pub Uuid);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClauseKey(pub Uuid);
-/// A clause together with its current view (see [`clause_service::current_version`]), read in one
-/// joined query: a search page shows every hit's latest title.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ClauseWithCurrentKey(pub Uuid);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClauseVersionKey(pub Uuid, pub i32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,25 +76,6 @@ impl Loader<ClauseKey> for Loaders {
             .all(&self.db)
             .await?;
         Ok(rows.into_iter().map(|r| (ClauseKey(r.id), r)).collect())
-    }
-}
-
-impl Loader<ClauseWithCurrentKey> for Loaders {
-    type Value = ClauseRow;
-    type Error = Arc<DbErr>;
-
-    async fn load(
-        &self,
-        keys: &[ClauseWithCurrentKey],
-    ) -> LoadResult<ClauseWithCurrentKey, Self::Value> {
-        let rows = clause_service::with_current()
-            .filter(clause::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(clause, current)| (ClauseWithCurrentKey(clause.id), (clause, current)))
-            .collect())
     }
 }
 

@@ -15,8 +15,7 @@ use search::{Facet, SearchFilter, SearchRequest, SearchResponse, SortOrder, Stal
 use serde::Serialize;
 
 use super::{
-    data, identity, load,
-    loaders::ClauseWithCurrentKey,
+    data, identity,
     types::{Clause, Template},
 };
 use crate::{
@@ -192,9 +191,9 @@ pub struct Highlight {
 }
 
 pub struct ClauseSearchHit {
-    id: uuid::Uuid,
     highlight: search::Hit,
-    /// The clause and its current view, read with the rest of the page when asked for.
+    /// The clause and its current view, read with the rest of the page when the selection
+    /// asks for `clause`; `None` when it was not asked for or is gone since the search.
     row: Option<ClauseRow>,
 }
 
@@ -203,11 +202,9 @@ impl ClauseSearchHit {
     /// The clause (its `latest` version is what matched).
     async fn clause(&self, ctx: &Context<'_>) -> Result<Option<Clause>> {
         let identity = identity(ctx)?;
-        let row = match &self.row {
-            Some(row) => Some(row.clone()),
-            None => load(ctx, ClauseWithCurrentKey(self.id)).await?,
-        };
-        Ok(row
+        Ok(self
+            .row
+            .clone()
             .filter(|(row, _)| service::clause::visible(row, identity))
             .map(|(row, current)| Clause { row, current }))
     }
@@ -442,6 +439,8 @@ impl SearchQuery {
             .gql()?;
         // A result list shows each hit's clause: the page's rows and their current views are
         // read here in one query, rather than through a data loader after the hits resolve.
+        // The look-ahead follows fragments and ignores aliases, so it sees every way of
+        // selecting `clause`.
         let wants_clauses = ctx
             .look_ahead()
             .field("edges")
@@ -461,7 +460,6 @@ impl SearchQuery {
             ClauseSearchEdge {
                 cursor,
                 node: ClauseSearchHit {
-                    id,
                     highlight,
                     row: rows.remove(&id),
                 },

@@ -1,9 +1,9 @@
 //! Staleness: a clause that cites a label generation no longer current, or that nobody has
 //! reviewed for [`REVIEW_INTERVAL_YEARS`] years, is flagged so buyers check it before reuse.
 
-use async_graphql::{Enum, SimpleObject};
 use std::collections::HashMap;
 
+use async_graphql::{Enum, SimpleObject};
 use chrono::{Months, NaiveDate};
 use entity::{clause_version, codes, label};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryOrder};
