@@ -6,6 +6,10 @@
 #
 # Pick RATE at about 80 % of the saturated throughput that scripts/bench.sh measured for the
 # same catalogue size.
+#
+# With MEILI_URL (and MEILI_MASTER_KEY) pointing at a Meilisearch server, the server searches
+# Meilisearch instead of its embedded index: the seed indexes the catalogue into a fresh index
+# soak_<time> there, and that index is deleted at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CLAUSES=${1:-10000}
@@ -18,7 +22,19 @@ work=$(mktemp -d)
 server=""
 sampler=""
 cleanup() { [ -n "$sampler" ] && kill "$sampler" 2>/dev/null; [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
+meili_index=""
+if [ -n "${MEILI_URL:-}" ]; then
+  meili_index="soak_$(date +%s)"
+  export MEILI_INDEX="$meili_index" MEILI_TEMPLATE_INDEX="${meili_index}_templates"
+fi
+meili_delete() {
+  [ -n "$meili_index" ] || return 0
+  for index in "$meili_index" "${meili_index}_templates"; do
+    curl -fsS -X DELETE "$MEILI_URL/indexes/$index" \
+      ${MEILI_MASTER_KEY:+-H "Authorization: Bearer $MEILI_MASTER_KEY"} >/dev/null || true
+  done
+}
+trap 'cleanup; meili_delete' EXIT
 
 target/release/commons seed --synthetic "$CLAUSES" --data-dir "$work/data" --quiet
 target/release/commons serve --no-demo --data-dir "$work/data" --listen "127.0.0.1:$PORT" 2>"$work/server.log" &
@@ -30,7 +46,7 @@ rss() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
 sampler=$!
 before=$(rss)
 target/release/commons-load search --url "http://127.0.0.1:$PORT/graphql" --rate "$RATE" \
-  --duration "$DURATION" --warmup 10s --name "soak $CLAUSES clauses" --json "$OUT"
+  --duration "$DURATION" --warmup 10s --name "soak $CLAUSES clauses${meili_index:+ (meilisearch)}" --json "$OUT"
 after=$(rss)
 peak=$(awk '{print $2}' "$work/rss" | sort -n | tail -1)
 first_minute=$(awk 'NR==6 {print $2}' "$work/rss")
