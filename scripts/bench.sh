@@ -58,7 +58,9 @@ PY
 if [ "$PROFILE" = release ]; then
   cargo build --release --locked -q -p commons-api -p commons-load
 else
-  cargo build --locked -q -p commons-api -p commons-load
+  # Every target of the workspace, so the dependencies get the features the test build unifies
+  # (dev-dependencies add some): CI's smoke run and test run then compile the workspace once.
+  cargo build --locked -q --workspace --all-targets
 fi
 BIN=target/$PROFILE/commons
 LOAD=target/$PROFILE/commons-load
