@@ -34,26 +34,7 @@ unset MEILI_URL
 # meili_vars NAME: the environment of a process using Meilisearch indexes bench_NAME*.
 meili_vars() { printf '%s\n' "MEILI_URL=$MEILI" "MEILI_INDEX=bench_$1" "MEILI_TEMPLATE_INDEX=bench_$1_templates"; }
 # meili_drop NAME: deletes the bench_NAME indexes and waits until Meilisearch has.
-meili_drop() {
-  python3 - "$MEILI" "${MEILI_MASTER_KEY:-}" "bench_$1" "bench_$1_templates" <<'PY'
-import json, sys, time, urllib.error, urllib.request
-url, key, uids = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3:]
-def call(method, path):
-    req = urllib.request.Request(url + path, method=method)
-    if key:
-        req.add_header("Authorization", f"Bearer {key}")
-    return json.load(urllib.request.urlopen(req))
-for uid in uids:
-    try:
-        task = call("DELETE", f"/indexes/{uid}")["taskUid"]
-    except urllib.error.HTTPError as e:
-        if e.code == 404:
-            continue
-        raise
-    while call("GET", f"/tasks/{task}")["status"] in ("enqueued", "processing"):
-        time.sleep(0.05)
-PY
-}
+meili_drop() { scripts/meili-drop.py "$MEILI" "${MEILI_MASTER_KEY:-}" "bench_$1" "bench_$1_templates"; }
 
 if [ "$PROFILE" = release ]; then
   cargo build --release --locked -q -p commons-api -p commons-load

@@ -28,11 +28,7 @@ if [ -n "${MEILI_URL:-}" ]; then
   export MEILI_INDEX="$meili_index" MEILI_TEMPLATE_INDEX="${meili_index}_templates"
 fi
 meili_delete() {
-  [ -n "$meili_index" ] || return 0
-  for index in "$meili_index" "${meili_index}_templates"; do
-    curl -fsS -X DELETE "$MEILI_URL/indexes/$index" \
-      ${MEILI_MASTER_KEY:+-H "Authorization: Bearer $MEILI_MASTER_KEY"} >/dev/null || true
-  done
+  [ -z "$meili_index" ] || scripts/meili-drop.py "$MEILI_URL" "${MEILI_MASTER_KEY:-}" "$meili_index" "${meili_index}_templates" || true
 }
 trap 'cleanup; meili_delete' EXIT
 
