@@ -52,15 +52,16 @@ pub async fn connect(args: &DbArgs) -> anyhow::Result<DatabaseConnection> {
         .context("cannot connect to the database")
 }
 
-/// Connections for long, consistent reads (the catalogue snapshot) that must not hold up
-/// writers. On SQLite these are read-only connections of their own beside the single writer;
-/// on PostgreSQL the main pool serves.
+/// Connections for long, consistent reads (the catalogue snapshot, the indexer's batches)
+/// that must not hold up writers. On SQLite these are read-only connections of their own
+/// beside the single writer; on PostgreSQL the main pool serves, and so does the writer for
+/// an in-memory SQLite database, which another connection would not see.
 pub async fn connect_reader(
     args: &DbArgs,
     main: &DatabaseConnection,
 ) -> anyhow::Result<DatabaseConnection> {
     let url = database_url(args)?;
-    if !url.starts_with("sqlite:") {
+    if !url.starts_with("sqlite:") || is_in_memory(&url) {
         return Ok(main.clone());
     }
     let mut options = ConnectOptions::new(url);
@@ -84,4 +85,25 @@ pub async fn connect_and_migrate(args: &DbArgs) -> anyhow::Result<DatabaseConnec
         .await
         .context("cannot apply migrations")?;
     Ok(db)
+}
+
+/// Whether an SQLite URL names a database that lives only in its connection.
+fn is_in_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_in_memory;
+
+    #[test]
+    fn in_memory_urls_are_recognised() {
+        assert!(is_in_memory("sqlite::memory:"));
+        assert!(is_in_memory(
+            "sqlite://file:commons?mode=memory&cache=shared"
+        ));
+        assert!(!is_in_memory(
+            "sqlite:///var/lib/commons/commons.db?mode=rwc"
+        ));
+    }
 }

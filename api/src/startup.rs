@@ -234,14 +234,15 @@ impl Application {
         };
         indexing::ensure_initialised(&db, &search).await?;
         let indexer_handle = IndexerHandle::default();
-        let indexer = Indexer::new(db.clone(), search.clone(), indexer_handle.clone());
+        let reader = db::connect_reader(&args.db, &db).await?;
+        let indexer = Indexer::new(db.clone(), search.clone(), indexer_handle.clone())
+            .with_reader(reader.clone());
         let schema = graphql::build_schema(
             db.clone(),
             SearchHandle(search.clone()),
             indexer_handle.clone(),
             &args.limits,
         );
-        let reader = db::connect_reader(&args.db, &db).await?;
         let state = AppState(Arc::new(App {
             db,
             reader,

@@ -77,6 +77,8 @@ pub struct Backends {
 
 pub struct Indexer {
     db: DatabaseConnection,
+    /// Where batches are read on SQLite: a read-only connection beside the single writer.
+    reader: Option<DatabaseConnection>,
     backends: Backends,
     handle: IndexerHandle,
 }
@@ -178,26 +180,45 @@ impl Indexer {
     pub fn new(db: DatabaseConnection, backends: Backends, handle: IndexerHandle) -> Self {
         Self {
             db,
+            reader: None,
             backends,
             handle,
         }
+    }
+
+    /// Reads batches through `reader` on SQLite (read-only connections of their own, see
+    /// [`crate::db::connect_reader`]) instead of the single writing connection, so publishes
+    /// and imports are not held up while a batch of thousands of clauses is read and turned
+    /// into documents. A reader's snapshot holds every transaction committed before it began,
+    /// and SQLite's single writer commits events in sequence order, so what it sees past the
+    /// cursor is still a gap-free run of the feed. The cursor is written through the writer.
+    #[must_use]
+    pub fn with_reader(mut self, reader: DatabaseConnection) -> Self {
+        self.reader = Some(reader);
+        self
     }
 
     /// Applies one batch; returns how many events it consumed.
     ///
     /// On PostgreSQL the whole batch runs in one transaction holding the advisory lock, so
     /// two replicas never apply overlapping batches out of order (the pool keeps other
-    /// connections free meanwhile). SQLite has a single connection: the batch is
-    /// read in a transaction, which is then closed, so writers are not held up while the
-    /// backend works; the cursor is saved afterwards (a crash in between replays the batch,
-    /// which is harmless). Indexers of one process still take turns there, under
-    /// [`SQLITE_DRAIN`] instead of the connection.
+    /// connections free meanwhile). SQLite has a single writing connection: the batch is
+    /// read in a transaction (on the reader, when there is one), which is then closed, so
+    /// writers are not held up while the backend works; the cursor is saved afterwards (a
+    /// crash in between replays the batch, which is harmless). Indexers of one process still
+    /// take turns there, under [`SQLITE_DRAIN`] instead of the connection.
     pub async fn drain_once(&self) -> Result<usize, IndexError> {
-        let _turn = match self.db.get_database_backend() {
-            DatabaseBackend::Sqlite => Some(SQLITE_DRAIN.lock().await),
-            _ => None,
+        let sqlite = self.db.get_database_backend() == DatabaseBackend::Sqlite;
+        let _turn = if sqlite {
+            Some(SQLITE_DRAIN.lock().await)
+        } else {
+            None
         };
-        let txn = self.db.begin().await?;
+        let source = match &self.reader {
+            Some(reader) if sqlite => reader,
+            _ => &self.db,
+        };
+        let txn = source.begin().await?;
         let postgres = txn.get_database_backend() == DatabaseBackend::Postgres;
         if postgres {
             let row = txn
