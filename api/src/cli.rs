@@ -62,7 +62,8 @@ enum Command {
     Mirror(MirrorArgs),
     /// Import clauses from an NDJSON file (one `CreateClauseInput` a line) into a running
     /// instance, published at once unless `--draft`. The whole file is checked before the
-    /// first request; it is then sent in batches, each imported all or nothing.
+    /// first request; it is then sent in batches, each imported all or nothing, two requests
+    /// in flight at once by default.
     Import(ImportArgs),
 }
 
@@ -82,6 +83,10 @@ struct ImportArgs {
     /// Clauses per request (each request is one transaction).
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=5_000))]
     batch: u32,
+    /// Requests in flight at once. The server imports two at a time, answering more with
+    /// "busy", which is waited out; 1 sends strictly one batch after another.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=8))]
+    parallel: u32,
     /// Hide the progress bar.
     #[arg(long)]
     quiet: bool,
@@ -353,39 +358,28 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         )
     };
-    let mut imported = 0;
-    for (n, batch) in lines.chunks(args.batch as usize).enumerate() {
-        let first_line = n * args.batch as usize + 1;
-        let sent = client
-            .post(&url)
-            .bearer_auth(&args.token)
-            .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson")
-            .body(batch.join(&b'\n'))
-            .send()
-            .await;
-        let failure = match sent {
-            Ok(response) if response.status().is_success() => {
-                let answer: serde_json::Value = response.json().await?;
-                let count = answer["imported"].as_u64().unwrap_or(0);
-                imported += count as usize;
-                bar.inc(count);
-                continue;
-            }
-            Ok(response) => {
-                let status = response.status();
-                let answer: serde_json::Value = response.json().await.unwrap_or_default();
-                let message = answer["errors"][0]["message"]
-                    .as_str()
-                    .unwrap_or("no detail");
-                format!("{status}: {message}")
-            }
-            Err(error) => error.without_url().to_string(),
-        };
+    let batches = lines
+        .chunks(args.batch as usize)
+        .enumerate()
+        .map(|(n, batch)| crate::import::client::Batch {
+            first: n * args.batch as usize + 1,
+            clauses: batch.len(),
+            body: batch.join(&b'\n'),
+        });
+    let target = crate::import::client::Target {
+        client,
+        url,
+        token: args.token,
+    };
+    let outcome = crate::import::client::send(&target, batches, args.parallel as usize, |n| {
+        bar.inc(n as u64);
+    })
+    .await;
+    if let Some(failure) = outcome.failure(clauses) {
         bar.abandon();
-        anyhow::bail!(
-            "{imported} clauses were imported; the batch from clause {first_line} on was refused and nothing after it was sent ({failure})"
-        );
+        anyhow::bail!(failure);
     }
+    let imported = outcome.imported;
     bar.finish();
     tracing::info!(imported, published = !args.draft, "clauses imported");
     Ok(())

@@ -6,6 +6,8 @@
 //! (`line 7.cpvCodes[0]`). By default the clauses are published at once (version 1, through
 //! the anonymiser, each with its change event); `?publish=false` keeps them as drafts.
 
+pub mod client;
+
 use std::collections::HashSet;
 
 use axum::{

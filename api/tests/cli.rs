@@ -348,11 +348,14 @@ fn import_checks_the_whole_file_first_then_publishes_it_in_batches() {
     assert!(log.contains("imported=25"), "{log}");
     assert_eq!(count(), 35);
 
-    // A refused token is reported with the server's reason, nothing sent after it.
+    // A refused token is reported with the server's reason; with two batches in flight
+    // (the default), nothing is sent after the second.
     let (ok, log) = import(&file, "nope");
     assert!(!ok);
     assert!(
-        log.contains("0 clauses were imported") && log.contains("401"),
+        log.contains("0 of 25 clauses were imported")
+            && log.contains("clauses 1–10 (401")
+            && log.contains("nothing after clause 20 was sent"),
         "{log}"
     );
     assert_eq!(count(), 35);
