@@ -239,6 +239,7 @@ impl Application {
             .with_reader(reader.clone());
         let schema = graphql::build_schema(
             db.clone(),
+            graphql::Reader(reader.clone()),
             SearchHandle(search.clone()),
             indexer_handle.clone(),
             &args.limits,

@@ -63,9 +63,17 @@ const MAX_DIRECTIVES: usize = 16;
 /// Largest page a connection serves.
 struct MaxPageSize(usize);
 
+/// Read-only connections for what only reads: the search page's clauses and the data
+/// loaders. On SQLite these are connections of their own beside the single writer (see
+/// [`crate::db::connect_reader`]), so reads neither queue behind a write nor behind each
+/// other; they see every committed write, so a mutation's answer shows what it wrote.
+#[derive(Clone)]
+pub struct Reader(pub DatabaseConnection);
+
 /// Builds the executable schema with the configured limits.
 pub fn build_schema(
     db: DatabaseConnection,
+    reader: Reader,
     search: SearchHandle,
     indexer: IndexerHandle,
     limits: &LimitArgs,
@@ -77,6 +85,7 @@ pub fn build_schema(
     )
     .enable_federation()
     .data(db)
+    .data(reader)
     .data(search)
     .data(indexer)
     .data(MaxPageSize(limits.max_page_size))
@@ -120,6 +129,10 @@ fn data<'a, T: Any + Send + Sync>(ctx: &Context<'a>) -> async_graphql::Result<&'
 
 fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
     data(ctx)
+}
+
+fn reader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
+    data::<Reader>(ctx).map(|reader| &reader.0)
 }
 
 fn identity<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Identity> {
@@ -195,7 +208,8 @@ fn ensure_codes(errors: &mut [ServerError]) {
 /// a selection: a search page showing each clause's latest title waited twice. A zero delay
 /// is ready at its first poll.
 fn loader(state: &AppState) -> DataLoader<Loaders> {
-    DataLoader::new(Loaders::new(state.db.clone()), tokio::spawn).delay(std::time::Duration::ZERO)
+    DataLoader::new(Loaders::new(state.reader.clone()), tokio::spawn)
+        .delay(std::time::Duration::ZERO)
 }
 
 async fn execute(state: &AppState, identity: Identity, request: Request) -> GraphQLResponse {

@@ -452,7 +452,7 @@ impl SearchQuery {
                 .hits
                 .iter()
                 .filter_map(|hit| uuid::Uuid::parse_str(&hit.id).ok());
-            page_rows(super::db(ctx)?, ids).await.gql()?
+            page_rows(super::reader(ctx)?, ids).await.gql()?
         } else {
             HashMap::new()
         };
