@@ -27,6 +27,11 @@ enum Target {
         /// The API's GraphQL endpoint.
         #[arg(long, default_value = "http://127.0.0.1:8080/graphql")]
         url: String,
+        /// What each search asks for: `list`, a result list (hits with highlights, each
+        /// hit's clause id and latest title, counts, facets); `hits`, only what the backend
+        /// itself answers (no database read of the hits' clauses).
+        #[arg(long, value_enum, default_value_t = Fields::List)]
+        fields: Fields,
     },
     /// The same searches straight to an embedded tantivy index, in this process. Point it
     /// at a copy of a stopped server's `data/index/clauses` (a running server holds the lock).
@@ -75,6 +80,12 @@ enum Target {
         #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
         url: String,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Fields {
+    List,
+    Hits,
 }
 
 #[derive(Args)]
@@ -183,10 +194,18 @@ async fn main() -> anyhow::Result<()> {
     }
     let queries = Arc::new(queries::generate(load.queries.max(1), load.seed));
     let report: Report = match cli.target {
-        Target::Search { url } => {
+        Target::Search { url, fields } => {
             let client = client()?;
-            let bodies: Arc<Vec<Vec<u8>>> =
-                Arc::new(queries.iter().map(queries::Query::graphql_body).collect());
+            let operation = match fields {
+                Fields::List => queries::SEARCH,
+                Fields::Hits => queries::SEARCH_HITS,
+            };
+            let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
+                queries
+                    .iter()
+                    .map(|query| query.graphql_body(operation))
+                    .collect(),
+            );
             let name = load.name.unwrap_or_else(|| "graphql searchClauses".into());
             runner::run(&name, plan, move |i| {
                 let (client, url, bodies) = (client.clone(), url.clone(), bodies.clone());

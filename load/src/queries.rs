@@ -9,6 +9,10 @@ use serde_json::{Value, json};
 /// The GraphQL operation every search sends: what a front-end's result list asks for.
 pub const SEARCH: &str = "query($q: String!, $filter: ClauseSearchFilter, $facets: [SearchFacet!]) { searchClauses(query: $q, filter: $filter, facets: $facets, first: 10) { totalCount edges { node { highlight { title text } clause { id latest { title } } } } facets { field values { value count } } } }";
 
+/// The same search asking only for what the backend answers (ids, highlights, counts,
+/// facets): the GraphQL layer's own cost, without the database read of each hit's clause.
+pub const SEARCH_HITS: &str = "query($q: String!, $filter: ClauseSearchFilter, $facets: [SearchFacet!]) { searchClauses(query: $q, filter: $filter, facets: $facets, first: 10) { totalCount edges { node { highlight { title text } } } facets { field values { value count } } } }";
+
 /// Results per page, as in [`SEARCH`].
 const PAGE: usize = 10;
 
@@ -98,8 +102,8 @@ pub fn generate(count: usize, seed: u64) -> Vec<Query> {
 const FACETS: [Facet; 3] = [Facet::Country, Facet::Language, Facet::Kind];
 
 impl Query {
-    /// The GraphQL request body.
-    pub fn graphql_body(&self) -> Vec<u8> {
+    /// The GraphQL request body sending `operation` ([`SEARCH`] or [`SEARCH_HITS`]).
+    pub fn graphql_body(&self, operation: &str) -> Vec<u8> {
         let mut filter = serde_json::Map::new();
         for (_, field, values) in &self.filter {
             filter.insert((*field).to_owned(), json!(values));
@@ -113,7 +117,7 @@ impl Query {
             Value::Object(filter)
         };
         json!({
-            "query": SEARCH,
+            "query": operation,
             "variables": { "q": self.text, "filter": filter, "facets": ["COUNTRY", "LANGUAGE", "KIND"] },
         })
         .to_string()
