@@ -41,7 +41,7 @@ pub struct Staleness {
 }
 
 /// The label registry, loaded once per use.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LabelRegistry {
     labels: Vec<label::Model>,
     /// Each label's scheme name as simplified words (same order as `labels`).
@@ -49,6 +49,21 @@ pub struct LabelRegistry {
     /// The labels whose scheme name starts with a word, so a text is scanned once whatever
     /// the registry's size.
     by_first_word: HashMap<String, Vec<usize>>,
+    /// For each first byte of a scheme's first word, a bit per length (in bytes, 63 standing
+    /// for 63 and longer) that such a word has: most words of a text are ruled out by this
+    /// before they are hashed.
+    first_word_shapes: Box<[u64; 256]>,
+}
+
+impl Default for LabelRegistry {
+    fn default() -> Self {
+        Self::from_labels(Vec::new())
+    }
+}
+
+/// The bit of [`LabelRegistry::first_word_shapes`] standing for a word's length.
+fn length_bit(word: &str) -> u64 {
+    1 << word.len().min(63)
 }
 
 /// Lowercased text with runs of non-alphanumerics turned into one space.
@@ -61,7 +76,14 @@ fn simplify(text: &str) -> String {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.extend(word.chars().flat_map(char::to_lowercase));
+        if word.is_ascii() {
+            // The common case, without a char-by-char case mapping.
+            let start = out.len();
+            out.push_str(word);
+            out[start..].make_ascii_lowercase();
+        } else {
+            out.extend(word.chars().flat_map(char::to_lowercase));
+        }
     }
     out
 }
@@ -98,15 +120,18 @@ impl LabelRegistry {
             })
             .collect();
         let mut by_first_word: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut first_word_shapes = Box::new([0_u64; 256]);
         for (i, words) in schemes.iter().enumerate() {
             if let Some(first) = words.first() {
                 by_first_word.entry(first.clone()).or_default().push(i);
+                first_word_shapes[usize::from(first.as_bytes()[0])] |= length_bit(first);
             }
         }
         Self {
             labels,
             schemes,
             by_first_word,
+            first_word_shapes,
         }
     }
 
@@ -121,6 +146,12 @@ impl LabelRegistry {
         let words: Vec<&str> = text.split(' ').collect();
         let mut found: Vec<usize> = Vec::new();
         for (start, word) in words.iter().enumerate() {
+            let Some(&first_byte) = word.as_bytes().first() else {
+                continue;
+            };
+            if self.first_word_shapes[usize::from(first_byte)] & length_bit(word) == 0 {
+                continue;
+            }
             let Some(candidates) = self.by_first_word.get(*word) else {
                 continue;
             };
@@ -300,6 +331,35 @@ mod tests {
         // A scheme name cut off by the end of the text cites nothing.
         assert!(keys("krav enligt TCO").is_empty());
         assert!(keys("krav enligt TCO Certified").is_empty());
+    }
+
+    #[test]
+    fn non_ascii_schemes_and_near_misses() {
+        let entry = |key: &str, scheme: &str| label::Model {
+            key: key.into(),
+            scheme: scheme.into(),
+            name: scheme.into(),
+            generation: None,
+            valid_from: None,
+            valid_until: None,
+        };
+        let r = LabelRegistry::from_labels(vec![
+            entry("bra-miljoval", "Bra Miljöval"),
+            entry("joutsen", "Joutsenmerkki"),
+        ]);
+        let keys = |t: &str| {
+            r.cited_in(t)
+                .iter()
+                .map(|l| l.key.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(keys("märkt med BRA MILJÖVAL-märket"), ["bra-miljoval"]);
+        assert_eq!(keys("JOUTSENMERKKI tai vastaava"), ["joutsen"]);
+        // Same first letter and length as a scheme's first word, or a prefix of it: no match.
+        assert!(keys("bro miljöval").is_empty());
+        assert!(keys("bra miljö").is_empty());
+        assert!(keys("Joutsenmerkkiä").is_empty());
+        assert!(LabelRegistry::default().cited_in("Bra Miljöval").is_empty());
     }
 
     #[test]
