@@ -10,6 +10,9 @@
 # axum JSON handler); publish-to-searchable latency; and the mirror's full and incremental
 # sync; bulk import and index end to end against raw ingestion of the same documents.
 # SECTIONS picks groups ("search floor publish mirror bulk"); BULK is the bulk row's size.
+# The bulk rows also report the server's CPU time (from /proc); with PERF=1 the tantivy bulk
+# import's server is profiled with perf record (DWARF call graphs) into $PERF_DATA (default
+# perf-bulk.data).
 # With MEILI_URL (and MEILI_MASTER_KEY) pointing at a Meilisearch server, the search, publish
 # and bulk rows run a second time against it (indexes bench_*, dropped and rebuilt): GraphQL
 # through a server using Meilisearch against the same searches sent straight to Meilisearch,
@@ -62,6 +65,8 @@ say() { printf '\n== %s\n' "$*" >&2; }
 since() { python3 -c "import sys, time; print(f'{time.time() - float(sys.argv[1]):.2f}')" "$1"; }
 now() { python3 -c 'import time; print(time.time())'; }
 wait_up() { for _ in $(seq 1 300); do curl -fsS "$1/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "server at $1 did not start" >&2; exit 1; }
+# cpu_seconds PID: user plus system CPU time the process has used so far.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 load() { "$LOAD" "$@" --duration "$DURATION" --warmup "$WARMUP" --json "$OUT"; }
 
 say "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%F)"
@@ -168,9 +173,17 @@ org=$(curl -fsS "$url/graphql" -H 'content-type: application/json' -H "Authoriza
   -d '{"query":"mutation { createOrganization(input: { slug: \"bulk\", name: \"Bulk kommun\", kind: MUNICIPALITY, country: SE, population: 50000 }) { organization { id } } }"}' \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["createOrganization"]["organization"]["id"])')
 token=$(COMMONS_JWT_SECRET=bench-secret "$BIN" token --org "$org" --role publisher 2>/dev/null)
+local perf="" cpu0 cpu1 cpu2
+if [ "${PERF:-}" = 1 ] && [ -z "$backend" ]; then
+  perf record -F 499 -g --call-graph dwarf,16384 -p "$bulk_server" -o "${PERF_DATA:-perf-bulk.data}" 2>/dev/null &
+  perf=$!
+  sleep 1
+fi
+cpu0=$(cpu_seconds "$bulk_server")
 start=$(now)
 "$BIN" import "$work/bulk.ndjson" --to "$url" --token "$token" --quiet
 imported=$(since "$start")
+cpu1=$(cpu_seconds "$bulk_server")
 python3 - "$url/graphql" "$BULK" <<'PY'
 import json, sys, time, urllib.request
 url, want = sys.argv[1], int(sys.argv[2])
@@ -184,8 +197,13 @@ while time.time() < deadline:
 sys.exit("the index never caught up")
 PY
 total=$(since "$start")
-python3 -c "import sys; n, a, t, b = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]; print(f'bulk import end to end ({b}): {n} clauses imported in {a:.2f} s, all searchable after {t:.2f} s = {n / t:.0f} clauses/s')" "$BULK" "$imported" "$total" "${backend:-tantivy}" >&2
-echo "{\"name\": \"bulk import end to end\", \"backend\": \"${backend:-tantivy}\", \"clauses\": $BULK, \"imported_seconds\": $imported, \"searchable_seconds\": $total}" >>"$OUT"
+cpu2=$(cpu_seconds "$bulk_server")
+if [ -n "$perf" ]; then kill -INT "$perf"; wait "$perf" || true; fi
+local cpu_import cpu_total
+cpu_import=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$cpu0" "$cpu1")
+cpu_total=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$cpu0" "$cpu2")
+python3 -c "import sys; n, a, t, b = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]; print(f'bulk import end to end ({b}): {n} clauses imported in {a:.2f} s, all searchable after {t:.2f} s = {n / t:.0f} clauses/s; server CPU {sys.argv[5]} s during the requests, {sys.argv[6]} s in all')" "$BULK" "$imported" "$total" "${backend:-tantivy}" "$cpu_import" "$cpu_total" >&2
+echo "{\"name\": \"bulk import end to end\", \"backend\": \"${backend:-tantivy}\", \"clauses\": $BULK, \"imported_seconds\": $imported, \"searchable_seconds\": $total, \"server_cpu_import_seconds\": $cpu_import, \"server_cpu_seconds\": $cpu_total}" >>"$OUT"
 kill "$bulk_server"; wait "$bulk_server" 2>/dev/null || true; bulk_server=""
 if [ "$backend" = meili ]; then
   "$LOAD" raw-ingest --data-dir "$data" --meili-url "$MEILI" --index "bench_raw_$name" --json "$OUT"

@@ -346,6 +346,7 @@ mod tests {
         let r = LabelRegistry::from_labels(vec![
             entry("bra-miljoval", "Bra Miljöval"),
             entry("joutsen", "Joutsenmerkki"),
+            entry("uz", "Österreichisches Umweltzeichen"),
         ]);
         let keys = |t: &str| {
             r.cited_in(t)
@@ -355,6 +356,8 @@ mod tests {
         };
         assert_eq!(keys("märkt med BRA MILJÖVAL-märket"), ["bra-miljoval"]);
         assert_eq!(keys("JOUTSENMERKKI tai vastaava"), ["joutsen"]);
+        // A scheme whose first word starts with a multi-byte letter.
+        assert_eq!(keys("enligt ÖSTERREICHISCHES Umweltzeichen"), ["uz"]);
         // Same first letter and length as a scheme's first word, or a prefix of it: no match.
         assert!(keys("bro miljöval").is_empty());
         assert!(keys("bra miljö").is_empty());
