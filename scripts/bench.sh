@@ -12,7 +12,11 @@
 # SECTIONS picks groups ("search floor publish mirror bulk"); BULK is the bulk row's size.
 # The bulk rows also report the server's CPU time (from /proc); with PERF=1 the tantivy bulk
 # import's server is profiled with perf record (DWARF call graphs) into $PERF_DATA (default
-# perf-bulk.data).
+# perf-bulk.data). With CALLGRIND=1 the tantivy bulk server runs under valgrind's callgrind
+# instead, counting the instructions it executes from the first import request until every
+# clause is searchable (repeatable whatever else the machine does; use a small BULK, since
+# callgrind runs the server about fifty times slower); the count is printed and saved in
+# $CALLGRIND_OUT (default callgrind-bulk.out).
 # With MEILI_URL (and MEILI_MASTER_KEY) pointing at a Meilisearch server, the search, publish
 # and bulk rows run a second time against it (indexes bench_*, dropped and rebuilt): GraphQL
 # through a server using Meilisearch against the same searches sent straight to Meilisearch,
@@ -164,7 +168,11 @@ if [ "$backend" = meili ]; then
   meili_drop "$name"
   mapfile -t -O 1 vars < <(meili_vars "$name")
 fi
-env "${vars[@]}" "$BIN" serve --no-demo --data-dir "$data" --listen "127.0.0.1:$port" 2>"$work/$name-server.log" &
+local wrap=()
+if [ "${CALLGRIND:-}" = 1 ] && [ -z "$backend" ]; then
+  wrap=(valgrind --tool=callgrind --instr-atstart=no "--callgrind-out-file=${CALLGRIND_OUT:-callgrind-bulk.out}")
+fi
+env "${vars[@]}" "${wrap[@]}" "$BIN" serve --no-demo --data-dir "$data" --listen "127.0.0.1:$port" 2>"$work/$name-server.log" &
 bulk_server=$!
 wait_up "$url"
 local admin org token start imported total
@@ -179,6 +187,7 @@ if [ "${PERF:-}" = 1 ] && [ -z "$backend" ]; then
   perf=$!
   sleep 1
 fi
+if [ ${#wrap[@]} -gt 0 ]; then callgrind_control --instr=on "$bulk_server" >/dev/null 2>&1; fi
 cpu0=$(cpu_seconds "$bulk_server")
 start=$(now)
 "$BIN" import "$work/bulk.ndjson" --to "$url" --token "$token" --quiet
@@ -199,6 +208,12 @@ PY
 total=$(since "$start")
 cpu2=$(cpu_seconds "$bulk_server")
 if [ -n "$perf" ]; then kill -INT "$perf"; wait "$perf" || true; fi
+if [ ${#wrap[@]} -gt 0 ]; then
+  callgrind_control --instr=off "$bulk_server" >/dev/null 2>&1
+  kill "$bulk_server"; wait "$bulk_server" 2>/dev/null || true; bulk_server=""
+  echo "bulk import under callgrind: $(callgrind_annotate "${CALLGRIND_OUT:-callgrind-bulk.out}" 2>/dev/null | awk '/PROGRAM TOTALS/ { print $1 }') instructions executed by the server from the first request until all $BULK clauses were searchable" >&2
+  return
+fi
 local cpu_import cpu_total
 cpu_import=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$cpu0" "$cpu1")
 cpu_total=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$cpu0" "$cpu2")

@@ -8,7 +8,7 @@
 
 pub mod client;
 
-use std::collections::HashSet;
+use std::fmt;
 
 use axum::{
     Json,
@@ -17,7 +17,10 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde::Deserialize;
+use serde::{
+    Deserialize, Deserializer,
+    de::{self, IgnoredAny, MapAccess, Visitor},
+};
 
 use crate::{
     auth::Identity,
@@ -168,7 +171,6 @@ fn parse_lines(
     let text = std::str::from_utf8(body).map_err(|e| {
         ServiceError::bad_input("body", format!("not UTF-8 (at byte {})", e.valid_up_to()))
     })?;
-    let known: HashSet<&str> = FIELDS.iter().copied().collect();
     let mut contents = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let number = i + 1;
@@ -182,24 +184,71 @@ fn parse_lines(
                 format!("at most {} clauses per import", clause::MAX_IMPORT),
             ));
         }
-        let value: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line)
-            .map_err(|e| {
-                ServiceError::bad_input(
-                    format!("line {number}"),
-                    format!("not a JSON object ({})", json_problem(&e)),
-                )
-            })?;
-        if let Some(unknown) = value.keys().find(|k| !known.contains(k.as_str())) {
+        // The line's keys first (its values are skipped, not built), so a misspelt field is
+        // named rather than reported as a missing one; then the clause itself.
+        let UnknownField(unknown) = serde_json::from_str(line).map_err(|e| {
+            ServiceError::bad_input(
+                format!("line {number}"),
+                format!("not a JSON object ({})", json_problem(&e)),
+            )
+        })?;
+        if let Some(unknown) = unknown {
             return Err(ServiceError::bad_input(
-                format!("line {number}.{}", truncate(unknown)),
+                format!("line {number}.{}", truncate(&unknown)),
                 "is not a clause field",
             ));
         }
-        let content = serde_json::from_value(serde_json::Value::Object(value))
+        let content = serde_json::from_str(line)
             .map_err(|e| ServiceError::bad_input(format!("line {number}"), format!("{e}")))?;
         contents.push((number, content));
     }
     Ok(contents)
+}
+
+/// The first key of a JSON object that is not one of [`FIELDS`], read without building the
+/// object's values.
+struct UnknownField(Option<String>);
+
+impl<'de> Deserialize<'de> for UnknownField {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> Visitor<'de> for Keys {
+            type Value = UnknownField;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UnknownField, A::Error> {
+                let mut unknown = None;
+                while let Some(Key(key)) = map.next_key()? {
+                    if unknown.is_none() {
+                        unknown = key;
+                    }
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Ok(UnknownField(unknown))
+            }
+        }
+        deserializer.deserialize_map(Keys)
+    }
+}
+
+/// An object key: `None` for a clause field, the name itself for anything else.
+struct Key(Option<String>);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl Visitor<'_> for Name {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Key, E> {
+                Ok(Key((!FIELDS.contains(&name)).then(|| name.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(Name)
+    }
 }
 
 /// Field names are echoed back; a hostile one is cut short.
@@ -252,6 +301,14 @@ mod tests {
             panic!("a non-object must be refused");
         };
         assert_eq!(field, "line 1");
+        // A field given twice is ambiguous: refused, not silently the last one.
+        let Err(ServiceError::BadInput { field, message }) =
+            parse(line(r#","title":"Again""#).as_bytes())
+        else {
+            panic!("a repeated field must be refused");
+        };
+        assert_eq!(field, "line 1");
+        assert!(message.contains("duplicate field `title`"), "{message}");
         let Err(ServiceError::BadInput { field, message }) =
             parse(line(r#","language":"XX""#).as_bytes())
         else {

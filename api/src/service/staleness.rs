@@ -66,24 +66,32 @@ fn length_bit(word: &str) -> u64 {
     1 << word.len().min(63)
 }
 
+/// The words of a text: runs of alphanumerics, as written.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
+/// Appends `word` lowercased to `out`.
+fn push_lowercase(out: &mut String, word: &str) {
+    if word.is_ascii() {
+        // The common case, without a char-by-char case mapping.
+        let start = out.len();
+        out.push_str(word);
+        out[start..].make_ascii_lowercase();
+    } else {
+        out.extend(word.chars().flat_map(char::to_lowercase));
+    }
+}
+
 /// Lowercased text with runs of non-alphanumerics turned into one space.
 fn simplify(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for word in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
+    for word in words(text) {
         if !out.is_empty() {
             out.push(' ');
         }
-        if word.is_ascii() {
-            // The common case, without a char-by-char case mapping.
-            let start = out.len();
-            out.push_str(word);
-            out[start..].make_ascii_lowercase();
-        } else {
-            out.extend(word.chars().flat_map(char::to_lowercase));
-        }
+        push_lowercase(&mut out, word);
     }
     out
 }
@@ -142,6 +150,14 @@ impl LabelRegistry {
     /// The registry entries a text cites: a scheme name, followed (for schemes with
     /// generations) by a generation word and number, e.g. "TCO Certified Generation 9".
     pub fn cited_in<'a>(&'a self, text: &str) -> Vec<&'a label::Model> {
+        if !self.names_a_scheme(text) {
+            return Vec::new();
+        }
+        self.scan(text)
+    }
+
+    /// [`LabelRegistry::cited_in`] without the quick check for a scheme's first word.
+    fn scan<'a>(&'a self, text: &str) -> Vec<&'a label::Model> {
         let text = simplify(text);
         let words: Vec<&str> = text.split(' ').collect();
         let mut found: Vec<usize> = Vec::new();
@@ -184,30 +200,69 @@ impl LabelRegistry {
         found.into_iter().map(|i| &self.labels[i]).collect()
     }
 
+    /// Whether a word of `text` is the first word of a scheme's name. Words are checked where
+    /// they stand (only those with capitals or non-ASCII letters are lowercased, into one
+    /// reused buffer), so the common text, which cites no label, is never copied whole.
+    fn names_a_scheme(&self, text: &str) -> bool {
+        let mut lowered = String::new();
+        for word in words(text) {
+            let word = if word
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            {
+                word
+            } else {
+                lowered.clear();
+                push_lowercase(&mut lowered, word);
+                lowered.as_str()
+            };
+            let Some(&first_byte) = word.as_bytes().first() else {
+                continue;
+            };
+            if self.first_word_shapes[usize::from(first_byte)] & length_bit(word) != 0
+                && self.by_first_word.contains_key(word)
+            {
+                return true;
+            }
+        }
+        false
+    }
+
     /// The first day the version is stale: the earliest expiry of a label generation it cites,
     /// or its review falling due; `None` when neither ever applies.
     pub fn stale_from(&self, version: &clause_version::Model) -> Option<NaiveDate> {
-        let far_future = NaiveDate::MAX;
-        self.assess(version, far_future)
-            .reasons
+        self.causes(version, NaiveDate::MAX)
             .into_iter()
-            .map(|r| match r.code {
+            .map(|cause| match cause {
                 // Stale from the day after the generation's last valid day.
-                StaleReasonCode::ExpiredLabel => r.since.succ_opt().unwrap_or(r.since),
-                StaleReasonCode::NotReviewed => r.since,
+                Cause::ExpiredLabel { until, .. } => until.succ_opt().unwrap_or(until),
+                Cause::NotReviewed { due, .. } => due,
             })
             .min()
     }
 
     /// Assesses one clause version on `today`.
     pub fn assess(&self, version: &clause_version::Model, today: NaiveDate) -> Staleness {
+        let reasons: Vec<StaleReason> = self
+            .causes(version, today)
+            .into_iter()
+            .map(Cause::reason)
+            .collect();
+        Staleness {
+            stale: !reasons.is_empty(),
+            reasons,
+        }
+    }
+
+    /// Why a version is stale on `today`, not yet worded (the indexer only needs the dates).
+    fn causes(&self, version: &clause_version::Model, today: NaiveDate) -> Vec<Cause<'_>> {
         let labels: Vec<String> = codes::decode(&version.labels);
         let texts = labels
             .iter()
             .map(String::as_str)
             .chain([version.title.as_str(), version.text.as_str()])
             .chain(version.verification.as_deref());
-        let mut reasons = Vec::new();
+        let mut causes = Vec::new();
         let mut seen: Vec<&str> = Vec::new();
         for text in texts {
             for entry in self.cited_in(text) {
@@ -218,12 +273,7 @@ impl LabelRegistry {
                 if let Some(until) = entry.valid_until
                     && until < today
                 {
-                    reasons.push(StaleReason {
-                        code: StaleReasonCode::ExpiredLabel,
-                        label_key: Some(entry.key.clone()),
-                        since: until,
-                        message: format!("cites {}, which was current until {until}", entry.name),
-                    });
+                    causes.push(Cause::ExpiredLabel { entry, until });
                 }
             }
         }
@@ -234,18 +284,41 @@ impl LabelRegistry {
             && let Some(due) = reviewed.checked_add_months(Months::new(12 * REVIEW_INTERVAL_YEARS))
             && due <= today
         {
-            reasons.push(StaleReason {
+            causes.push(Cause::NotReviewed { reviewed, due });
+        }
+        causes
+    }
+}
+
+/// A reason a version is stale, before it is worded.
+enum Cause<'a> {
+    ExpiredLabel {
+        entry: &'a label::Model,
+        until: NaiveDate,
+    },
+    NotReviewed {
+        reviewed: NaiveDate,
+        due: NaiveDate,
+    },
+}
+
+impl Cause<'_> {
+    fn reason(self) -> StaleReason {
+        match self {
+            Cause::ExpiredLabel { entry, until } => StaleReason {
+                code: StaleReasonCode::ExpiredLabel,
+                label_key: Some(entry.key.clone()),
+                since: until,
+                message: format!("cites {}, which was current until {until}", entry.name),
+            },
+            Cause::NotReviewed { reviewed, due } => StaleReason {
                 code: StaleReasonCode::NotReviewed,
                 label_key: None,
                 since: due,
                 message: format!(
                     "last reviewed {reviewed}, more than {REVIEW_INTERVAL_YEARS} years ago"
                 ),
-            });
-        }
-        Staleness {
-            stale: !reasons.is_empty(),
-            reasons,
+            },
         }
     }
 }
@@ -363,6 +436,45 @@ mod tests {
         assert!(keys("bra miljö").is_empty());
         assert!(keys("Joutsenmerkkiä").is_empty());
         assert!(LabelRegistry::default().cited_in("Bra Miljöval").is_empty());
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        /// The quick check never hides a citation the full scan finds: texts built from
+        /// scheme words in any case, generation words, numbers and other words.
+        #[test]
+        fn the_quick_check_agrees_with_the_full_scan(
+            words in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(vec![
+                        "TCO", "tco", "Certified", "CERTIFIED", "generation", "Generation", "9",
+                        "10", "EPEAT", "epeat", "Bra", "MILJÖVAL", "Miljöval", "ÖSTERREICHISCHES",
+                        "umweltzeichen", "en", "et", "tc", "Ö", "-", ", ", "İ",
+                    ]).prop_map(str::to_owned),
+                    "[a-zA-ZåäöÅÄÖ0-9 ,.-]{0,12}",
+                ],
+                0..12,
+            ),
+        ) {
+            let plain = |key: &str, scheme: &str| label::Model {
+                key: key.into(),
+                scheme: scheme.into(),
+                name: scheme.into(),
+                generation: None,
+                valid_from: None,
+                valid_until: None,
+            };
+            let mut labels = registry().labels;
+            labels.push(plain("bra-miljoval", "Bra Miljöval"));
+            labels.push(plain("uz", "Österreichisches Umweltzeichen"));
+            let r = LabelRegistry::from_labels(labels);
+            let text = words.join(" ");
+            let keys = |found: Vec<&label::Model>| {
+                found.iter().map(|l| l.key.clone()).collect::<Vec<_>>()
+            };
+            proptest::prop_assert_eq!(keys(r.cited_in(&text)), keys(r.scan(&text)));
+        }
     }
 
     #[test]
