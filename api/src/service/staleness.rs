@@ -406,20 +406,24 @@ mod tests {
         assert!(keys("krav enligt TCO Certified").is_empty());
     }
 
-    #[test]
-    fn non_ascii_schemes_and_near_misses() {
-        let entry = |key: &str, scheme: &str| label::Model {
+    /// A registry entry without generations or validity dates.
+    fn plain_label(key: &str, scheme: &str) -> label::Model {
+        label::Model {
             key: key.into(),
             scheme: scheme.into(),
             name: scheme.into(),
             generation: None,
             valid_from: None,
             valid_until: None,
-        };
+        }
+    }
+
+    #[test]
+    fn non_ascii_schemes_and_near_misses() {
         let r = LabelRegistry::from_labels(vec![
-            entry("bra-miljoval", "Bra Miljöval"),
-            entry("joutsen", "Joutsenmerkki"),
-            entry("uz", "Österreichisches Umweltzeichen"),
+            plain_label("bra-miljoval", "Bra Miljöval"),
+            plain_label("joutsen", "Joutsenmerkki"),
+            plain_label("uz", "Österreichisches Umweltzeichen"),
         ]);
         let keys = |t: &str| {
             r.cited_in(t)
@@ -457,17 +461,9 @@ mod tests {
                 0..12,
             ),
         ) {
-            let plain = |key: &str, scheme: &str| label::Model {
-                key: key.into(),
-                scheme: scheme.into(),
-                name: scheme.into(),
-                generation: None,
-                valid_from: None,
-                valid_until: None,
-            };
             let mut labels = registry().labels;
-            labels.push(plain("bra-miljoval", "Bra Miljöval"));
-            labels.push(plain("uz", "Österreichisches Umweltzeichen"));
+            labels.push(plain_label("bra-miljoval", "Bra Miljöval"));
+            labels.push(plain_label("uz", "Österreichisches Umweltzeichen"));
             let r = LabelRegistry::from_labels(labels);
             let text = words.join(" ");
             let keys = |found: Vec<&label::Model>| {
