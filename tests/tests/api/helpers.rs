@@ -81,7 +81,11 @@ impl TestApp {
             argv.push(url.into());
         }
         argv.extend(options.extra);
-        let args = Args::try_parse_from(argv).unwrap().serve;
+        let mut args = Args::try_parse_from(argv).unwrap().serve;
+        // `MEILI_URL` exported for the Meilisearch behaviour suite must not send every test
+        // server to one shared Meilisearch index: these servers use their own embedded index
+        // (or the backend `options.search` hands them).
+        args.search.meili_url = None;
         let app = Application::build_with_search(args, options.search)
             .await
             .unwrap();
