@@ -16,6 +16,7 @@ use async_graphql::{
     parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet},
 };
 
+use super::parsed::ParsedDocuments;
 use crate::error::ErrorCode;
 
 /// Most selections a document may expand to, fragments spread out.
@@ -23,12 +24,22 @@ pub const MAX_SELECTIONS: u64 = 5_000;
 /// Most representations one `_entities` call may ask for.
 pub const MAX_ENTITIES: usize = 1_000;
 
-pub struct DocumentGuard;
+/// The guard, with the parsed documents it shares between requests.
+#[derive(Default)]
+pub struct DocumentGuard {
+    parsed: Arc<ParsedDocuments>,
+}
 
 impl ExtensionFactory for DocumentGuard {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(DocumentGuard)
+        Arc::new(RequestGuard {
+            parsed: Arc::clone(&self.parsed),
+        })
     }
+}
+
+struct RequestGuard {
+    parsed: Arc<ParsedDocuments>,
 }
 
 fn refuse(message: String) -> ServerError {
@@ -141,16 +152,24 @@ pub fn check(document: &ExecutableDocument, variables: &Variables) -> ServerResu
 }
 
 #[async_trait::async_trait]
-impl Extension for DocumentGuard {
+impl Extension for RequestGuard {
     /// Runs before async-graphql's own recursion-depth and directive checks, which walk
     /// every expanded path and would themselves be exponential on a fragment bomb. The
-    /// document parsed here is handed on, so it is parsed once.
+    /// document is parsed here (or taken from the documents parsed before) and handed on,
+    /// so it is parsed at most once; it is checked on every request, with its variables.
     async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
+        match self.parsed.get(&request.query) {
+            Some(document) => request.set_parsed_query(document),
+            None => {
+                let document = request.parsed_query()?.clone();
+                self.parsed.insert(&request.query, document);
+            }
+        }
         let variables = request.variables.clone();
         check(request.parsed_query()?, &variables)?;
         next.run(ctx, request).await

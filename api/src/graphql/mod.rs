@@ -4,6 +4,7 @@ mod feed;
 mod guard;
 mod loaders;
 mod mutation;
+mod parsed;
 mod query;
 mod search;
 mod trust;
@@ -92,7 +93,7 @@ pub fn build_schema(
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .limit_directives(MAX_DIRECTIVES)
-    .extension(guard::DocumentGuard)
+    .extension(guard::DocumentGuard::default())
     .finish()
 }
 

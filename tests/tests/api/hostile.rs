@@ -1255,6 +1255,46 @@ async fn fragment_bombs_are_refused_before_they_expand() {
     app.ok(None, "{ __typename }", json!({})).await;
 }
 
+/// Documents are parsed once per text and kept; the guard still checks each request, with
+/// its own variables, whether its document was parsed now or before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_documents_are_checked_on_every_request() {
+    let app = TestApp::spawn(None, Options::default()).await;
+    let bomb = fragment_bomb(19, "Query", "{ ...F0 }", "__typename");
+    for round in 0..3 {
+        let body = app.gql(None, &bomb, json!({})).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"],
+            "BAD_USER_INPUT",
+            "round {round}: {}",
+            truncated(&body)
+        );
+    }
+    let entities = "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }";
+    let few = json!({ "r": vec![json!({ "__typename": "Organization", "id": "0190a3c4-0000-7000-8000-000000000000" }); 3] });
+    let many = json!({ "r": vec![json!(0); 1_001] });
+    for round in 0..2 {
+        let body = app.gql(None, entities, few.clone()).await;
+        assert!(
+            body["errors"].is_null(),
+            "round {round}: {}",
+            truncated(&body)
+        );
+        let body = app.gql(None, entities, many.clone()).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"],
+            "BAD_USER_INPUT",
+            "round {round}: {}",
+            truncated(&body)
+        );
+    }
+    // A syntax error is not kept as anything: it is refused every time.
+    for _ in 0..2 {
+        let body = app.gql(None, "{ __typename", json!({})).await;
+        assert!(!body["errors"].is_null(), "{}", truncated(&body));
+    }
+}
+
 /// `createClause` and `updateClause` drop duplicate labels before `validate` checks the cap of
 /// 20; that scan was quadratic (30,000 labels held a worker for 1.6 s, 100,000 behind a
 /// raised limit 28 s) and is linear now.
