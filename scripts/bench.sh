@@ -20,9 +20,9 @@
 # With MEILI_URL (and MEILI_MASTER_KEY) pointing at a Meilisearch server, the search, publish
 # and bulk rows run a second time against it (indexes bench_*, dropped and rebuilt): GraphQL
 # through a server using Meilisearch against the same searches sent straight to Meilisearch,
-# and bulk import against raw ingestion into Meilisearch; there GraphQL also runs once asking
-# only for what Meilisearch answers (hits only: no database read of the hits' clauses), to
-# show what the GraphQL layer itself adds. The tantivy rows always run.
+# and bulk import against raw ingestion into Meilisearch. On both backends GraphQL also runs
+# once asking only for what the backend answers (hits only: no database read of the hits'
+# clauses), to show what the GraphQL layer itself adds. The tantivy rows always run.
 # Results are appended as JSON lines to $OUT (default bench-results.jsonl) and printed.
 # CI runs it with a tiny catalogue and duration only to keep it working.
 set -euo pipefail
@@ -94,9 +94,11 @@ if section search; then
 say "search, saturated (closed loop, 8 workers)"
 load search --url "$URL/graphql" --concurrency 8 --name "graphql search, closed"
 load raw-tantivy --index "$work/raw-index" --concurrency 8 --name "raw tantivy, closed"
+load search --fields hits --url "$URL/graphql" --concurrency 8 --name "graphql search hits only, closed"
 say "search at a fixed rate (no coordinated omission)"
 load search --url "$URL/graphql" --rate "$RATE" --name "graphql search, fixed"
 load raw-tantivy --index "$work/raw-index" --rate "$RATE" --name "raw tantivy, fixed"
+load search --fields hits --url "$URL/graphql" --rate "$RATE" --name "graphql search hits only, fixed"
 fi
 if [ -n "$MEILI" ] && { section search || section publish; }; then
 say "Meilisearch at $MEILI: indexing the same catalogue (index bench_search)"
