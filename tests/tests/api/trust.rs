@@ -413,10 +413,16 @@ fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
+/// An OCDS schema file: from `OCDS_SCHEMA_DIR` when set, else from the `shared/ocds` folder
+/// beside the repository.
 fn schema(path: &str) -> Value {
-    let path = format!("{}/../../shared/ocds/{path}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
-        .unwrap()
+    let dir = std::env::var("OCDS_SCHEMA_DIR")
+        .unwrap_or_else(|_| format!("{}/../../shared/ocds", env!("CARGO_MANIFEST_DIR")));
+    let path = format!("{dir}/{path}");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("{path}: {e} (set OCDS_SCHEMA_DIR to the folder holding the OCDS schema files)")
+    });
+    serde_json::from_str(&text).unwrap()
 }
 
 fn errors(schema: &Value, instance: &Value) -> Vec<String> {
