@@ -14,11 +14,15 @@ use std::{
 
 use async_graphql::parser::types::ExecutableDocument;
 
-/// Most documents kept; the least recently used one makes room for a new one.
+/// Most documents kept; the least recently used ones make room for a new one.
 pub const CAPACITY: usize = 256;
-/// Longest query text kept, in bytes. Longer ones are parsed on every request, so the cache
-/// holds at most `CAPACITY` texts of this size and their documents.
+/// Longest query text kept, in bytes; longer ones are parsed on every request.
 pub const MAX_TEXT_BYTES: usize = 8 * 1024;
+/// Most text kept in all, in bytes. A document takes up to about 170 times its text (a
+/// one-letter field is two bytes of text and a whole field node), so this bounds the cache at
+/// about 20 MB however the texts are chosen; ordinary operations of a few hundred bytes fill
+/// `CAPACITY` before it.
+pub const BUDGET_BYTES: usize = 128 * 1024;
 
 #[derive(Default)]
 pub struct ParsedDocuments {
@@ -28,6 +32,8 @@ pub struct ParsedDocuments {
 #[derive(Default)]
 struct Inner {
     entries: HashMap<Box<str>, Entry>,
+    /// The length of every kept text, added up.
+    text_bytes: usize,
     /// Counts lookups and inserts; an entry's `used` is the count at its last use.
     clock: u64,
 }
@@ -62,16 +68,19 @@ impl ParsedDocuments {
         if inner.entries.contains_key(text) {
             return;
         }
-        if inner.entries.len() >= CAPACITY {
-            let oldest = inner
+        while inner.entries.len() >= CAPACITY || inner.text_bytes + text.len() > BUDGET_BYTES {
+            let Some(oldest) = inner
                 .entries
                 .iter()
                 .min_by_key(|(_, entry)| entry.used)
-                .map(|(text, _)| text.clone());
-            if let Some(oldest) = oldest {
-                inner.entries.remove(&oldest);
-            }
+                .map(|(text, _)| text.clone())
+            else {
+                break;
+            };
+            inner.entries.remove(&oldest);
+            inner.text_bytes -= oldest.len();
         }
+        inner.text_bytes += text.len();
         inner.clock += 1;
         let entry = Entry {
             document: Arc::new(document),
@@ -129,6 +138,23 @@ mod tests {
         assert!(cache.get(&text(0)).is_some());
         assert!(cache.get(&text(1)).is_none());
         assert!(cache.get(&text(CAPACITY)).is_some());
+    }
+
+    #[test]
+    fn the_kept_text_stays_within_the_budget() {
+        let cache = ParsedDocuments::default();
+        let text = |i: usize| format!("{{ f{i}: __typename }}{}", " ".repeat(MAX_TEXT_BYTES - 64));
+        let fits = BUDGET_BYTES / text(0).len();
+        for i in 0..fits + 5 {
+            cache.insert(&text(i), document(&text(i)));
+            assert!(cache.lock().text_bytes <= BUDGET_BYTES);
+        }
+        assert_eq!(cache.len(), fits);
+        // The newest are kept, the oldest made room.
+        assert!(cache.get(&text(fits + 4)).is_some());
+        assert!(cache.get(&text(0)).is_none());
+        let kept: usize = cache.lock().entries.keys().map(|t| t.len()).sum();
+        assert_eq!(kept, cache.lock().text_bytes);
     }
 
     #[test]

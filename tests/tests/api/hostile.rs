@@ -1365,6 +1365,37 @@ async fn entity_representations_do_not_amplify_memory() {
     );
 }
 
+/// Parsed documents are kept by their text (`api/src/graphql/parsed.rs`), and a document
+/// takes up to about 170 times its text: 48 different texts of 8 KiB, one-letter fields only,
+/// grew a debug-build server by 46 MB when the cache was bounded by its count alone (256
+/// texts), and by 25 MB with the byte budget that keeps 16 of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::print_stderr, reason = "report what the kept documents cost")]
+async fn kept_documents_do_not_amplify_memory() {
+    let app = TestApp::spawn(None, Options::default()).await;
+    app.ok(None, "{ __typename }", json!({})).await;
+    let before = rss_kib();
+    for i in 0..48 {
+        let mut query = format!("{{ q{i}: __typename");
+        while query.len() < 8 * 1024 - 4 {
+            query.push_str(" a");
+        }
+        query.push_str(" }");
+        let body = app.gql(None, &query, json!({})).await;
+        assert!(!body["errors"].is_null(), "{}", truncated(&body));
+    }
+    app.ok(None, "{ __typename }", json!({})).await;
+    let after = rss_kib();
+    eprintln!("48 texts of 8 KiB kept: VmRSS before {before:?} KiB, after {after:?} KiB");
+    if let (Some(before), Some(after)) = (before, after) {
+        let growth = after.saturating_sub(before);
+        assert!(
+            growth < 40 * 1024,
+            "kept documents grew the server by {growth} KiB"
+        );
+    }
+}
+
 /// Search filter lists became one backend clause per value (`into_filter` in
 /// `api/src/graphql/search.rs`): 50,000 countries fit in the body limit and cost about 80 MB.
 /// Values are deduplicated now, and organisation lists capped.
