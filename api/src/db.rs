@@ -52,14 +52,6 @@ pub async fn connect(args: &DbArgs) -> anyhow::Result<DatabaseConnection> {
         .context("cannot connect to the database")
 }
 
-/// How much of the database file each reading connection maps into memory (SQLite caps it
-/// at 2 GiB on 64-bit Linux). Only address space: the pages are the operating system's file
-/// cache, shared by every connection.
-const READER_MMAP_BYTES: u64 = 1 << 30;
-/// Each reading connection's own page cache, in KiB as a negative `cache_size` (SQLite's
-/// default is 2,000 KiB).
-const READER_CACHE_KIB: i64 = -16_384;
-
 /// Connections for long, consistent reads (the catalogue snapshot, the indexer's batches)
 /// that must not hold up writers. On SQLite these are read-only connections of their own
 /// beside the single writer; on PostgreSQL the main pool serves, and so does the writer for
@@ -80,14 +72,7 @@ pub async fn connect_reader(
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
         .test_before_acquire(false)
-        .map_sqlx_sqlite_opts(|o| {
-            // Pages are read through a memory map rather than copied into each connection's
-            // page cache with a system call (and a 4 KiB allocation) every time: the result
-            // pages' random reads of a large catalogue missed the default 2 MB cache.
-            o.read_only(true)
-                .pragma("mmap_size", READER_MMAP_BYTES.to_string())
-                .pragma("cache_size", READER_CACHE_KIB.to_string())
-        });
+        .map_sqlx_sqlite_opts(|o| o.read_only(true));
     Database::connect(options)
         .await
         .context("cannot open a reading connection to the database")
