@@ -37,13 +37,21 @@ target/release/commons serve --no-demo --data-dir "$work/data" --listen "127.0.0
 server=$!
 for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 
+# VmRSS counts mapped file pages (the search index) as well as the server's own memory, which
+# is RssAnon; both are reported.
 rss() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
-( while sleep 10; do echo "$(date +%s) $(rss)"; done ) >"$work/rss" &
+anon() { awk '/RssAnon/ {print $2}' "/proc/$server/status"; }
+( while sleep 10; do echo "$(date +%s) $(rss) $(anon)"; done ) >"$work/rss" &
 sampler=$!
 before=$(rss)
+before_anon=$(anon)
 target/release/commons-load search --url "http://127.0.0.1:$PORT/graphql" --rate "$RATE" \
   --duration "$DURATION" --warmup 10s --name "soak $CLAUSES clauses${meili_index:+ (meilisearch)}" --json "$OUT"
 after=$(rss)
+after_anon=$(anon)
 peak=$(awk '{print $2}' "$work/rss" | sort -n | tail -1)
+peak_anon=$(awk '{print $3}' "$work/rss" | sort -n | tail -1)
 first_minute=$(awk 'NR==6 {print $2}' "$work/rss")
+first_minute_anon=$(awk 'NR==6 {print $3}' "$work/rss")
 echo "server RSS: before load ${before} KiB, after 1 min ${first_minute:-?} KiB, peak ${peak} KiB, at the end ${after} KiB"
+echo "of it the server's own (RssAnon): before ${before_anon} KiB, after 1 min ${first_minute_anon:-?} KiB, peak ${peak_anon} KiB, at the end ${after_anon} KiB"
