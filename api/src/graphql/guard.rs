@@ -163,13 +163,15 @@ impl Extension for RequestGuard {
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        match self.parsed.get(&request.query) {
-            Some(document) => request.set_parsed_query(document),
+        let document = match self.parsed.get(&request.query) {
+            Some(document) => document,
             None => {
-                let document = request.parsed_query()?.clone();
-                self.parsed.insert(&request.query, document);
+                let document = async_graphql::parser::parse_query(&request.query)?;
+                self.parsed.insert(&request.query, &document);
+                document
             }
-        }
+        };
+        request.set_parsed_query(document);
         let variables = request.variables.clone();
         check(request.parsed_query()?, &variables)?;
         next.run(ctx, request).await

@@ -46,6 +46,10 @@ struct Entry {
 impl ParsedDocuments {
     /// A copy of the document parsed for `text`, if it is kept.
     pub fn get(&self, text: &str) -> Option<ExecutableDocument> {
+        // A text too long to keep is not hashed for a lookup that cannot succeed.
+        if text.len() > MAX_TEXT_BYTES {
+            return None;
+        }
         let document = {
             let mut guard = self.lock();
             let inner = &mut *guard;
@@ -58,8 +62,9 @@ impl ParsedDocuments {
         Some(ExecutableDocument::clone(&document))
     }
 
-    /// Keeps `document` as the parse of `text`, unless the text is too long to keep.
-    pub fn insert(&self, text: &str, document: ExecutableDocument) {
+    /// Keeps a copy of `document` as the parse of `text`, unless the text is too long to keep
+    /// (then nothing is copied).
+    pub fn insert(&self, text: &str, document: &ExecutableDocument) {
         if text.len() > MAX_TEXT_BYTES {
             return;
         }
@@ -83,7 +88,7 @@ impl ParsedDocuments {
         inner.text_bytes += text.len();
         inner.clock += 1;
         let entry = Entry {
-            document: Arc::new(document),
+            document: Arc::new(document.clone()),
             used: inner.clock,
         };
         inner.entries.insert(text.into(), entry);
@@ -117,7 +122,7 @@ mod tests {
         let cache = ParsedDocuments::default();
         let text = "query($q: String!) { searchClauses(query: $q) { totalCount } }";
         assert!(cache.get(text).is_none());
-        cache.insert(text, document(text));
+        cache.insert(text, &document(text));
         let kept = cache.get(text).expect("kept");
         assert_eq!(format!("{kept:?}"), format!("{:?}", document(text)));
         assert!(cache.get("{ __typename }").is_none());
@@ -128,12 +133,12 @@ mod tests {
         let cache = ParsedDocuments::default();
         let text = |i: usize| format!("{{ f{i}: __typename }}");
         for i in 0..CAPACITY {
-            cache.insert(&text(i), document(&text(i)));
+            cache.insert(&text(i), &document(&text(i)));
         }
         assert_eq!(cache.len(), CAPACITY);
         // The first one is used again, so the second is now the oldest.
         assert!(cache.get(&text(0)).is_some());
-        cache.insert(&text(CAPACITY), document(&text(CAPACITY)));
+        cache.insert(&text(CAPACITY), &document(&text(CAPACITY)));
         assert_eq!(cache.len(), CAPACITY);
         assert!(cache.get(&text(0)).is_some());
         assert!(cache.get(&text(1)).is_none());
@@ -146,7 +151,7 @@ mod tests {
         let text = |i: usize| format!("{{ f{i}: __typename }}{}", " ".repeat(MAX_TEXT_BYTES - 64));
         let fits = BUDGET_BYTES / text(0).len();
         for i in 0..fits + 5 {
-            cache.insert(&text(i), document(&text(i)));
+            cache.insert(&text(i), &document(&text(i)));
             assert!(cache.lock().text_bytes <= BUDGET_BYTES);
         }
         assert_eq!(cache.len(), fits);
@@ -161,7 +166,7 @@ mod tests {
     fn long_texts_are_not_kept() {
         let cache = ParsedDocuments::default();
         let long = format!("{{ __typename }}{}", " ".repeat(MAX_TEXT_BYTES));
-        cache.insert(&long, document(&long));
+        cache.insert(&long, &document(&long));
         assert!(cache.get(&long).is_none());
         assert_eq!(cache.len(), 0);
     }
