@@ -35,6 +35,22 @@ pub struct SearchArgs {
     /// Meilisearch index uid for templates.
     #[arg(long, env = "MEILI_TEMPLATE_INDEX", default_value = "templates")]
     pub meili_template_index: String,
+
+    /// Embedded index: searches run at once per index; 0 means one per CPU core.
+    #[arg(long, env = "COMMONS_SEARCH_SLOTS", default_value_t = 0)]
+    pub search_slots: usize,
+
+    /// Embedded index: how long a search waits for a free slot before it is refused with
+    /// SEARCH_UNAVAILABLE (overload is answered at once instead of queued).
+    #[arg(long, env = "COMMONS_SEARCH_QUEUE_WAIT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub search_queue_wait: Duration,
+}
+
+impl SearchArgs {
+    /// The bound on concurrent embedded searches these options ask for.
+    pub fn gate(&self) -> search::tantivy_backend::SearchGate {
+        search::tantivy_backend::SearchGate::new(self.search_slots, self.search_queue_wait)
+    }
 }
 
 /// Public-key algorithms accepted for production tokens.

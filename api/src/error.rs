@@ -49,6 +49,8 @@ pub enum ServiceError {
     Conflict(String),
     /// The search backend failed or cannot be reached; logged with detail.
     SearchUnavailable(String),
+    /// Every search slot is taken: the server is overloaded and refuses rather than queues.
+    SearchBusy,
     /// Anything unexpected; logged with detail, answered without it.
     Internal(anyhow::Error),
 }
@@ -64,6 +66,7 @@ impl std::fmt::Display for ServiceError {
             Self::BadInput { field, message } => write!(f, "{field}: {message}"),
             Self::NotFound(what) => write!(f, "{what} not found"),
             Self::SearchUnavailable(detail) => write!(f, "search unavailable: {detail}"),
+            Self::SearchBusy => f.write_str("search busy"),
             Self::Internal(error) => write!(f, "{error:#}"),
         }
     }
@@ -90,7 +93,7 @@ impl ServiceError {
             Self::BadInput { .. } => ErrorCode::BadUserInput,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Conflict(_) => ErrorCode::Conflict,
-            Self::SearchUnavailable(_) => ErrorCode::SearchUnavailable,
+            Self::SearchUnavailable(_) | Self::SearchBusy => ErrorCode::SearchUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -107,6 +110,15 @@ impl ServiceError {
                 tracing::error!(%detail, "search backend failed");
                 (
                     "search is unavailable right now; try again shortly".to_owned(),
+                    None,
+                )
+            }
+            // Expected under overload, and as frequent as the requests: not an error to log
+            // once per request.
+            Self::SearchBusy => {
+                tracing::debug!("search refused: every search slot is taken");
+                (
+                    "search is busy right now; try again shortly".to_owned(),
                     None,
                 )
             }
@@ -169,6 +181,7 @@ impl From<search::SearchError> for ServiceError {
         match error {
             search::SearchError::BadRequest { field, message } => Self::bad_input(field, message),
             search::SearchError::Unavailable(detail) => Self::SearchUnavailable(detail),
+            search::SearchError::Busy { .. } => Self::SearchBusy,
         }
     }
 }
@@ -210,5 +223,14 @@ mod tests {
         assert!(error.message.starts_with("input.cpvCodes[0]"));
         let ext = format!("{:?}", error.extensions);
         assert!(ext.contains("BAD_USER_INPUT") && ext.contains("input.cpvCodes[0]"));
+    }
+
+    #[test]
+    fn a_busy_search_is_unavailable_for_now() {
+        let busy = ServiceError::from(search::SearchError::Busy { waited_ms: 1000 });
+        assert_eq!(busy.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        let error = busy.into_graphql();
+        assert!(error.message.contains("busy"), "{}", error.message);
+        assert!(format!("{:?}", error.extensions).contains("SEARCH_UNAVAILABLE"));
     }
 }

@@ -203,7 +203,8 @@ pub async fn search_backends(
     let open = |name: &str| {
         let dir = db.data_dir.join("index").join(name);
         let backend = TantivyBackend::open(&dir)
-            .with_context(|| format!("cannot open the search index in {}", dir.display()))?;
+            .with_context(|| format!("cannot open the search index in {}", dir.display()))?
+            .with_gate(search.gate());
         anyhow::Ok(Arc::new(backend) as Arc<dyn SearchBackend>)
     };
     Ok(Backends {

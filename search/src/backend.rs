@@ -9,6 +9,10 @@ pub enum SearchError {
     /// The backend cannot be reached or failed; callers answer `SEARCH_UNAVAILABLE`.
     #[error("search backend unavailable: {0}")]
     Unavailable(String),
+    /// Every search slot stayed taken for the whole wait: the backend is overloaded. Callers
+    /// answer `SEARCH_UNAVAILABLE` at once instead of queueing the request further.
+    #[error("search backend busy: no search slot within {waited_ms} ms")]
+    Busy { waited_ms: u64 },
     /// The request itself is invalid (named field).
     #[error("{field}: {message}")]
     BadRequest {

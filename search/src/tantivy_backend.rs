@@ -9,7 +9,7 @@ use std::{
     ops::Bound,
     path::Path,
     sync::{Arc, Mutex},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use tantivy::{
@@ -178,10 +178,55 @@ struct Inner {
     synonyms: SynonymIndex,
 }
 
+/// How long a search waits for a free slot before it is refused as busy, unless the
+/// backend is given another [`SearchGate`]. Long enough for a queue of several slow
+/// searches on a large catalogue (a search with facets over a million clauses can take
+/// over half a second), short enough that overload is answered rather than queued for the
+/// whole request timeout.
+pub const SEARCH_QUEUE_WAIT: Duration = Duration::from_secs(5);
+
+/// Bounds how many searches run at once on the blocking pool, and how long the others wait.
+///
+/// A search is CPU-bound: more of them at once than there are cores only makes each slower.
+/// Without the bound, an overloaded server hands every waiting search its own blocking thread
+/// (tokio allows 512) and answers seconds late; with it, the surplus waits as cheap futures
+/// and is refused with [`SearchError::Busy`] after [`SEARCH_QUEUE_WAIT`].
+#[derive(Clone)]
+pub struct SearchGate {
+    slots: Arc<tokio::sync::Semaphore>,
+    wait: Duration,
+}
+
+impl SearchGate {
+    /// `slots` searches at once (0: one per CPU core); the others wait up to `wait`.
+    pub fn new(slots: usize, wait: Duration) -> Self {
+        let slots = match slots {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        Self {
+            slots: Arc::new(tokio::sync::Semaphore::new(slots)),
+            wait,
+        }
+    }
+
+    /// Waits for a slot; the slot is free again when the returned permit is dropped.
+    pub async fn enter(&self) -> Result<tokio::sync::OwnedSemaphorePermit, SearchError> {
+        match tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(closed)) => Err(unavailable(closed)),
+            Err(_) => Err(SearchError::Busy {
+                waited_ms: u64::try_from(self.wait.as_millis()).unwrap_or(u64::MAX),
+            }),
+        }
+    }
+}
+
 /// Embedded search; cheap to clone.
 #[derive(Clone)]
 pub struct TantivyBackend {
     inner: Arc<Inner>,
+    gate: SearchGate,
 }
 
 fn tokens(index: &Index, analyzer: &str, text: &str) -> Vec<String> {
@@ -243,7 +288,14 @@ impl TantivyBackend {
                 fields,
                 synonyms: SynonymIndex { groups, by_phrase },
             }),
+            gate: SearchGate::new(0, SEARCH_QUEUE_WAIT),
         })
+    }
+
+    /// The same index with another bound on concurrent searches (see [`SearchGate`]).
+    pub fn with_gate(mut self, gate: SearchGate) -> Self {
+        self.gate = gate;
+        self
     }
 
     async fn blocking<T: Send + 'static>(
@@ -693,6 +745,14 @@ impl SearchBackend for TantivyBackend {
     }
 
     async fn search(&self, request: SearchRequest) -> Result<SearchResponse, SearchError> {
-        self.blocking(move |inner| inner.search(&request)).await
+        // Writes are not gated: the indexer runs them one at a time under the writer's lock.
+        // The slot moves into the search, so a request given up on still holds it until the
+        // search it started has finished.
+        let slot = self.gate.enter().await?;
+        self.blocking(move |inner| {
+            let _slot = slot;
+            inner.search(&request)
+        })
+        .await
     }
 }

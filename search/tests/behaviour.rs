@@ -47,3 +47,43 @@ async fn meilisearch_passes_the_behaviour_suite() {
         .expect("connect to Meilisearch");
     search::suite::run(&backend).await;
 }
+
+/// A search waits for a slot of the gate and is refused as busy when none frees up in time;
+/// a slot given back lets the next search run.
+#[tokio::test]
+async fn tantivy_refuses_searches_beyond_its_slots() {
+    use search::{SearchBackend, SearchError, tantivy_backend::SearchGate};
+    let gate = SearchGate::new(1, std::time::Duration::from_millis(30));
+    let backend = search::TantivyBackend::in_memory()
+        .expect("index")
+        .with_gate(gate.clone());
+    let request = || search::SearchRequest {
+        query: "warranty".into(),
+        limit: 5,
+        ..Default::default()
+    };
+    backend.search(request()).await.expect("a free slot");
+
+    let held = gate.enter().await.expect("the only slot");
+    match backend.search(request()).await {
+        Err(SearchError::Busy { waited_ms }) => assert_eq!(waited_ms, 30),
+        other => panic!("expected Busy, got {other:?}"),
+    }
+    drop(held);
+
+    // A slot freed while a search waits lets that search through (a long wait here, so that
+    // a slow machine cannot time the search out first).
+    let gate = SearchGate::new(1, std::time::Duration::from_secs(30));
+    let backend = backend.with_gate(gate.clone());
+    let held = gate.enter().await.expect("the only slot");
+    let waiting = tokio::spawn({
+        let backend = backend.clone();
+        async move { backend.search(request()).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    drop(held);
+    waiting
+        .await
+        .expect("task")
+        .expect("the freed slot is taken");
+}

@@ -323,6 +323,45 @@ async fn search_outage_and_restart_on_postgres() {
     outage_and_restart(Backend::Postgres).await;
 }
 
+/// With every search slot taken, a search is refused after the gate's wait with the coded
+/// error, instead of queueing; once a slot is free again the same search answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overloaded_search_is_refused_not_queued() {
+    let gate = search::tantivy_backend::SearchGate::new(1, Duration::from_millis(50));
+    let clauses = search::TantivyBackend::in_memory()
+        .unwrap()
+        .with_gate(gate.clone());
+    let app = TestApp::spawn(
+        None,
+        Options {
+            search: Some(commons_api::indexing::Backends {
+                clauses: std::sync::Arc::new(clauses),
+                templates: std::sync::Arc::new(search::TantivyBackend::in_memory().unwrap()),
+            }),
+            ..Options::default()
+        },
+    )
+    .await;
+    let slot = gate.enter().await.unwrap();
+    let started = std::time::Instant::now();
+    let body = app.gql(None, SEARCH, json!({ "q": "transport" })).await;
+    assert_eq!(code(&body), "SEARCH_UNAVAILABLE", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("busy")),
+        "{body}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the refusal waited {:?}",
+        started.elapsed()
+    );
+    drop(slot);
+    let body = app.gql(None, SEARCH, json!({ "q": "transport" })).await;
+    assert!(body.get("errors").is_none(), "{body}");
+}
+
 backend_test!(templates_are_searchable_by_their_clauses, |app| {
     let lund = app.org("lund", "SE").await;
     let token = publisher(lund);
