@@ -4,10 +4,6 @@
 mod queries;
 mod runner;
 
-/// The server's allocator, so that the raw in-process rows run tantivy on the same one.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::Context;
