@@ -42,14 +42,14 @@ pub struct SearchArgs {
 
     /// Embedded index: how long a search waits for a free slot before it is refused with
     /// SEARCH_UNAVAILABLE (overload is answered at once instead of queued).
-    #[arg(long, env = "COMMONS_SEARCH_QUEUE_WAIT", default_value = "5s", value_parser = humantime::parse_duration)]
-    pub search_queue_wait: Duration,
+    #[arg(long, env = "COMMONS_SEARCH_QUEUE_WAIT", default_value_t = search::tantivy_backend::SEARCH_QUEUE_WAIT.into())]
+    pub search_queue_wait: humantime::Duration,
 }
 
 impl SearchArgs {
     /// The bound on concurrent embedded searches these options ask for.
     pub fn gate(&self) -> search::tantivy_backend::SearchGate {
-        search::tantivy_backend::SearchGate::new(self.search_slots, self.search_queue_wait)
+        search::tantivy_backend::SearchGate::new(self.search_slots, self.search_queue_wait.into())
     }
 }
 
