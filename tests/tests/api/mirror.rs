@@ -111,27 +111,25 @@ async fn search_ids(app: &TestApp, query: &str) -> (u64, BTreeSet<String>) {
 
 const GONE: &str = "<deleted, still indexed>";
 
-/// Waits until the mirror's search index answers like the upstream's.
+/// Once both search indexes have applied every change their databases hold, the mirror's
+/// search answers exactly like the upstream's.
 async fn assert_same_search(mirror: &TestApp, upstream: &TestApp) {
-    for query in ["", "take-back", "återtagande", "barnarbete", "energi"] {
-        // The upstream's own index may still be applying the writer's last changes.
-        let settled = eventually(Duration::from_secs(10), async || {
-            !search_ids(upstream, query).await.1.contains(GONE)
-        })
-        .await;
+    for (name, app) in [("upstream", upstream), ("mirror", mirror)] {
         assert!(
-            settled.is_some(),
-            "the upstream index never settled for {query:?}"
+            app.index_caught_up(Duration::from_secs(30)).await,
+            "the {name}'s index never caught up with its change feed"
         );
+    }
+    for query in ["", "take-back", "återtagande", "barnarbete", "energi"] {
         let expected = search_ids(upstream, query).await;
-        let same = eventually(Duration::from_secs(10), async || {
-            search_ids(mirror, query).await == expected
-        })
-        .await;
         assert!(
-            same.is_some(),
-            "search for {query:?} differs: upstream {expected:?}, mirror {:?}",
-            search_ids(mirror, query).await
+            !expected.1.contains(GONE),
+            "the upstream's index still holds a deleted clause for {query:?}: {expected:?}"
+        );
+        assert_eq!(
+            search_ids(mirror, query).await,
+            expected,
+            "search for {query:?} differs between mirror (left) and upstream (right)"
         );
     }
 }
