@@ -16,6 +16,11 @@ pub struct Model {
     pub synced_at: Option<DateTimeUtc>,
     /// Changes applied from this upstream, snapshot records included.
     pub applied: i64,
+    /// The watermark of the first snapshot download that applied records and was then cut
+    /// short. The next whole download continues the feed from here rather than from its own,
+    /// later watermark, so what changed upstream between the two downloads (a deletion above
+    /// all) still arrives. `None` once a snapshot has been applied whole.
+    pub resume_from: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

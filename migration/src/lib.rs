@@ -6,6 +6,7 @@ mod m20261122_000001_catalogue;
 mod m20261122_000002_search_cursor;
 pub mod m20261122_000003_trust;
 mod m20261122_000004_feed;
+mod m20261204_000005_mirror_resume;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_search_cursor::Migration),
             Box::new(m20261122_000003_trust::Migration),
             Box::new(m20261122_000004_feed::Migration),
+            Box::new(m20261204_000005_mirror_resume::Migration),
         ]
     }
 }

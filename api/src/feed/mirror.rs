@@ -5,7 +5,10 @@
 //! cursor. Every batch is applied in one transaction together with the new cursor, so a run
 //! killed at any point resumes where the last committed batch ended, and replaying a batch is
 //! harmless because applying is idempotent ([`super::apply`]). A snapshot cut short stores no
-//! cursor, so the next run reads it again.
+//! cursor, so the next run reads it again; if the cut download had applied batches, the feed is
+//! then read from that first download's watermark (kept as `resume_from`), not the second's,
+//! so nothing that changed upstream between the two downloads is missed. Replaying those
+//! events over the newer snapshot is harmless: each record ends at its last event's state.
 
 use std::time::Duration;
 
@@ -13,7 +16,8 @@ use anyhow::{Context, bail};
 use entity::{ChangeOperation, EntityType, mirror_upstream};
 use indicatif::{ProgressBar, ProgressStyle};
 use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    Set, TransactionTrait, sea_query::Expr,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -93,6 +97,7 @@ async fn upstream_row(
         snapshot_at: Set(None),
         synced_at: Set(None),
         applied: Set(0),
+        resume_from: Set(None),
     }
     .insert(db)
     .await?)
@@ -167,6 +172,8 @@ async fn read_snapshot(
     let mut scanned = 0;
     let mut header_seen = false;
     let mut watermark = None;
+    // Where the records of this download stand in the feed, saved with its first batch.
+    let mut floor: Option<String> = None;
     while let Some(chunk) = response
         .chunk()
         .await
@@ -202,6 +209,7 @@ async fn read_snapshot(
                     }
                     bar.set_length(header.records);
                     header_seen = true;
+                    floor = header.watermark;
                 }
                 Line::Record(record) => {
                     if !header_seen {
@@ -209,7 +217,8 @@ async fn read_snapshot(
                     }
                     pending.push(*record);
                     if pending.len() >= BATCH {
-                        apply_records(db, base, std::mem::take(&mut pending), report).await?;
+                        let batch = std::mem::take(&mut pending);
+                        apply_records(db, base, batch, floor.take(), report).await?;
                         bar.set_position(report.snapshot_records);
                     }
                 }
@@ -227,12 +236,14 @@ async fn read_snapshot(
     };
     // The last batch commits together with the cursor: the snapshot counts only once whole.
     let row = upstream_row(db, base).await?;
+    let cursor = row.resume_from.clone().unwrap_or(watermark.cursor);
     let txn = db.begin().await?;
     report.snapshot_records +=
         apply_batch(&txn, base, std::mem::take(&mut pending), report).await?;
     let applied = row.applied + report.snapshot_records as i64;
     let mut row = row.into_active_model();
-    row.cursor = Set(Some(watermark.cursor));
+    row.cursor = Set(Some(cursor));
+    row.resume_from = Set(None);
     row.snapshot_at = Set(Some(crate::service::now()));
     row.synced_at = Set(Some(crate::service::now()));
     row.applied = Set(applied);
@@ -269,14 +280,25 @@ async fn apply_batch(
     Ok(applied)
 }
 
+/// Applies one batch of snapshot records. `floor`, given with a download's first batch, is
+/// stored as the upstream's `resume_from` unless an earlier cut download left one.
 async fn apply_records(
     db: &DatabaseConnection,
     base: &str,
     records: Vec<Record>,
+    floor: Option<String>,
     report: &mut SyncReport,
 ) -> anyhow::Result<()> {
     let txn = db.begin().await?;
     let applied = apply_batch(&txn, base, records, report).await?;
+    if let Some(floor) = floor {
+        mirror_upstream::Entity::update_many()
+            .col_expr(mirror_upstream::Column::ResumeFrom, Expr::value(floor))
+            .filter(mirror_upstream::Column::Url.eq(base))
+            .filter(mirror_upstream::Column::ResumeFrom.is_null())
+            .exec(&txn)
+            .await?;
+    }
     txn.commit().await?;
     report.snapshot_records += applied;
     Ok(())

@@ -45,6 +45,11 @@ pub struct Header {
     pub instance: String,
     /// Number of record lines that follow.
     pub records: u64,
+    /// The same cursor as the watermark line's, known from the start, so that a reader whose
+    /// download is cut short knows where the records it already applied stand in the feed.
+    /// Absent from snapshots written before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<String>,
 }
 
 /// The last line.
@@ -162,6 +167,7 @@ impl Snapshot {
                 format_version: FORMAT_VERSION,
                 instance: instance.to_owned(),
                 records,
+                watermark: Some(changes::encode_cursor(watermark)),
             }),
         })
     }

@@ -475,3 +475,152 @@ async fn a_snapshot_line_without_end_is_refused_not_buffered_forever() {
     assert!(format!("{error:#}").contains("longer than"), "{error:#}");
     assert_eq!(mirror.count("organization").await, 0);
 }
+
+/// Stands in front of `upstream` on its own port and forwards every request to it, except
+/// that the first snapshot download is answered with only the header and the first `keep`
+/// records, then the connection closed: a download cut short after some batches applied.
+async fn cutting_proxy(upstream: std::net::SocketAddr, keep: usize) -> std::net::SocketAddr {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let cut_body = {
+        let body = reqwest::get(format!("http://{upstream}/export/catalogue.ndjson"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let lines: Vec<&str> = body.lines().take(1 + keep).collect();
+        assert!(
+            lines.len() == 1 + keep,
+            "the snapshot has fewer than {keep} records"
+        );
+        lines.iter().map(|l| format!("{l}\n")).collect::<String>()
+    };
+    let armed = Arc::new(AtomicBool::new(true));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut client, _)) = listener.accept().await else {
+                return;
+            };
+            let armed = armed.clone();
+            let cut_body = cut_body.clone();
+            tokio::spawn(async move {
+                // The request head, enough to see what is asked for.
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match client.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                if head.starts_with(b"GET /export/catalogue.ndjson")
+                    && armed.swap(false, Ordering::SeqCst)
+                {
+                    let _ = client
+                        .write_all(
+                            format!(
+                                "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\n\r\n{cut_body}"
+                            )
+                            .as_bytes(),
+                        )
+                        .await;
+                    return;
+                }
+                let mut server = tokio::net::TcpStream::connect(upstream).await.unwrap();
+                if server.write_all(&head).await.is_ok() {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+backend_test!(
+    a_snapshot_read_again_after_a_cut_misses_nothing_that_changed_in_between,
+    |upstream| {
+        let org = upstream.org("cut-short", "DK").await;
+        let token = publisher(org);
+        for part in 0..3 {
+            let body: String = (0..250)
+                .map(|i| {
+                    let mut input = clause_input(&format!("Cut-short clause {part}-{i}"));
+                    input["text"] = json!(format!("Devices are taken back ({part}-{i})."));
+                    format!("{input}\n")
+                })
+                .collect();
+            let response = upstream
+                .client
+                .post(upstream.url("/import/clauses.ndjson"))
+                .header("content-type", "application/x-ndjson")
+                .bearer_auth(&token)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+        }
+
+        // The first download stops after 600 records: the first 500 are applied, no cursor.
+        let proxy = cutting_proxy(upstream.addr, 600).await;
+        let mirror = TestApp::spawn(None, Options::default()).await;
+        let via_proxy = MirrorSource {
+            url: format!("http://{proxy}"),
+            token: None,
+            progress: false,
+        };
+        let error = sync_once(&mirror.db, &mirror.client, &via_proxy)
+            .await
+            .unwrap_err();
+        assert!(
+            format!("{error:#}").contains("without its watermark"),
+            "{error:#}"
+        );
+        assert_eq!(mirror.count("clause").await, 499, "one batch applied");
+
+        // Meanwhile upstream: a clause the mirror already holds is deleted, another withdrawn.
+        let held: Vec<String> = snapshot(&mirror)
+            .await
+            .into_iter()
+            .filter_map(|line| match line {
+                Line::Record(record) => match *record {
+                    Record::Clause { clause, .. } => Some(clause.id.to_string()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        upstream
+            .ok(
+                Some(&token),
+                "mutation($id: ID!) { deleteClause(input: { id: $id }) { id } }",
+                json!({ "id": held[10] }),
+            )
+            .await;
+        upstream
+            .ok(
+                Some(&token),
+                "mutation($id: ID!) { withdrawClause(input: { id: $id, reason: \"Superseded\" }) { clause { id } } }",
+                json!({ "id": held[20] }),
+            )
+            .await;
+
+        // Read again whole: the mirror ends up with exactly the upstream's catalogue.
+        let report = sync_once(&mirror.db, &mirror.client, &via_proxy)
+            .await
+            .unwrap();
+        assert!(report.snapshot_records > 0);
+        assert_eq!(mirror.count("clause").await, 749);
+        assert_eq!(records(&mirror, None).await, records(&upstream, None).await);
+        assert_eq!(
+            sync_once(&mirror.db, &mirror.client, &via_proxy)
+                .await
+                .unwrap(),
+            SyncReport::default()
+        );
+    }
+);
