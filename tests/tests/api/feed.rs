@@ -245,7 +245,7 @@ backend_test!(
         assert_eq!(last["entityId"], json!(id));
         assert_eq!(last["payload"], Value::Null);
         // Gone from search too.
-        let gone = eventually(Duration::from_secs(5), async || {
+        let gone = eventually(INDEX_WAIT, async || {
             app.ok(
                 None,
                 "{ searchClauses(query: \"leaked phone list\") { totalCount } }",

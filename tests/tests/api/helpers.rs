@@ -21,6 +21,12 @@ pub const SECRET: &str = "test-secret-for-integration-tests";
 pub const ISSUER: &str = "green-procurement-commons";
 pub const AUDIENCE: &str = "commons-api";
 
+/// How long a test waits for the index to show a change. Generous on purpose: the suite runs
+/// many servers at once on a CI machine's few cores, and [`eventually`] returns as soon as the
+/// check holds, so a passing test never waits this long. How quickly a change becomes
+/// searchable is measured in BENCHMARKS.md, not asserted here.
+pub const INDEX_WAIT: Duration = Duration::from_secs(30);
+
 #[derive(Parser)]
 struct Args {
     #[command(flatten)]

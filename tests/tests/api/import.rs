@@ -1,7 +1,5 @@
 //! `POST /import/clauses.ndjson`: bulk publishing, all or nothing.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use crate::feed::{all_changes, snapshot};
@@ -105,7 +103,7 @@ backend_test!(
             .filter(|line| format!("{line:?}").contains("importmarker"))
             .count();
         assert_eq!(clauses_in_snapshot, 30);
-        let found = eventually(Duration::from_secs(20), async || {
+        let found = eventually(INDEX_WAIT, async || {
             let data = app.ok(None, SEARCH, json!({ "q": "importmarker12" })).await;
             data["searchClauses"]["edges"]
                 .as_array()

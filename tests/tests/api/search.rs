@@ -53,13 +53,13 @@ backend_test!(
         app.ok(Some(&token), CREATE_CLAUSE, json!({ "input": draft }))
             .await;
 
-        let took = eventually(Duration::from_secs(1), async || {
+        let took = eventually(INDEX_WAIT, async || {
             ids(&search(&app, "återtagnde", Value::Null).await) == vec![id.clone()]
         })
         .await;
         assert!(
             took.is_some(),
-            "the published clause was not searchable within a second"
+            "the published clause did not become searchable"
         );
 
         let result = search(
@@ -92,7 +92,7 @@ backend_test!(
 
         let withdraw = "mutation($id: ID!) { withdrawClause(input: { id: $id, reason: \"Superseded\" }) { clause { status } } }";
         app.ok(Some(&token), withdraw, json!({ "id": id })).await;
-        let gone = eventually(Duration::from_secs(2), async || {
+        let gone = eventually(INDEX_WAIT, async || {
             search(&app, "återtagande", Value::Null).await["totalCount"] == 0
         })
         .await;
@@ -132,10 +132,7 @@ backend_test!(
             let data = app.ok(token, query, json!({ "q": "servrar" })).await;
             data["searchClauses"]["edges"][0]["node"]["found"].clone()
         };
-        let indexed = eventually(Duration::from_secs(2), async || {
-            hit(None).await["version"] == 2
-        })
-        .await;
+        let indexed = eventually(INDEX_WAIT, async || hit(None).await["version"] == 2).await;
         assert!(indexed.is_some(), "version 2 was not searchable in time");
         let anonymous = hit(None).await;
         assert_eq!(anonymous["id"], id.as_str());
@@ -268,7 +265,7 @@ async fn outage_and_restart(backend: Backend) {
         );
 
         flaky.set_down(false);
-        let caught_up = eventually(Duration::from_secs(5), async || {
+        let caught_up = eventually(INDEX_WAIT, async || {
             search(&app, "take-back", Value::Null).await["totalCount"] == 3
         })
         .await;
@@ -389,7 +386,7 @@ backend_test!(templates_are_searchable_by_their_clauses, |app| {
     // Found by its title and by the title of a clause it cites.
     for q in ["datorer", "take-back laptops"] {
         let found =
-            eventually(Duration::from_secs(2), async || {
+            eventually(INDEX_WAIT, async || {
                 app.ok(None, query, json!({ "q": q })).await["searchTemplates"]["edges"][0]["node"]
                     ["template"]["id"]
                     == id.as_str()
@@ -510,7 +507,7 @@ async fn replicas_share_the_feed(backend: Backend) {
             .unwrap()
             .estimated_total
         };
-        let caught_up = eventually(Duration::from_secs(10), async || all().await == 24).await;
+        let caught_up = eventually(INDEX_WAIT, async || all().await == 24).await;
         replica.abort();
         assert!(
             caught_up.is_some(),

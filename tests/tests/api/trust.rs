@@ -1,7 +1,5 @@
 //! Evidence, lineage, staleness, statistics, OCDS export and anonymised publishing, end to end.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -80,7 +78,7 @@ backend_test!(evidence_follows_reported_and_withdrawn_results, |app| {
     assert_eq!(dropped["provenLevel"], "USED");
 
     // The index follows: filter by proven level, sort by evidence.
-    let found = eventually(Duration::from_secs(10), async || {
+    let found = eventually(INDEX_WAIT, async || {
         search_ids(&app, json!({ "provenLevel": ["PROVEN"] }), "RELEVANCE").await
             == [proven.clone()]
     })
@@ -112,7 +110,7 @@ backend_test!(evidence_follows_reported_and_withdrawn_results, |app| {
         (e["results"].clone(), e["provenLevel"].clone()),
         (json!(2), json!("USED"))
     );
-    let gone = eventually(Duration::from_secs(10), async || {
+    let gone = eventually(INDEX_WAIT, async || {
         search_ids(&app, json!({ "provenLevel": ["PROVEN"] }), "RELEVANCE")
             .await
             .is_empty()
@@ -309,7 +307,7 @@ backend_test!(stale_clauses_are_flagged_and_filterable, |app| {
 
     let mut want = vec![expired.clone(), unreviewed.clone()];
     want.sort();
-    let found = eventually(Duration::from_secs(10), async || {
+    let found = eventually(INDEX_WAIT, async || {
         let mut ids = search_ids(&app, json!({ "stale": true }), "RELEVANCE").await;
         ids.sort();
         ids == want
@@ -317,7 +315,7 @@ backend_test!(stale_clauses_are_flagged_and_filterable, |app| {
     .await;
     assert!(found.is_some(), "stale filter never matched");
     // The fresh clause may be indexed a batch later than the stale ones.
-    let found = eventually(Duration::from_secs(10), async || {
+    let found = eventually(INDEX_WAIT, async || {
         search_ids(&app, json!({ "stale": false }), "RELEVANCE").await == [fresh.clone()]
     })
     .await;
@@ -682,7 +680,7 @@ backend_test!(planted_identifiers_never_leave_the_organisation, |app| {
         .await;
     assert_clean("another organisation's reads", &other_org.to_string());
 
-    let searchable = eventually(Duration::from_secs(10), async || {
+    let searchable = eventually(INDEX_WAIT, async || {
         let hits = app
             .ok(None, "{ searchClauses(query: \"återtagande\", first: 10) { totalCount edges { node { highlight { title text } } } } }", json!({}))
             .await;
