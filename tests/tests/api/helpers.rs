@@ -151,17 +151,17 @@ impl TestApp {
         row.try_get::<i64>("", "n").unwrap()
     }
 
-    /// Waits up to `limit` until the search indexer has applied every change event this
+    /// Waits up to [`INDEX_WAIT`] until the search indexer has applied every change event this
     /// instance has written so far (its saved cursor reaches the feed's head): from then on
     /// a search sees everything committed before the call.
-    pub async fn index_caught_up(&self, limit: Duration) -> bool {
+    pub async fn index_caught_up(&self) -> bool {
         let backend = self.db.get_database_backend();
         let statement = sea_orm::Statement::from_string(
             backend,
             "SELECT (SELECT COALESCE(MAX(seq), 0) FROM change_event) AS head, \
              (SELECT COALESCE(MAX(last_seq), 0) FROM feed_cursor WHERE consumer = 'search') AS applied",
         );
-        eventually(limit, async || {
+        eventually(INDEX_WAIT, async || {
             let row = self
                 .db
                 .query_one_raw(statement.clone())

@@ -116,7 +116,7 @@ const GONE: &str = "<deleted, still indexed>";
 async fn assert_same_search(mirror: &TestApp, upstream: &TestApp) {
     for (name, app) in [("upstream", upstream), ("mirror", mirror)] {
         assert!(
-            app.index_caught_up(Duration::from_secs(30)).await,
+            app.index_caught_up().await,
             "the {name}'s index never caught up with its change feed"
         );
     }
