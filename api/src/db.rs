@@ -1,12 +1,19 @@
 //! Database connection and migrations.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
+use futures_util::FutureExt;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, sqlx::sqlite::SqliteJournalMode};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection,
+    sqlx::{
+        pool::PoolConnectionMetadata,
+        sqlite::{SqliteConnection, SqliteJournalMode},
+    },
+};
 
-use crate::config::DbArgs;
+use crate::{config::DbArgs, row_cache::ClauseRowCache};
 
 /// The database URL in force: `DATABASE_URL`, or an SQLite file in the data dir.
 pub fn database_url(args: &DbArgs) -> anyhow::Result<String> {
@@ -23,6 +30,13 @@ pub fn database_url(args: &DbArgs) -> anyhow::Result<String> {
 
 /// Connects without applying migrations.
 pub async fn connect(args: &DbArgs) -> anyhow::Result<DatabaseConnection> {
+    connect_with(args, None).await
+}
+
+async fn connect_with(
+    args: &DbArgs,
+    rows: Option<Arc<ClauseRowCache>>,
+) -> anyhow::Result<DatabaseConnection> {
     let url = database_url(args)?;
     let mut options = ConnectOptions::new(url.clone());
     options
@@ -40,6 +54,9 @@ pub async fn connect(args: &DbArgs) -> anyhow::Result<DatabaseConnection> {
             .min_connections(1)
             .test_before_acquire(false)
             .map_sqlx_sqlite_opts(|o| o.journal_mode(SqliteJournalMode::Wal));
+        if let Some(rows) = rows {
+            options.map_sqlx_sqlite_pool_opts(move |pool| watch_writes(pool, &rows));
+        }
     } else {
         // A server connection idle for a while may have been dropped; a busy one is fine.
         options
@@ -80,11 +97,61 @@ pub async fn connect_reader(
 
 /// Connects and brings the schema up to date.
 pub async fn connect_and_migrate(args: &DbArgs) -> anyhow::Result<DatabaseConnection> {
-    let db = connect(args).await?;
+    migrate(connect(args).await?).await
+}
+
+/// Like [`connect_and_migrate`], and on SQLite lets `rows` watch the writing connection, so
+/// it may keep clause rows for result pages (see [`crate::row_cache`]). On PostgreSQL
+/// `rows` keeps nothing.
+pub async fn connect_and_migrate_watched(
+    args: &DbArgs,
+    rows: Arc<ClauseRowCache>,
+) -> anyhow::Result<DatabaseConnection> {
+    migrate(connect_with(args, Some(rows)).await?).await
+}
+
+async fn migrate(db: DatabaseConnection) -> anyhow::Result<DatabaseConnection> {
     Migrator::up(&db, None)
         .await
         .context("cannot apply migrations")?;
     Ok(db)
+}
+
+/// Tells `rows` when the writing connection starts changing a clause (SQLite's update hook,
+/// called from the statement) and when its transaction is over (the connection back in the
+/// pool, which happens only after the commit or rollback has finished).
+fn watch_writes(
+    pool: sea_orm::sqlx::pool::PoolOptions<sea_orm::sqlx::Sqlite>,
+    rows: &Arc<ClauseRowCache>,
+) -> sea_orm::sqlx::pool::PoolOptions<sea_orm::sqlx::Sqlite> {
+    let on_connect = Arc::clone(rows);
+    let on_release = Arc::clone(rows);
+    pool.after_connect(
+        move |conn: &mut SqliteConnection, _: PoolConnectionMetadata| {
+            let rows = Arc::clone(&on_connect);
+            async move {
+                let hook = Arc::clone(&rows);
+                conn.lock_handle().await?.set_update_hook(move |change| {
+                    if matches!(change.table, "clause" | "clause_version") {
+                        hook.writing();
+                    }
+                });
+                // A new writing connection: the one before it is closed, its transaction
+                // over.
+                rows.watch();
+                Ok(())
+            }
+            .boxed()
+        },
+    )
+    .after_release(move |_: &mut SqliteConnection, _: PoolConnectionMetadata| {
+        let rows = Arc::clone(&on_release);
+        async move {
+            rows.settled();
+            Ok(true)
+        }
+        .boxed()
+    })
 }
 
 /// Whether an SQLite URL names a database that lives only in its connection.

@@ -26,6 +26,7 @@ use crate::{
     graphql::{self, AppSchema, SearchHandle},
     health,
     indexing::{self, Backends, Indexer, IndexerHandle},
+    row_cache::ClauseRowCache,
     seed,
 };
 use search::{SearchBackend, TantivyBackend, meili::MeiliBackend};
@@ -225,7 +226,8 @@ impl Application {
         search: Option<Backends>,
     ) -> anyhow::Result<Self> {
         let verifier = Arc::new(verifier(&args.auth)?);
-        let db = db::connect_and_migrate(&args.db).await?;
+        let rows = Arc::new(ClauseRowCache::default());
+        let db = db::connect_and_migrate_watched(&args.db, Arc::clone(&rows)).await?;
         if args.load_demo() {
             seed::load_demo_if_empty(&db).await?;
         }
@@ -237,10 +239,12 @@ impl Application {
         let indexer_handle = IndexerHandle::default();
         let reader = db::connect_reader(&args.db, &db).await?;
         let indexer = Indexer::new(db.clone(), search.clone(), indexer_handle.clone())
-            .with_reader(reader.clone());
+            .with_reader(reader.clone())
+            .with_row_cache(Arc::clone(&rows));
         let schema = graphql::build_schema(
             db.clone(),
             graphql::Reader(reader.clone()),
+            rows,
             SearchHandle(search.clone()),
             indexer_handle.clone(),
             &args.limits,

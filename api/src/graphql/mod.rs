@@ -10,7 +10,10 @@ mod search;
 mod trust;
 mod types;
 
-use std::any::{Any, type_name};
+use std::{
+    any::{Any, type_name},
+    sync::Arc,
+};
 
 use async_graphql::{
     Context, Data, MergedObject, Request, Schema, ServerError, SimpleObject,
@@ -38,6 +41,7 @@ use crate::{
     config::LimitArgs,
     error::{ErrorCode, GqlResult, ServiceError},
     indexing::IndexerHandle,
+    row_cache::ClauseRowCache,
     service::page::{Page, PageRequest, encode_cursor},
     startup::AppState,
 };
@@ -75,6 +79,7 @@ pub struct Reader(pub DatabaseConnection);
 pub fn build_schema(
     db: DatabaseConnection,
     reader: Reader,
+    rows: Arc<ClauseRowCache>,
     search: SearchHandle,
     indexer: IndexerHandle,
     limits: &LimitArgs,
@@ -87,6 +92,7 @@ pub fn build_schema(
     .enable_federation()
     .data(db)
     .data(reader)
+    .data(rows)
     .data(search)
     .data(indexer)
     .data(MaxPageSize(limits.max_page_size))
@@ -155,7 +161,7 @@ async fn load<K>(
 ) -> async_graphql::Result<Option<<Loaders as Loader<K>>::Value>>
 where
     K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
-    Loaders: Loader<K, Error = std::sync::Arc<sea_orm::DbErr>>,
+    Loaders: Loader<K, Error = Arc<sea_orm::DbErr>>,
 {
     data::<DataLoader<Loaders>>(ctx)?
         .load_one(key)

@@ -1,6 +1,6 @@
 //! `searchClauses`: full-text, typo-tolerant, multilingual search with filters and facets.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::{
     Context, Enum, ID, InputObject, Object, Result, SimpleObject, connection::PageInfo,
@@ -21,6 +21,7 @@ use super::{
 use crate::{
     error::{GqlResult, ServiceError, ServiceResult},
     indexing::{Backends, documents::name},
+    row_cache::{ClauseRowCache, Lookup},
     service::{
         self,
         clause::{ClauseRow, Focus},
@@ -383,16 +384,27 @@ fn request(
     })
 }
 
-/// The clauses of a result page with their current views, by id.
+/// The clauses of a result page with their current views, by id: those kept in `cache`,
+/// and the rest read in one query (and kept, if nothing was written meanwhile).
 async fn page_rows(
     db: &DatabaseConnection,
-    ids: impl Iterator<Item = uuid::Uuid>,
+    cache: &ClauseRowCache,
+    ids: &[uuid::Uuid],
 ) -> ServiceResult<HashMap<uuid::Uuid, ClauseRow>> {
-    let rows = service::clause::with_current()
-        .filter(entity::clause::Column::Id.is_in(ids))
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|row| (row.0.id, row)).collect())
+    let Lookup {
+        mut found,
+        missing,
+        ticket,
+    } = cache.lookup(ids);
+    if !missing.is_empty() {
+        let rows = service::clause::with_current()
+            .filter(entity::clause::Column::Id.is_in(missing))
+            .all(db)
+            .await?;
+        cache.fill(ticket, &rows);
+        found.extend(rows.into_iter().map(|row| (row.0.id, row)));
+    }
+    Ok(found)
 }
 
 const CURSOR_PREFIX: &str = "s1:";
@@ -448,11 +460,13 @@ impl SearchQuery {
             .field("clause")
             .exists();
         let mut rows = if wants_clauses {
-            let ids = response
+            let ids: Vec<uuid::Uuid> = response
                 .hits
                 .iter()
-                .filter_map(|hit| uuid::Uuid::parse_str(&hit.id).ok());
-            page_rows(super::reader(ctx)?, ids).await.gql()?
+                .filter_map(|hit| uuid::Uuid::parse_str(&hit.id).ok())
+                .collect();
+            let cache = data::<Arc<ClauseRowCache>>(ctx)?;
+            page_rows(super::reader(ctx)?, cache, &ids).await.gql()?
         } else {
             HashMap::new()
         };

@@ -23,7 +23,7 @@ use tokio::sync::{Notify, watch};
 use uuid::Uuid;
 
 use super::documents;
-use crate::service::evidence;
+use crate::{row_cache::ClauseRowCache, service::evidence};
 
 const CONSUMER: &str = "search";
 /// Most change events applied per batch (one index commit, or one queue of Meilisearch
@@ -81,6 +81,7 @@ pub struct Indexer {
     reader: Option<DatabaseConnection>,
     backends: Backends,
     handle: IndexerHandle,
+    rows: Option<Arc<ClauseRowCache>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -183,7 +184,17 @@ impl Indexer {
             reader: None,
             backends,
             handle,
+            rows: None,
         }
+    }
+
+    /// Drops the clause rows kept for result pages whenever a batch of events is read, so a
+    /// change written by another process (which the cache's watch on this process's writing
+    /// connection does not see) shows on result pages no later than in the index.
+    #[must_use]
+    pub fn with_row_cache(mut self, rows: Arc<ClauseRowCache>) -> Self {
+        self.rows = Some(rows);
+        self
     }
 
     /// Reads batches through `reader` on SQLite (read-only connections of their own, see
@@ -245,6 +256,9 @@ impl Indexer {
         else {
             return Ok(0);
         };
+        if let Some(rows) = &self.rows {
+            rows.invalidate();
+        }
         let held = if postgres {
             Some(txn)
         } else {

@@ -532,3 +532,73 @@ async fn replicas_share_the_feed_on_sqlite() {
 async fn replicas_share_the_feed_on_postgres() {
     replicas_share_the_feed(Backend::Postgres).await;
 }
+
+backend_test!(
+    result_pages_show_each_write_at_once_though_the_rows_are_kept_in_memory,
+    |app| {
+        let umea = app.org("umea", "SE").await;
+        let token = publisher(umea);
+        let mut input = clause_input("Laddstolpar för elbilar");
+        input["language"] = json!("SV");
+        let id = published_clause(&app, &token, input).await;
+        let query = "query($q: String!) { searchClauses(query: $q, first: 5) { edges { node { clause { id status revision latest { title } } } } } }";
+        let shown = async || {
+            let data = app
+                .ok(Some(&token), query, json!({ "q": "laddstolpar" }))
+                .await;
+            data["searchClauses"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|edge| edge["node"]["clause"].clone())
+                .find(|clause| clause["id"] == id.as_str())
+        };
+        let indexed = eventually(INDEX_WAIT, async || shown().await.is_some()).await;
+        assert!(indexed.is_some(), "the clause was not searchable in time");
+        // The page before and this one read the row; on SQLite it is now kept in memory.
+        let before = shown().await.unwrap();
+        let current = async || {
+            let data = app
+                .ok(
+                    Some(&token),
+                    "query($id: ID!) { clause(id: $id) { revision } }",
+                    json!({ "id": id }),
+                )
+                .await;
+            data["clause"]["revision"].clone()
+        };
+
+        // A draft edit writes no change event, yet the page shows the new revision at once.
+        let update = "mutation($id: ID!, $v: Int!, $title: String) { updateClause(input: { id: $id, expectedVersion: $v, title: $title }) { clause { revision } } }";
+        app.ok(
+            Some(&token),
+            update,
+            json!({ "id": id, "v": before["revision"], "title": "Laddstolpar för elbilar och elcyklar" }),
+        )
+        .await;
+        let edited = shown().await.expect("the clause left the results");
+        assert_eq!(edited["revision"], current().await);
+        assert_ne!(edited["revision"], before["revision"]);
+        assert_eq!(edited["latest"]["title"], "Laddstolpar för elbilar");
+
+        // Publishing it: the next page shows version 2's title, whatever the index holds yet.
+        app.ok(Some(&token), PUBLISH_CLAUSE, json!({ "id": id }))
+            .await;
+        let published = shown().await.expect("the clause left the results");
+        assert_eq!(
+            published["latest"]["title"],
+            "Laddstolpar för elbilar och elcyklar"
+        );
+        assert_eq!(published["revision"], current().await);
+
+        // Withdrawn: while the index still lists it, the page shows it withdrawn.
+        let withdraw = "mutation($id: ID!) { withdrawClause(input: { id: $id, reason: \"replaced\" }) { clause { status } } }";
+        app.ok(Some(&token), withdraw, json!({ "id": id })).await;
+        if let Some(listed) = shown().await {
+            assert_eq!(
+                listed["status"], "WITHDRAWN",
+                "a stale row was shown: {listed}"
+            );
+        }
+    }
+);
