@@ -67,12 +67,10 @@ impl State {
         self.bytes = 0;
     }
 
+    /// `order` holds exactly the kept ids: rows leave only here or in [`State::clear`].
     fn evict_oldest(&mut self) {
-        while let Some(id) = self.order.pop_front() {
-            if let Some((_, size)) = self.rows.remove(&id) {
-                self.bytes -= size;
-                return;
-            }
+        if let Some((_, size)) = self.order.pop_front().and_then(|id| self.rows.remove(&id)) {
+            self.bytes -= size;
         }
     }
 }
@@ -171,12 +169,13 @@ impl ClauseRowCache {
         self.state().clear();
     }
 
-    /// Rows kept now.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.state().rows.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }
