@@ -45,7 +45,8 @@ pub struct App {
     pub schema: AppSchema,
     pub verifier: Arc<JwtVerifier>,
     pub ocds: crate::export::ocds::PackageInfo,
-    /// Wakes the indexer after writes outside GraphQL (imports).
+    /// Wakes the indexer after writes outside GraphQL (imports), and takes the search
+    /// documents imports hand over to it.
     pub indexer: IndexerHandle,
 }
 

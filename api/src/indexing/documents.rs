@@ -90,6 +90,21 @@ pub fn document(
     }
 }
 
+/// The document of a clause an import is about to publish, built from the rows it writes
+/// instead of read back. The clause is new, so no tender result has used it yet.
+pub fn of_new_clause(
+    clause: &clause::Model,
+    version: clause_version::Model,
+    org: &organization::Model,
+    registry: &LabelRegistry,
+) -> (Uuid, CatalogueDocument) {
+    let assessment = Assessment {
+        evidence: &Evidence::from_uses(&[]),
+        stale_from: registry.stale_from(&version),
+    };
+    (clause.id, document(clause, version, org, assessment))
+}
+
 /// What the index should hold for each clause: its document, or `None` to remove it.
 pub async fn current(
     db: &impl ConnectionTrait,

@@ -8,10 +8,10 @@
 //! fill. On PostgreSQL a transaction-scoped advisory lock lets only one replica drain at a
 //! time; on SQLite the single connection serialises it.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use chrono::Utc;
-use entity::{EntityType, change_event, feed_cursor};
+use entity::{ChangeOperation, EntityType, change_event, feed_cursor};
 use indicatif::{ProgressBar, ProgressStyle};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
@@ -22,7 +22,7 @@ use search::SearchBackend;
 use tokio::sync::{Notify, watch};
 use uuid::Uuid;
 
-use super::documents;
+use super::{Handoff, documents};
 use crate::{row_cache::ClauseRowCache, service::evidence};
 
 const CONSUMER: &str = "search";
@@ -44,6 +44,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 pub struct IndexerHandle {
     notify: Arc<Notify>,
     feed: Arc<watch::Sender<u64>>,
+    handoff: Arc<Handoff>,
 }
 
 impl Default for IndexerHandle {
@@ -51,6 +52,7 @@ impl Default for IndexerHandle {
         Self {
             notify: Arc::default(),
             feed: Arc::new(watch::channel(0).0),
+            handoff: Arc::default(),
         }
     }
 }
@@ -60,6 +62,11 @@ impl IndexerHandle {
         self.notify.notify_one();
         self.feed
             .send_modify(|generation| *generation = generation.wrapping_add(1));
+    }
+
+    /// Where imports leave the documents they publish for the indexer (see [`Handoff`]).
+    pub fn handoff(&self) -> &Handoff {
+        &self.handoff
     }
 
     /// Changes whenever [`IndexerHandle::wake`] is called.
@@ -128,15 +135,22 @@ struct Batch {
     templates: Vec<(Uuid, Option<search::CatalogueDocument>)>,
 }
 
-async fn read_batch(txn: &impl ConnectionTrait) -> Result<Option<Batch>, IndexError> {
+/// One change event as the indexer reads it: which record changed, not the payload.
+type Event = (i64, EntityType, Uuid, Option<i32>, ChangeOperation);
+
+async fn read_batch(
+    txn: &impl ConnectionTrait,
+    handoff: &Handoff,
+) -> Result<Option<Batch>, IndexError> {
     let from = cursor(txn).await?;
-    // Which records changed is all the index needs; the payloads stay unread.
-    let events: Vec<(i64, EntityType, Uuid)> = change_event::Entity::find()
+    let events: Vec<Event> = change_event::Entity::find()
         .select_only()
         .columns([
             change_event::Column::Seq,
             change_event::Column::EntityType,
             change_event::Column::EntityId,
+            change_event::Column::Version,
+            change_event::Column::Operation,
         ])
         .filter(change_event::Column::Seq.gt(from))
         .order_by_asc(change_event::Column::Seq)
@@ -144,14 +158,14 @@ async fn read_batch(txn: &impl ConnectionTrait) -> Result<Option<Batch>, IndexEr
         .into_tuple()
         .all(txn)
         .await?;
-    let Some(last) = events.last().map(|(seq, _, _)| *seq) else {
+    let Some(last) = events.last().map(|(seq, ..)| *seq) else {
         return Ok(None);
     };
     let ids_of = |wanted: EntityType| {
         let mut ids: Vec<Uuid> = events
             .iter()
-            .filter(|(_, entity_type, _)| *entity_type == wanted)
-            .map(|(_, _, id)| *id)
+            .filter(|(_, entity_type, ..)| *entity_type == wanted)
+            .map(|(_, _, id, ..)| *id)
             .collect();
         ids.sort();
         ids.dedup();
@@ -160,21 +174,59 @@ async fn read_batch(txn: &impl ConnectionTrait) -> Result<Option<Batch>, IndexEr
     let mut clause_ids = ids_of(EntityType::Clause);
     let mut template_ids = ids_of(EntityType::Template);
     // A reported or withdrawn tender result changes the evidence of what it used.
+    let mut evidence_changed = Vec::new();
     for result in ids_of(EntityType::TenderResult) {
         let (clauses, template) = evidence::affected_by_result(txn, result).await?;
-        clause_ids.extend(clauses);
+        evidence_changed.extend(clauses);
         template_ids.extend(template);
     }
+    let handed = handed_over(&events, &evidence_changed, handoff);
+    clause_ids.extend(evidence_changed);
     for ids in [&mut clause_ids, &mut template_ids] {
         ids.sort();
         ids.dedup();
     }
+    clause_ids.retain(|id| !handed.contains_key(id));
+    let mut clauses = documents::current(txn, &clause_ids).await?;
+    clauses.extend(handed.into_iter().map(|(id, doc)| (id, Some(doc))));
     Ok(Some(Batch {
         events: events.len(),
         last,
-        clauses: documents::current(txn, &clause_ids).await?,
+        clauses,
         templates: documents::current_templates(txn, &template_ids).await?,
     }))
+}
+
+/// The documents an import handed over for clauses of this batch (see [`Handoff`]): only
+/// for a clause whose one event here is the upsert of the offered version and whose evidence
+/// no event here changed. Every other clause is read from the database.
+fn handed_over(
+    events: &[Event],
+    evidence_changed: &[Uuid],
+    handoff: &Handoff,
+) -> HashMap<Uuid, search::CatalogueDocument> {
+    if handoff.is_empty() {
+        return HashMap::new();
+    }
+    // Each clause's single upserted version, or `None` once it has any other event.
+    let mut single: HashMap<Uuid, Option<i32>> = HashMap::new();
+    for (_, entity_type, id, version, operation) in events {
+        if *entity_type != EntityType::Clause {
+            continue;
+        }
+        let upsert = version.filter(|_| *operation == ChangeOperation::Upsert);
+        single
+            .entry(*id)
+            .and_modify(|seen| *seen = None)
+            .or_insert(upsert);
+    }
+    for id in evidence_changed {
+        single.remove(id);
+    }
+    single
+        .into_iter()
+        .filter_map(|(id, version)| Some((id, handoff.take(id, version?)?)))
+        .collect()
 }
 
 impl Indexer {
@@ -252,7 +304,7 @@ impl Indexer {
             last,
             clauses,
             templates,
-        }) = read_batch(&txn).await?
+        }) = read_batch(&txn, &self.handle.handoff).await?
         else {
             return Ok(0);
         };

@@ -29,6 +29,8 @@ use super::{
 use crate::{
     auth::{Caller, Identity},
     error::{ServiceError, ServiceResult},
+    indexing::Handoff,
+    service::staleness::LabelRegistry,
 };
 
 pub const DEFAULT_LICENCE: &str = "CC-BY-4.0";
@@ -620,15 +622,22 @@ pub fn check_import(
 /// change event (with its record), so the index and mirrors follow as usual.
 ///
 /// The rows are built (and anonymised) before the transaction opens, so the writer is held
-/// only for the inserts.
+/// only for the inserts. The published versions' search documents are built from the same
+/// rows and offered to the indexer through `handoff` just before the commit, so it need not
+/// read thousands of clauses back (see [`Handoff`]).
 pub async fn import(
     db: &impl Db,
     identity: &Identity,
     contents: Vec<(usize, ClauseContent)>,
     publish: bool,
+    handoff: &Handoff,
 ) -> ServiceResult<Vec<clause::Model>> {
-    let (caller, org) = super::organization::local_publisher(db, identity).await?;
+    let (caller, org, org_row) = super::organization::local_publisher_row(db, identity).await?;
     let checked = check_import(contents, publish)?;
+    let registry = match (&org_row, publish) {
+        (Some(_), true) => Some(LabelRegistry::load(db).await?),
+        _ => None,
+    };
     let scrubber = Scrubber::for_org(db, org).await?;
     let now = super::now();
     let (status, version) = if publish {
@@ -640,6 +649,7 @@ pub async fn import(
     let mut versions = Vec::with_capacity(2 * checked.len());
     let mut audits = Vec::with_capacity(checked.len());
     let mut events = Vec::new();
+    let mut documents = Vec::new();
     for content in checked {
         let clause = clause::Model {
             id: super::new_id(),
@@ -661,9 +671,18 @@ pub async fn import(
                     .clone()
                     .anonymised(&scrubber)
                     .into_active(clause.id, version, Some(now));
+            let model = published.clone().try_into_model()?;
+            if let (Some(org), Some(registry)) = (&org_row, &registry) {
+                documents.push(crate::indexing::documents::of_new_clause(
+                    &clause,
+                    model.clone(),
+                    org,
+                    registry,
+                ));
+            }
             let record = crate::feed::records::Record::Clause {
                 clause: clause.clone(),
-                versions: vec![published.clone().try_into_model()?],
+                versions: vec![model],
             };
             events.push(super::change_row(
                 EntityType::Clause,
@@ -701,7 +720,12 @@ pub async fn import(
         super::lock_feed(&txn).await?;
         insert_chunked(&txn, events).await?;
     }
-    txn.commit().await?;
+    let offered: Vec<Uuid> = documents.iter().map(|(id, _)| *id).collect();
+    handoff.offer(documents);
+    if let Err(error) = txn.commit().await {
+        handoff.withdraw(offered);
+        return Err(error.into());
+    }
     Ok(headers)
 }
 

@@ -183,17 +183,23 @@ pub async fn local_publisher<'a>(
     db: &impl ConnectionTrait,
     identity: &'a Identity,
 ) -> ServiceResult<(&'a Caller, Uuid)> {
+    let (caller, org, _) = local_publisher_row(db, identity).await?;
+    Ok((caller, org))
+}
+
+/// [`local_publisher`] with the organisation's row, when it exists.
+pub async fn local_publisher_row<'a>(
+    db: &impl ConnectionTrait,
+    identity: &'a Identity,
+) -> ServiceResult<(&'a Caller, Uuid, Option<organization::Model>)> {
     let (caller, org) = identity.publisher()?;
-    let origin = organization::Entity::find_by_id(org)
-        .one(db)
-        .await?
-        .and_then(|o| o.origin);
-    if let Some(origin) = origin {
+    let row = organization::Entity::find_by_id(org).one(db).await?;
+    if let Some(origin) = row.as_ref().and_then(|o| o.origin.as_ref()) {
         return Err(ServiceError::forbidden(format!(
             "the organisation is mirrored from {origin} and read-only here; publish there"
         )));
     }
-    Ok((caller, org))
+    Ok((caller, org, row))
 }
 
 #[cfg(test)]

@@ -313,3 +313,206 @@ backend_test!(imports_over_the_concurrency_limit_wait_their_turn, |app| {
     assert_eq!(status, 200, "{body}");
     assert_eq!(app.count("clause").await, 3);
 });
+
+/// Keeps every document the indexer writes, in order.
+struct Recording {
+    inner: search::TantivyBackend,
+    upserted: std::sync::Mutex<Vec<search::CatalogueDocument>>,
+}
+
+#[async_trait::async_trait]
+impl search::SearchBackend for Recording {
+    async fn upsert(
+        &self,
+        documents: Vec<search::CatalogueDocument>,
+    ) -> Result<(), search::SearchError> {
+        self.upserted
+            .lock()
+            .unwrap()
+            .extend(documents.iter().cloned());
+        self.inner.upsert(documents).await
+    }
+    async fn delete(&self, ids: Vec<String>) -> Result<(), search::SearchError> {
+        self.inner.delete(ids).await
+    }
+    async fn replace_all(
+        &self,
+        documents: Vec<search::CatalogueDocument>,
+    ) -> Result<(), search::SearchError> {
+        self.inner.replace_all(documents).await
+    }
+    async fn search(
+        &self,
+        request: search::SearchRequest,
+    ) -> Result<search::SearchResponse, search::SearchError> {
+        self.inner.search(request).await
+    }
+}
+
+fn uuids(ids: &[String]) -> Vec<uuid::Uuid> {
+    ids.iter().map(|id| id.parse().unwrap()).collect()
+}
+
+fn imported_ids(body: &Value) -> Vec<String> {
+    body["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// An import hands its documents to the indexer instead of having them read back, and each
+/// one is exactly the document the database gives for the clause.
+async fn handed_over_documents_equal_the_databases(backend: Backend) {
+    with_database(backend, |url| async move {
+        let recording = std::sync::Arc::new(Recording {
+            inner: search::TantivyBackend::in_memory().unwrap(),
+            upserted: Default::default(),
+        });
+        let backends = commons_api::indexing::Backends {
+            clauses: recording.clone(),
+            templates: std::sync::Arc::new(search::TantivyBackend::in_memory().unwrap()),
+        };
+        let app = TestApp::spawn(
+            url.as_deref(),
+            Options {
+                search: Some(backends),
+                ..Options::default()
+            },
+        )
+        .await;
+        let org = app.org("handoff-oslo", "NO").await;
+        let mut inputs = numbered(20);
+        for (i, input) in inputs.iter_mut().enumerate() {
+            // A reviewed date long past and a cited label make the staleness part of the
+            // document non-trivial; half the clauses name another language.
+            input["lastReviewed"] = json!("2019-05-01");
+            input["labels"] = json!(["TCO Certified Generation 8"]);
+            if i % 2 == 1 {
+                input["language"] = json!("NB");
+            }
+        }
+        let (status, body) = post(&app, Some(&publisher(org)), "", lines(&inputs)).await;
+        assert_eq!(status, 200, "{body}");
+        let ids = imported_ids(&body);
+        assert!(app.index_caught_up().await, "the index never caught up");
+        assert!(
+            app.state.indexer.handoff().is_empty(),
+            "every document the import offered was taken by the indexer"
+        );
+
+        let expected = commons_api::indexing::documents::current(&app.db, &uuids(&ids))
+            .await
+            .unwrap();
+        let upserted = recording.upserted.lock().unwrap().clone();
+        for (id, document) in expected {
+            let document = document.expect("an imported clause is published");
+            assert_ne!(document.stale_from, search::document::NEVER_STALE);
+            let indexed: Vec<_> = upserted.iter().filter(|d| d.id == id.to_string()).collect();
+            assert_eq!(indexed, [&document], "clause {id}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handed_over_documents_equal_the_databases_on_sqlite() {
+    handed_over_documents_equal_the_databases(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handed_over_documents_equal_the_databases_on_postgres() {
+    handed_over_documents_equal_the_databases(Backend::Postgres).await;
+}
+
+backend_test!(
+    a_handed_over_document_is_used_only_for_the_version_the_feed_upserts,
+    |app| {
+        let org = app.org("handoff-turku", "FI").await;
+        let token = publisher(org);
+        let (status, body) = post(&app, Some(&token), "", lines(&numbered(4))).await;
+        assert_eq!(status, 200, "{body}");
+        let ids = imported_ids(&body);
+        // The second clause is withdrawn after its import; the fourth gains evidence.
+        app.ok(
+            Some(&token),
+            "mutation($id: ID!) { withdrawClause(input: { id: $id, reason: \"Replaced\" }) { clause { id } } }",
+            json!({ "id": ids[1] }),
+        )
+        .await;
+        app.ok(
+            Some(&token),
+            "mutation($input: ReportTenderResultInput!) { reportTenderResult(input: $input) { tenderResult { id } } }",
+            json!({ "input": result_input(&ids[3], 5, "MET_BY_WINNER", "COMPLIANT") }),
+        )
+        .await;
+        assert!(app.index_caught_up().await, "the index never caught up");
+
+        // Replay the whole feed into a fresh index, with a marked document offered for each
+        // clause: only the first clause's single upsert of version 1 may take it.
+        let db = app.db.clone();
+        let mut app = app;
+        app.shutdown();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        sea_orm::ConnectionTrait::execute_unprepared(&db, "UPDATE feed_cursor SET last_seq = 0")
+            .await
+            .unwrap();
+        let handle = commons_api::indexing::IndexerHandle::default();
+        let marked = |id: &String, version: i32| {
+            let document = search::CatalogueDocument {
+                id: id.clone(),
+                version,
+                title: "handedmarker".to_owned(),
+                text: "handedmarker".to_owned(),
+                language: "EN".to_owned(),
+                ..Default::default()
+            };
+            (id.parse().unwrap(), document)
+        };
+        handle.handoff().offer([
+            marked(&ids[0], 1),
+            marked(&ids[1], 1),
+            marked(&ids[2], 2),
+            marked(&ids[3], 1),
+        ]);
+        let index = search::TantivyBackend::in_memory().unwrap();
+        let indexer = commons_api::indexing::Indexer::new(
+            db.clone(),
+            commons_api::indexing::Backends {
+                clauses: std::sync::Arc::new(index.clone()),
+                templates: std::sync::Arc::new(search::TantivyBackend::in_memory().unwrap()),
+            },
+            handle.clone(),
+        );
+        while indexer.drain_once().await.unwrap() > 0 {}
+        let found = |query: &str| {
+            let request = search::SearchRequest {
+                query: query.to_owned(),
+                limit: 10,
+                ..Default::default()
+            };
+            let index = index.clone();
+            async move {
+                let mut ids: Vec<String> = search::SearchBackend::search(&index, request)
+                    .await
+                    .unwrap()
+                    .hits
+                    .into_iter()
+                    .map(|hit| hit.id)
+                    .collect();
+                ids.sort();
+                ids
+            }
+        };
+        assert_eq!(found("handedmarker").await, [ids[0].clone()]);
+        let mut published = vec![ids[0].clone(), ids[2].clone(), ids[3].clone()];
+        published.sort();
+        assert_eq!(found("").await, published, "the withdrawn clause stays out");
+        assert_eq!(
+            handle.handoff().len(),
+            3,
+            "documents not taken stay offered"
+        );
+    }
+);
