@@ -112,7 +112,8 @@ pub async fn clauses_handler(
         Ok(contents) => contents,
         Err(error) => return error.into_response(),
     };
-    match clause::import(&state.db, &identity, contents, params.publish).await {
+    let handoff = state.indexer.handoff();
+    match clause::import(&state.db, &identity, contents, params.publish, handoff).await {
         Ok(clauses) => {
             if params.publish {
                 state.indexer.wake();
@@ -144,36 +145,115 @@ fn is_ndjson(headers: &HeaderMap) -> bool {
 /// Checks a whole import file as the server would (without the database): returns how many
 /// clauses it holds. The CLI's batches may therefore hold any number of lines: the whole
 /// file obeys the per-import limit only when it is sent at once.
+///
+/// A large file is checked in pieces on every core: the server waits for nothing else before
+/// the first batch arrives. Errors are those a single pass would give: the first line that is
+/// not a clause, else the first clause that fails its checks.
 pub fn check(body: &[u8], publish: bool) -> Result<usize, ServiceError> {
-    let mut total = 0;
-    for chunk in parse_all(body)?.chunks(clause::MAX_IMPORT) {
-        total += clause::check_import(chunk.to_vec(), publish)?.len();
-    }
-    if total == 0 {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    check_in_pieces(
+        utf8(body)?,
+        publish,
+        pieces_of(cores.min(8), CHECK_PIECE_BYTES),
+    )
+}
+
+/// How a text is cut for checking: at most `count` pieces of at least `min_bytes` each.
+#[derive(Clone, Copy)]
+struct Pieces {
+    count: usize,
+    min_bytes: usize,
+}
+
+fn pieces_of(count: usize, min_bytes: usize) -> Pieces {
+    Pieces { count, min_bytes }
+}
+
+fn check_in_pieces(text: &str, publish: bool, cut: Pieces) -> Result<usize, ServiceError> {
+    let pieces = pieces(text, cut);
+    let parsed = on_threads(&pieces, |(first, piece)| parse_text(piece, *first, None))?;
+    let contents: Vec<(usize, ClauseContent)> = parsed.into_iter().flatten().collect();
+    if contents.is_empty() {
         return Err(ServiceError::bad_input("body", "holds no clauses"));
     }
-    Ok(total)
+    let chunk = contents.len().div_ceil(pieces.len()).max(1);
+    let chunks: Vec<&[(usize, ClauseContent)]> = contents.chunks(chunk).collect();
+    let checked = on_threads(&chunks, |chunk| {
+        let mut total = 0;
+        for part in chunk.chunks(clause::MAX_IMPORT) {
+            total += clause::check_import(part.to_vec(), publish)?.len();
+        }
+        Ok(total)
+    })?;
+    Ok(checked.into_iter().sum())
+}
+
+/// Below this size a file is checked on one thread.
+const CHECK_PIECE_BYTES: usize = 1 << 20;
+
+/// `text` cut at line ends as `cut` says, each piece with the number of lines before it.
+fn pieces(text: &str, cut: Pieces) -> Vec<(usize, &str)> {
+    let size = text.len().div_ceil(cut.count.max(1)).max(cut.min_bytes);
+    let mut pieces = Vec::new();
+    let (mut rest, mut first) = (text, 0);
+    while !rest.is_empty() {
+        let end = match rest.get(size..).and_then(|after| after.find('\n')) {
+            Some(newline) => size + newline + 1,
+            None => rest.len(),
+        };
+        let (piece, after) = rest.split_at(end);
+        pieces.push((first, piece));
+        first += piece.matches('\n').count();
+        rest = after;
+    }
+    pieces
+}
+
+/// Runs `work` on each item, on threads of its own when there are several, and returns the
+/// results in order, or the error of the first item that failed.
+fn on_threads<T: Sync, R: Send>(
+    items: &[T],
+    work: impl Fn(&T) -> Result<R, ServiceError> + Sync,
+) -> Result<Vec<R>, ServiceError> {
+    if items.len() < 2 {
+        return items.iter().map(&work).collect();
+    }
+    std::thread::scope(|scope| {
+        let running: Vec<_> = items
+            .iter()
+            .map(|item| scope.spawn(|| work(item)))
+            .collect();
+        running
+            .into_iter()
+            .map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// Parses the body into numbered clauses (1-based line numbers; blank lines are skipped).
 fn parse(body: &[u8]) -> Result<Vec<(usize, ClauseContent)>, ServiceError> {
-    parse_lines(body, Some(clause::MAX_IMPORT))
+    parse_text(utf8(body)?, 0, Some(clause::MAX_IMPORT))
 }
 
-fn parse_all(body: &[u8]) -> Result<Vec<(usize, ClauseContent)>, ServiceError> {
-    parse_lines(body, None)
+fn utf8(body: &[u8]) -> Result<&str, ServiceError> {
+    std::str::from_utf8(body).map_err(|e| {
+        ServiceError::bad_input("body", format!("not UTF-8 (at byte {})", e.valid_up_to()))
+    })
 }
 
-fn parse_lines(
-    body: &[u8],
+/// The clauses of `text`, whose first line is line `skipped + 1` of the file.
+fn parse_text(
+    text: &str,
+    skipped: usize,
     max: Option<usize>,
 ) -> Result<Vec<(usize, ClauseContent)>, ServiceError> {
-    let text = std::str::from_utf8(body).map_err(|e| {
-        ServiceError::bad_input("body", format!("not UTF-8 (at byte {})", e.valid_up_to()))
-    })?;
     let mut contents = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        let number = i + 1;
+        let number = skipped + i + 1;
         let line = line.trim();
         if line.is_empty() {
             continue;
@@ -315,6 +395,51 @@ mod tests {
             panic!("a bad value must be refused");
         };
         assert_eq!(field, "line 1", "{message}");
+    }
+
+    #[test]
+    fn pieces_cut_at_line_ends_and_count_the_lines_before_them() {
+        let text = "a\nbb\n\nccc\nd";
+        let cut = pieces(text, pieces_of(3, 1));
+        assert_eq!(
+            cut.iter().map(|(_, piece)| *piece).collect::<String>(),
+            text
+        );
+        assert_eq!(cut, [(0, "a\nbb\n"), (2, "\nccc\n"), (4, "d")]);
+        assert_eq!(pieces(text, pieces_of(3, 100)), [(0, text)]);
+        assert!(pieces("", pieces_of(3, 1)).is_empty());
+    }
+
+    #[test]
+    fn a_file_checked_in_pieces_gives_the_errors_of_one_pass() {
+        let good: Vec<String> = (0..9).map(|_| line("")).collect();
+        let in_pieces = |lines: &[String]| {
+            let body = lines.join("\n");
+            let one = check_in_pieces(&body, false, pieces_of(1, usize::MAX));
+            let many = check_in_pieces(&body, false, pieces_of(4, 1));
+            assert_eq!(format!("{one:?}"), format!("{many:?}"));
+            many
+        };
+        assert_eq!(in_pieces(&good).ok(), Some(9));
+        // A clause failing its checks early, and a line that is no clause late: the line that
+        // is no clause is reported, as a single pass reports it, with its number in the file.
+        let mut bad = good.clone();
+        bad[1] = line(r#","cpvCodes":["x"]"#);
+        bad[8] = "{".to_owned();
+        let Err(ServiceError::BadInput { field, .. }) = in_pieces(&bad) else {
+            panic!("a broken line must be refused");
+        };
+        assert_eq!(field, "line 9");
+        bad[8] = line("");
+        bad[6] = line(r#","cpvCodes":["y"]"#);
+        let Err(ServiceError::BadInput { field, .. }) = in_pieces(&bad) else {
+            panic!("a bad CPV code must be refused");
+        };
+        assert!(field.starts_with("line 2"), "{field}");
+        assert!(matches!(
+            in_pieces(&["".to_owned(), " ".to_owned()]),
+            Err(ServiceError::BadInput { .. })
+        ));
     }
 
     #[test]
