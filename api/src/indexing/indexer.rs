@@ -35,6 +35,13 @@ const BATCH: u64 = 10_000;
 /// Advisory-lock key shared by all replicas (arbitrary, fixed).
 const LOCK_KEY: i64 = 0x0067_7063_5f69_6478;
 const IDLE_POLL: Duration = Duration::from_millis(500);
+/// A batch of at least this many events means a burst (a bulk import) is under way ...
+const BURST_EVENTS: usize = 200;
+/// ... and the indexer waits this long before reading the next batch, so the burst is
+/// applied in fewer, larger commits: each commit of the embedded index costs the same
+/// segment flush and, later, merge work, whatever its size. Publishes one at a time never
+/// form such a batch and are applied at once.
+const BURST_LINGER: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Wakes the indexer (and live change-feed subscribers) right after a publish, so new
@@ -342,7 +349,12 @@ impl Indexer {
                         () = tokio::time::sleep(IDLE_POLL) => {}
                     }
                 }
-                Ok(_) => backoff = Duration::from_millis(200),
+                Ok(events) => {
+                    backoff = Duration::from_millis(200);
+                    if (BURST_EVENTS..BATCH as usize).contains(&events) {
+                        tokio::time::sleep(BURST_LINGER).await;
+                    }
+                }
                 Err(error) => {
                     tracing::warn!(%error, retry_in = ?backoff, "indexing failed; will retry");
                     tokio::time::sleep(backoff).await;
