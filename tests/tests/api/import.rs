@@ -48,12 +48,7 @@ backend_test!(
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["imported"], 30);
         assert_eq!(body["published"], true);
-        let ids: Vec<String> = body["ids"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap().to_owned())
-            .collect();
+        let ids = imported_ids(&body);
         assert_eq!(ids.len(), 30);
 
         // Published, version 1, anonymised like any publish; the draft keeps the original text.
