@@ -148,4 +148,27 @@ pub trait SearchBackend: Send + Sync {
     /// Replaces the whole index with `documents`; searches never see a half-built index.
     async fn replace_all(&self, documents: Vec<CatalogueDocument>) -> Result<(), SearchError>;
     async fn search(&self, request: SearchRequest) -> Result<SearchResponse, SearchError>;
+    /// Applies one batch of changes (the upserts, then the deletions) that the backend may
+    /// keep out of searches until [`commit`](Self::commit), so a run of batches costs one
+    /// commit instead of one each. The default applies them at once. After an error, anything
+    /// staged and not yet committed may or may not be kept: the caller applies those batches
+    /// again (applying a document twice is harmless; a staged deletion of an id is ordered
+    /// after the documents staged before it).
+    async fn stage(
+        &self,
+        upserts: Vec<CatalogueDocument>,
+        deletes: Vec<String>,
+    ) -> Result<(), SearchError> {
+        if !upserts.is_empty() {
+            self.upsert(upserts).await?;
+        }
+        if !deletes.is_empty() {
+            self.delete(deletes).await?;
+        }
+        Ok(())
+    }
+    /// Makes everything staged searchable (and, for the embedded index, durable).
+    async fn commit(&self) -> Result<(), SearchError> {
+        Ok(())
+    }
 }

@@ -290,6 +290,30 @@ pub async fn run(backend: &dyn SearchBackend) {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(ids(&search(request("tilbaketaking")).await).contains(&"nb-takeback"));
 
+    // A run of staged batches, committed once, ends as if applied one by one: later batches
+    // win, and a deletion removes what earlier batches staged, but not what follows it.
+    let mut renamed = fixture().remove(1);
+    renamed.title = "Stagedrename tilbaketaking".into();
+    let stages = [
+        (vec![fixture().remove(1)], vec![]),
+        (vec![renamed], vec!["da-childlabour".into()]),
+        (vec![], vec!["nb-takeback".into()]),
+        (vec![fixture().remove(1)], vec![]),
+    ];
+    for (upserts, deletes) in stages {
+        backend
+            .stage(upserts, deletes)
+            .await
+            .unwrap_or_else(|e| panic!("stage: {e}"));
+    }
+    backend
+        .commit()
+        .await
+        .unwrap_or_else(|e| panic!("commit: {e}"));
+    assert!(ids(&search(request("tilbaketaking")).await).contains(&"nb-takeback"));
+    assert!(ids(&search(request("stagedrename")).await).is_empty());
+    assert!(!ids(&search(request("child labour")).await).contains(&"da-childlabour"));
+
     // Hostile input gives results or a named bad request, never a failure.
     for hostile in [
         "\"unbalanced",

@@ -744,6 +744,42 @@ impl SearchBackend for TantivyBackend {
         .await
     }
 
+    /// Adds to the writer without committing: the writer's threads index the documents
+    /// while the caller reads its next batch, and the segments are flushed and merged once,
+    /// at [`commit`](SearchBackend::commit). A failure rolls back everything uncommitted.
+    async fn stage(
+        &self,
+        upserts: Vec<CatalogueDocument>,
+        deletes: Vec<String>,
+    ) -> Result<(), SearchError> {
+        self.blocking(move |inner| {
+            let mut writer = inner
+                .writer
+                .lock()
+                .map_err(|_| unavailable("index writer poisoned"))?;
+            let staged = upserts.iter().try_for_each(|doc| {
+                writer.delete_term(Term::from_field_text(inner.fields.id, &doc.id));
+                writer
+                    .add_document(inner.to_document(doc))
+                    .map(drop)
+                    .map_err(unavailable)
+            });
+            if let Err(error) = staged {
+                let _ = writer.rollback();
+                return Err(error);
+            }
+            for id in &deletes {
+                writer.delete_term(Term::from_field_text(inner.fields.id, id));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn commit(&self) -> Result<(), SearchError> {
+        self.blocking(|inner| inner.write(|_, _| Ok(()))).await
+    }
+
     async fn search(&self, request: SearchRequest) -> Result<SearchResponse, SearchError> {
         // Writes are not gated: the indexer runs them one at a time under the writer's lock.
         // The slot moves into the search, so a request given up on still holds it until the

@@ -87,3 +87,27 @@ async fn tantivy_refuses_searches_beyond_its_slots() {
         .expect("task")
         .expect("the freed slot is taken");
 }
+
+/// Staged documents stay out of searches until the commit, which publishes them all at once.
+#[tokio::test]
+async fn tantivy_keeps_staged_documents_out_of_searches_until_the_commit() {
+    use search::SearchBackend;
+    let backend = search::TantivyBackend::in_memory().expect("index");
+    let all = || search::SearchRequest {
+        query: String::new(),
+        limit: 20,
+        ..Default::default()
+    };
+    let fixture = search::suite::fixture();
+    let (first, rest) = fixture.split_at(2);
+    backend.stage(first.to_vec(), vec![]).await.expect("stage");
+    backend.stage(rest.to_vec(), vec![]).await.expect("stage");
+    let before = backend.search(all()).await.expect("search");
+    assert_eq!(
+        before.estimated_total, 0,
+        "staged documents were searchable"
+    );
+    backend.commit().await.expect("commit");
+    let after = backend.search(all()).await.expect("search");
+    assert_eq!(after.estimated_total, fixture.len() as u64);
+}

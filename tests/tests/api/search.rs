@@ -233,6 +233,18 @@ impl search::SearchBackend for Flaky {
         self.check()?;
         self.inner.search(request).await
     }
+    async fn stage(
+        &self,
+        upserts: Vec<search::CatalogueDocument>,
+        deletes: Vec<String>,
+    ) -> Result<(), search::SearchError> {
+        self.check()?;
+        self.inner.stage(upserts, deletes).await
+    }
+    async fn commit(&self) -> Result<(), search::SearchError> {
+        self.check()?;
+        self.inner.commit().await
+    }
 }
 
 async fn outage_and_restart(backend: Backend) {
@@ -439,6 +451,16 @@ impl search::SearchBackend for Exclusive {
         request: search::SearchRequest,
     ) -> Result<search::SearchResponse, search::SearchError> {
         self.inner.search(request).await
+    }
+    async fn stage(
+        &self,
+        upserts: Vec<search::CatalogueDocument>,
+        deletes: Vec<String>,
+    ) -> Result<(), search::SearchError> {
+        self.guarded(self.inner.stage(upserts, deletes)).await
+    }
+    async fn commit(&self) -> Result<(), search::SearchError> {
+        self.guarded(self.inner.commit()).await
     }
 }
 
