@@ -26,23 +26,45 @@ use super::{Handoff, documents};
 use crate::{row_cache::ClauseRowCache, service::evidence};
 
 const CONSUMER: &str = "search";
-/// Most change events applied per batch (one index commit, or one queue of Meilisearch
-/// tasks). A quiet feed gives small batches (a publish is searchable after one commit); a
-/// bulk import is taken in large ones, so the index commits, and then merges, fewer segments,
-/// and Meilisearch indexes fewer, larger batches (each of its batches costs time that grows
-/// with the index).
-const BATCH: u64 = 10_000;
 /// Advisory-lock key shared by all replicas (arbitrary, fixed).
 const LOCK_KEY: i64 = 0x0067_7063_5f69_6478;
 const IDLE_POLL: Duration = Duration::from_millis(500);
-/// A batch of at least this many events means a burst (a bulk import) is under way ...
-const BURST_EVENTS: usize = 200;
-/// ... and the indexer waits this long before reading the next batch, so the burst is
-/// applied in fewer, larger commits: each commit of the embedded index costs the same
-/// segment flush and, later, merge work, whatever its size. Publishes one at a time never
-/// form such a batch and are applied at once.
-const BURST_LINGER: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// How the indexer reads the feed, and how it takes a burst of events such as a bulk import.
+///
+/// Every commit of the embedded index flushes and later merges segments, at about the same
+/// cost whatever its size, so a bulk import committed batch by batch spends much of its time
+/// on commits. A batch of at least `burst_events` means a burst is under way: the indexer
+/// stages it (the index's threads work on it at once), waits `linger` for more to arrive,
+/// and reads on, committing once when a batch comes back smaller, or after `burst_max_events`
+/// or `burst_max_wait`. The cursor is saved only after that commit, so a crash or failure in
+/// a burst replays the whole burst. A publish on its own is applied and committed at once.
+#[derive(Clone, Copy, Debug)]
+pub struct Burst {
+    /// Most change events read at once.
+    pub batch: u64,
+    /// The smallest batch that starts (or continues) a burst.
+    pub burst_events: usize,
+    /// How long to wait for more events after each batch of a burst.
+    pub linger: Duration,
+    /// Most events staged before a burst is committed.
+    pub burst_max_events: usize,
+    /// How late a burst's first batch may become searchable, less the final commit.
+    pub burst_max_wait: Duration,
+}
+
+impl Default for Burst {
+    fn default() -> Self {
+        Self {
+            batch: 10_000,
+            burst_events: 200,
+            linger: Duration::from_millis(100),
+            burst_max_events: 50_000,
+            burst_max_wait: Duration::from_secs(2),
+        }
+    }
+}
 
 /// Wakes the indexer (and live change-feed subscribers) right after a publish, so new
 /// material is searchable and announced at once. Others poll, which covers changes made by
@@ -96,6 +118,7 @@ pub struct Indexer {
     backends: Backends,
     handle: IndexerHandle,
     rows: Option<Arc<ClauseRowCache>>,
+    burst: Burst,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -145,11 +168,13 @@ struct Batch {
 /// One change event as the indexer reads it: which record changed, not the payload.
 type Event = (i64, EntityType, Uuid, Option<i32>, ChangeOperation);
 
+/// The events after `from`, at most `limit` of them.
 async fn read_batch(
     txn: &impl ConnectionTrait,
+    from: i64,
+    limit: u64,
     handoff: &Handoff,
 ) -> Result<Option<Batch>, IndexError> {
-    let from = cursor(txn).await?;
     let events: Vec<Event> = change_event::Entity::find()
         .select_only()
         .columns([
@@ -161,7 +186,7 @@ async fn read_batch(
         ])
         .filter(change_event::Column::Seq.gt(from))
         .order_by_asc(change_event::Column::Seq)
-        .limit(BATCH)
+        .limit(limit)
         .into_tuple()
         .all(txn)
         .await?;
@@ -244,7 +269,15 @@ impl Indexer {
             backends,
             handle,
             rows: None,
+            burst: Burst::default(),
         }
+    }
+
+    /// Another batch size and burst policy (tests use small ones).
+    #[must_use]
+    pub fn with_burst(mut self, burst: Burst) -> Self {
+        self.burst = burst;
+        self
     }
 
     /// Drops the clause rows kept for result pages whenever a batch of events is read, so a
@@ -268,15 +301,16 @@ impl Indexer {
         self
     }
 
-    /// Applies one batch; returns how many events it consumed.
+    /// Applies the next batch, or the next burst of batches (see [`Burst`]); returns how many
+    /// events it consumed.
     ///
-    /// On PostgreSQL the whole batch runs in one transaction holding the advisory lock, so
-    /// two replicas never apply overlapping batches out of order (the pool keeps other
-    /// connections free meanwhile). SQLite has a single writing connection: the batch is
-    /// read in a transaction (on the reader, when there is one), which is then closed, so
-    /// writers are not held up while the backend works; the cursor is saved afterwards (a
-    /// crash in between replays the batch, which is harmless). Indexers of one process still
-    /// take turns there, under [`SQLITE_DRAIN`] instead of the connection.
+    /// On PostgreSQL it all runs in one transaction holding the advisory lock, so two
+    /// replicas never apply overlapping batches out of order (the pool keeps other
+    /// connections free meanwhile); the cursor is saved in it. SQLite has a single writing
+    /// connection: each batch is read in a transaction of its own (on the reader, when there
+    /// is one), closed before the backend works, so writers are not held up; the cursor is
+    /// saved afterwards (a crash in between replays the batches, which is harmless). Indexers
+    /// of one process still take turns there, under [`SQLITE_DRAIN`].
     pub async fn drain_once(&self) -> Result<usize, IndexError> {
         let sqlite = self.db.get_database_backend() == DatabaseBackend::Sqlite;
         let _turn = if sqlite {
@@ -284,48 +318,63 @@ impl Indexer {
         } else {
             None
         };
+        let held = if self.db.get_database_backend() == DatabaseBackend::Postgres {
+            let txn = self.db.begin().await?;
+            if !advisory_lock(&txn).await? {
+                return Ok(0);
+            }
+            Some(txn)
+        } else {
+            None
+        };
         let source = match &self.reader {
             Some(reader) if sqlite => reader,
             _ => &self.db,
         };
-        let txn = source.begin().await?;
-        let postgres = txn.get_database_backend() == DatabaseBackend::Postgres;
-        if postgres {
-            let row = txn
-                .query_one_raw(Statement::from_sql_and_values(
-                    DatabaseBackend::Postgres,
-                    "SELECT pg_try_advisory_xact_lock($1) AS locked",
-                    [LOCK_KEY.into()],
-                ))
-                .await?;
-            let locked = row
-                .map(|r| r.try_get::<bool>("", "locked"))
-                .transpose()?
-                .unwrap_or(false);
-            if !locked {
-                return Ok(0);
+        let mut last = match &held {
+            Some(txn) => cursor(txn).await?,
+            None => cursor(source).await?,
+        };
+        let started = std::time::Instant::now();
+        let (mut events, mut batches) = (0, 0);
+        let mut staged = (false, false);
+        loop {
+            let batch = match &held {
+                Some(txn) => read_batch(txn, last, self.burst.batch, &self.handle.handoff).await?,
+                None => {
+                    let txn = source.begin().await?;
+                    let batch =
+                        read_batch(&txn, last, self.burst.batch, &self.handle.handoff).await?;
+                    txn.commit().await?;
+                    batch
+                }
+            };
+            let Some(batch) = batch else { break };
+            if let Some(rows) = &self.rows {
+                rows.invalidate();
             }
+            staged.0 |= stage(self.backends.clauses.as_ref(), batch.clauses).await?;
+            staged.1 |= stage(self.backends.templates.as_ref(), batch.templates).await?;
+            events += batch.events;
+            batches += 1;
+            last = batch.last;
+            if batch.events < self.burst.burst_events
+                || events >= self.burst.burst_max_events
+                || started.elapsed() >= self.burst.burst_max_wait
+            {
+                break;
+            }
+            tokio::time::sleep(self.burst.linger).await;
         }
-        let Some(Batch {
-            events,
-            last,
-            clauses,
-            templates,
-        }) = read_batch(&txn, &self.handle.handoff).await?
-        else {
+        if events == 0 {
             return Ok(0);
-        };
-        if let Some(rows) = &self.rows {
-            rows.invalidate();
         }
-        let held = if postgres {
-            Some(txn)
-        } else {
-            txn.commit().await?;
-            None
-        };
-        apply(self.backends.clauses.as_ref(), clauses).await?;
-        apply(self.backends.templates.as_ref(), templates).await?;
+        if staged.0 {
+            self.backends.clauses.commit().await?;
+        }
+        if staged.1 {
+            self.backends.templates.commit().await?;
+        }
         match held {
             Some(txn) => {
                 save_cursor(&txn, last).await?;
@@ -333,6 +382,7 @@ impl Indexer {
             }
             None => save_cursor(&self.db, last).await?,
         }
+        tracing::debug!(events, batches, seq = last, "change events indexed");
         Ok(events)
     }
 
@@ -349,12 +399,7 @@ impl Indexer {
                         () = tokio::time::sleep(IDLE_POLL) => {}
                     }
                 }
-                Ok(events) => {
-                    backoff = Duration::from_millis(200);
-                    if (BURST_EVENTS..BATCH as usize).contains(&events) {
-                        tokio::time::sleep(BURST_LINGER).await;
-                    }
-                }
+                Ok(_) => backoff = Duration::from_millis(200),
                 Err(error) => {
                     tracing::warn!(%error, retry_in = ?backoff, "indexing failed; will retry");
                     tokio::time::sleep(backoff).await;
@@ -365,11 +410,27 @@ impl Indexer {
     }
 }
 
-/// Puts the given documents in `backend` and removes the records that have none.
-async fn apply(
+/// Takes the replicas' shared indexing lock for the transaction, if no other holds it.
+async fn advisory_lock(txn: &impl ConnectionTrait) -> Result<bool, sea_orm::DbErr> {
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_try_advisory_xact_lock($1) AS locked",
+            [LOCK_KEY.into()],
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<bool>("", "locked"))
+        .transpose()?
+        .unwrap_or(false))
+}
+
+/// Stages the given documents in `backend` and the removal of the records that have none;
+/// returns whether there was anything to stage.
+async fn stage(
     backend: &dyn SearchBackend,
     current: Vec<(Uuid, Option<search::CatalogueDocument>)>,
-) -> Result<(), IndexError> {
+) -> Result<bool, IndexError> {
     let mut upserts = Vec::new();
     let mut deletes = Vec::new();
     for (id, doc) in current {
@@ -378,13 +439,11 @@ async fn apply(
             None => deletes.push(id.to_string()),
         }
     }
-    if !upserts.is_empty() {
-        backend.upsert(upserts).await?;
+    if upserts.is_empty() && deletes.is_empty() {
+        return Ok(false);
     }
-    if !deletes.is_empty() {
-        backend.delete(deletes).await?;
-    }
-    Ok(())
+    backend.stage(upserts, deletes).await?;
+    Ok(true)
 }
 
 /// Builds the index from scratch when this database has never been indexed (a new database,

@@ -342,6 +342,20 @@ impl search::SearchBackend for Recording {
     ) -> Result<search::SearchResponse, search::SearchError> {
         self.inner.search(request).await
     }
+    async fn stage(
+        &self,
+        upserts: Vec<search::CatalogueDocument>,
+        deletes: Vec<String>,
+    ) -> Result<(), search::SearchError> {
+        self.upserted
+            .lock()
+            .unwrap()
+            .extend(upserts.iter().cloned());
+        self.inner.stage(upserts, deletes).await
+    }
+    async fn commit(&self) -> Result<(), search::SearchError> {
+        self.inner.commit().await
+    }
 }
 
 fn uuids(ids: &[String]) -> Vec<uuid::Uuid> {
@@ -509,5 +523,154 @@ backend_test!(
             3,
             "documents not taken stay offered"
         );
+    }
+);
+
+/// Counts the stages and commits it is asked for, and fails the first `failing` commits.
+struct Counting {
+    inner: search::TantivyBackend,
+    stages: std::sync::atomic::AtomicUsize,
+    commits: std::sync::atomic::AtomicUsize,
+    failing: std::sync::atomic::AtomicUsize,
+}
+
+impl Counting {
+    fn new(failing: usize) -> Self {
+        Self {
+            inner: search::TantivyBackend::in_memory().unwrap(),
+            stages: Default::default(),
+            commits: Default::default(),
+            failing: failing.into(),
+        }
+    }
+    fn counts(&self) -> (usize, usize) {
+        use std::sync::atomic::Ordering::SeqCst;
+        (self.stages.load(SeqCst), self.commits.load(SeqCst))
+    }
+    async fn total(&self) -> u64 {
+        let all = search::SearchRequest {
+            limit: 1,
+            ..Default::default()
+        };
+        search::SearchBackend::search(&self.inner, all)
+            .await
+            .unwrap()
+            .estimated_total
+    }
+}
+
+#[async_trait::async_trait]
+impl search::SearchBackend for Counting {
+    async fn upsert(&self, _: Vec<search::CatalogueDocument>) -> Result<(), search::SearchError> {
+        panic!("the indexer stages its batches")
+    }
+    async fn delete(&self, _: Vec<String>) -> Result<(), search::SearchError> {
+        panic!("the indexer stages its batches")
+    }
+    async fn replace_all(
+        &self,
+        documents: Vec<search::CatalogueDocument>,
+    ) -> Result<(), search::SearchError> {
+        self.inner.replace_all(documents).await
+    }
+    async fn search(
+        &self,
+        request: search::SearchRequest,
+    ) -> Result<search::SearchResponse, search::SearchError> {
+        self.inner.search(request).await
+    }
+    async fn stage(
+        &self,
+        upserts: Vec<search::CatalogueDocument>,
+        deletes: Vec<String>,
+    ) -> Result<(), search::SearchError> {
+        self.stages
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.stage(upserts, deletes).await
+    }
+    async fn commit(&self) -> Result<(), search::SearchError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.commits.fetch_add(1, SeqCst);
+        let failing = self.failing.load(SeqCst);
+        if failing > 0 {
+            self.failing.store(failing - 1, SeqCst);
+            return Err(search::SearchError::Unavailable("disk full".into()));
+        }
+        self.inner.commit().await
+    }
+}
+
+backend_test!(
+    a_burst_is_committed_once_and_replayed_whole_when_its_commit_fails,
+    |app| {
+        let org = app.org("burst-bergen", "NO").await;
+        let (status, body) = post(&app, Some(&publisher(org)), "", lines(&numbered(35))).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(app.index_caught_up().await, "the index never caught up");
+        // Replay the feed from the start into fresh indexes, ten events a batch, every full
+        // batch part of a burst.
+        let db = app.db.clone();
+        let mut app = app;
+        app.shutdown();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        sea_orm::ConnectionTrait::execute_unprepared(&db, "UPDATE feed_cursor SET last_seq = 0")
+            .await
+            .unwrap();
+        let burst = commons_api::indexing::Burst {
+            batch: 10,
+            burst_events: 10,
+            linger: std::time::Duration::ZERO,
+            burst_max_events: 1_000,
+            burst_max_wait: std::time::Duration::from_secs(600),
+        };
+        let indexer = |clauses: std::sync::Arc<Counting>, burst| {
+            commons_api::indexing::Indexer::new(
+                db.clone(),
+                commons_api::indexing::Backends {
+                    clauses,
+                    templates: std::sync::Arc::new(search::TantivyBackend::in_memory().unwrap()),
+                },
+                commons_api::indexing::IndexerHandle::default(),
+            )
+            .with_burst(burst)
+        };
+
+        let failing = std::sync::Arc::new(Counting::new(1));
+        let first = indexer(failing.clone(), burst);
+        assert!(
+            first.drain_once().await.is_err(),
+            "the failed commit is reported"
+        );
+        let (stages, commits) = failing.counts();
+        assert!(
+            stages >= 4,
+            "35 clause events in batches of ten: {stages} stages"
+        );
+        assert_eq!(commits, 1, "one commit for the whole burst");
+        // Nothing was lost: the cursor stayed put, so the next try replays the whole burst.
+        let events = first.drain_once().await.unwrap();
+        assert!(events >= 35, "{events} events replayed");
+        assert_eq!(failing.counts(), (2 * stages, 2));
+        assert_eq!(failing.total().await, 35);
+        assert_eq!(first.drain_once().await.unwrap(), 0, "events applied twice");
+
+        // A burst is cut at its most events; the rest follows in the next.
+        sea_orm::ConnectionTrait::execute_unprepared(&db, "UPDATE feed_cursor SET last_seq = 0")
+            .await
+            .unwrap();
+        let bounded = std::sync::Arc::new(Counting::new(0));
+        let second = indexer(
+            bounded.clone(),
+            commons_api::indexing::Burst {
+                burst_max_events: 20,
+                ..burst
+            },
+        );
+        assert_eq!(second.drain_once().await.unwrap(), 20);
+        assert_eq!(bounded.counts().1, 1);
+        assert_eq!(second.drain_once().await.unwrap(), events - 20);
+        assert_eq!(bounded.counts().1, 2);
+        assert_eq!(second.drain_once().await.unwrap(), 0);
+        assert_eq!(bounded.total().await, 35);
     }
 );
