@@ -54,9 +54,10 @@ enum Target {
         url: String,
     },
     /// Raw ingestion: every published clause document of a (stopped) server's database,
-    /// built first (not timed), then written into a fresh embedded index in batches of
-    /// `--batch`, one commit each, as the indexer does. Reports documents per second; the
-    /// load options do not apply.
+    /// built first (not timed), then written into a fresh embedded index as the indexer
+    /// writes a burst: staged in batches of `--batch` and committed once at the end (with
+    /// `--commit-each`, committed batch by batch instead). Reports documents per second;
+    /// the load options do not apply.
     RawIngest {
         /// The server's data folder (`commons.db`).
         #[arg(long)]
@@ -65,10 +66,14 @@ enum Target {
         /// uid of a throw-away Meilisearch index instead (deleted before and after).
         #[arg(long)]
         index: PathBuf,
-        /// Documents per commit. Meilisearch takes them in its adapter's batches of 1,000,
-        /// all queued before the first is awaited.
-        #[arg(long, default_value_t = 500)]
+        /// Documents per batch (the indexer reads 10,000 change events at most). Meilisearch
+        /// takes them in its adapter's batches of 1,000, all queued before the first is
+        /// awaited.
+        #[arg(long, default_value_t = 10_000)]
         batch: usize,
+        /// Commit the embedded index after every batch, not once at the end.
+        #[arg(long)]
+        commit_each: bool,
         /// Ingest into this Meilisearch server instead of an embedded index.
         #[arg(long, env = "MEILI_URL")]
         meili_url: Option<String>,
@@ -178,6 +183,7 @@ async fn main() -> anyhow::Result<()> {
         data_dir,
         index,
         batch,
+        commit_each,
         meili_url,
         meili_key,
     } = &cli.target
@@ -188,7 +194,10 @@ async fn main() -> anyhow::Result<()> {
                 key: meili_key.as_deref(),
                 uid: index.to_string_lossy().into_owned(),
             },
-            None => Ingest::Tantivy { dir: index },
+            None => Ingest::Tantivy {
+                dir: index,
+                commit_each: *commit_each,
+            },
         };
         return raw_ingest(data_dir, into, *batch, load.json.as_deref()).await;
     }
@@ -288,6 +297,8 @@ async fn search_directly(
 enum Ingest<'a> {
     Tantivy {
         dir: &'a std::path::Path,
+        /// Commit after every batch rather than once.
+        commit_each: bool,
     },
     Meili {
         url: &'a str,
@@ -338,8 +349,9 @@ async fn raw_ingest(
         after = last;
     }
     let count = documents.len();
-    let (name, elapsed, batch) = match into {
-        Ingest::Tantivy { dir } => {
+    // How often the index was committed: once at the end, or after each batch.
+    let (name, elapsed, batch, commit) = match into {
+        Ingest::Tantivy { dir, commit_each } => {
             if dir.exists() {
                 std::fs::remove_dir_all(dir)
                     .with_context(|| format!("cannot empty {}", dir.display()))?;
@@ -351,9 +363,18 @@ async fn raw_ingest(
             let mut documents = documents.into_iter().peekable();
             while documents.peek().is_some() {
                 let chunk: Vec<_> = documents.by_ref().take(batch.max(1)).collect();
-                backend.upsert(chunk).await?;
+                if commit_each {
+                    backend.upsert(chunk).await?;
+                } else {
+                    backend.stage(chunk, Vec::new()).await?;
+                }
             }
-            ("raw tantivy ingestion", started.elapsed(), batch)
+            if commit_each {
+                ("raw tantivy ingestion", started.elapsed(), batch, "each")
+            } else {
+                backend.commit().await?;
+                ("raw tantivy ingestion", started.elapsed(), batch, "once")
+            }
         }
         Ingest::Meili { url, key, uid } => {
             let fresh = || async {
@@ -373,6 +394,7 @@ async fn raw_ingest(
                 "raw meilisearch ingestion",
                 elapsed,
                 search::meili::BATCH_SIZE,
+                "each",
             )
         }
     };
@@ -380,7 +402,7 @@ async fn raw_ingest(
     let rate = count as f64 / seconds.max(f64::EPSILON);
     emit(
         &format!(
-            "{name}: {count} documents in {seconds:.2} s = {rate:.0} documents/s ({batch} per batch)"
+            "{name}: {count} documents in {seconds:.2} s = {rate:.0} documents/s ({batch} per batch, committed {commit})"
         ),
         &serde_json::json!({
             "name": name,
@@ -388,6 +410,7 @@ async fn raw_ingest(
             "seconds": seconds,
             "per_second": rate,
             "batch": batch,
+            "commit": commit,
         }),
         json,
     )
