@@ -2,10 +2,13 @@
 """Fault runs: publish a burst of clauses while the server or the database is taken down.
 
 Usage: scripts/faults.py [--clauses N] [--fault sigkill|db-restart|search-restart|none]
-                         [--database-url URL] [--meili-bin PATH] [--bin target/release/commons]
+                         [--via graphql|import] [--database-url URL] [--meili-bin PATH]
+                         [--bin target/release/commons]
 
 Seeds ten organisations, starts `commons serve`, and publishes N clauses from four client
-threads. Part-way through it injects the fault:
+threads, one createClause and publishClause at a time (`--via graphql`, the default), or from
+two threads posting 200-clause batches to the bulk import (`--via import`, which the indexer
+takes as bursts, staged and committed once). Part-way through it injects the fault:
   sigkill     the server is killed with SIGKILL (twice, at 30 % and 60 %) and restarted;
   db-restart  PostgreSQL is restarted (needs --database-url, a postgres:// URL on whose
               server this script may create a database);
@@ -14,8 +17,8 @@ threads. Part-way through it injects the fault:
               path of a `meilisearch` binary; its data lives in a temporary folder), which is
               stopped (SIGTERM), left down for five seconds and started again, twice;
   none        no fault: the end-to-end publish-and-index rate through the API.
-Clients retry through the outage; a publish whose answer was lost is checked before it is
-sent again, so nothing is published twice on purpose. Afterwards it waits for the index to
+Clients retry through the outage; a publish or import batch whose answer was lost is checked
+before it is sent again, so nothing is published twice on purpose. Afterwards it waits for the index to
 catch up and checks, through the API only:
   - every clause a client saw published is published;
   - the search index holds exactly the published clauses;
@@ -155,6 +158,36 @@ def publish_one(token, n):
     return clause_id
 
 
+IMPORT_BATCH = 200
+
+
+def import_batch(token, numbers):
+    """Imports the clauses `numbers` in one request; returns their ids."""
+    body = "\n".join(json.dumps({**CLAUSE, "title": f"Burst clause {n}"}) for n in numbers).encode()
+
+    def post():
+        req = urllib.request.Request(f"{URL}/import/clauses.ndjson", data=body, headers={
+            "content-type": "application/x-ndjson", "authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return json.load(resp)["ids"]
+
+    def send():
+        try:
+            return post()
+        except urllib.error.HTTPError:
+            raise  # refused or busy: nothing was written, so it is simply sent again
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            # The answer was lost: the batch may have committed (all or nothing). Look first.
+            titles = {f"Burst clause {n}" for n in numbers}
+            found = [c["id"] for c in all_pages(
+                "query($after: String) { clauses(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id latest { title } } } } }",
+                "clauses") if (c["latest"] or {}).get("title") in titles]
+            if len(found) == len(numbers):
+                return found
+            raise
+    return retrying(send)
+
+
 def all_pages(query, key, variables=None):
     out, after = [], None
     while True:
@@ -173,6 +206,8 @@ def main():
     parser.add_argument("--database-url")
     parser.add_argument("--meili-bin", help="a meilisearch binary (for --fault search-restart)")
     parser.add_argument("--bin", default="target/release/commons")
+    parser.add_argument("--via", choices=["graphql", "import"], default="graphql",
+                        help="publish one clause per request, or in bulk-import batches")
     args = parser.parse_args()
     if args.fault == "db-restart" and not (args.database_url or "").startswith("postgres"):
         raise SystemExit("--fault db-restart needs --database-url postgres://…")
@@ -220,8 +255,25 @@ def main():
                 with lock:
                     published.append(clause_id)
 
+        def importer():
+            while True:
+                with lock:
+                    batch = [n for n in (next(numbers, None) for _ in range(IMPORT_BATCH)) if n is not None]
+                if not batch:
+                    return
+                try:
+                    ids = import_batch(token, batch)
+                except Exception as error:  # noqa: BLE001 - reported below
+                    failures.append(f"clauses {batch[0]}-{batch[-1]}: {error}")
+                    continue
+                with lock:
+                    published.extend(ids)
+
         started = time.time()
-        threads = [threading.Thread(target=worker) for _ in range(4)]
+        if args.via == "import":
+            threads = [threading.Thread(target=importer) for _ in range(2)]
+        else:
+            threads = [threading.Thread(target=worker) for _ in range(4)]
         for thread in threads:
             thread.start()
         faults = []
@@ -272,6 +324,7 @@ def main():
             "fault": args.fault,
             "database": "postgresql" if database_url else "sqlite",
             "search": "meilisearch" if meili else "tantivy",
+            "via": args.via,
             "clauses": args.clauses,
             "faults": faults,
             "client_failures": len(failures),
