@@ -241,28 +241,24 @@ def main():
         published, lock, failures = [], threading.Lock(), []
         numbers = iter(range(args.clauses))
 
+        def take(count):
+            return [n for n in (next(numbers, None) for _ in range(count)) if n is not None]
+
+        def send(batch):
+            if args.via == "import":
+                return import_batch(token, batch)
+            return [publish_one(token, n) for n in batch]
+
+        clients, per_request = (2, IMPORT_BATCH) if args.via == "import" else (4, 1)
+
         def worker():
             while True:
                 with lock:
-                    n = next(numbers, None)
-                if n is None:
-                    return
-                try:
-                    clause_id = publish_one(token, n)
-                except Exception as error:  # noqa: BLE001 - reported below
-                    failures.append(f"clause {n}: {error}")
-                    continue
-                with lock:
-                    published.append(clause_id)
-
-        def importer():
-            while True:
-                with lock:
-                    batch = [n for n in (next(numbers, None) for _ in range(IMPORT_BATCH)) if n is not None]
+                    batch = take(per_request)
                 if not batch:
                     return
                 try:
-                    ids = import_batch(token, batch)
+                    ids = send(batch)
                 except Exception as error:  # noqa: BLE001 - reported below
                     failures.append(f"clauses {batch[0]}-{batch[-1]}: {error}")
                     continue
@@ -270,10 +266,7 @@ def main():
                     published.extend(ids)
 
         started = time.time()
-        if args.via == "import":
-            threads = [threading.Thread(target=importer) for _ in range(2)]
-        else:
-            threads = [threading.Thread(target=worker) for _ in range(4)]
+        threads = [threading.Thread(target=worker) for _ in range(clients)]
         for thread in threads:
             thread.start()
         faults = []

@@ -309,10 +309,40 @@ backend_test!(imports_over_the_concurrency_limit_wait_their_turn, |app| {
     assert_eq!(app.count("clause").await, 3);
 });
 
-/// Keeps every document the indexer writes, in order.
+/// Keeps every document the indexer writes, in order, counts its stages and commits, and
+/// fails the first `failing` commits.
 struct Recording {
     inner: search::TantivyBackend,
     upserted: std::sync::Mutex<Vec<search::CatalogueDocument>>,
+    stages: std::sync::atomic::AtomicUsize,
+    commits: std::sync::atomic::AtomicUsize,
+    failing: std::sync::atomic::AtomicUsize,
+}
+
+impl Recording {
+    fn new(failing: usize) -> Self {
+        Self {
+            inner: search::TantivyBackend::in_memory().unwrap(),
+            upserted: Default::default(),
+            stages: Default::default(),
+            commits: Default::default(),
+            failing: failing.into(),
+        }
+    }
+    fn counts(&self) -> (usize, usize) {
+        use std::sync::atomic::Ordering::SeqCst;
+        (self.stages.load(SeqCst), self.commits.load(SeqCst))
+    }
+    async fn total(&self) -> u64 {
+        let all = search::SearchRequest {
+            limit: 1,
+            ..Default::default()
+        };
+        search::SearchBackend::search(&self.inner, all)
+            .await
+            .unwrap()
+            .estimated_total
+    }
 }
 
 #[async_trait::async_trait]
@@ -347,6 +377,8 @@ impl search::SearchBackend for Recording {
         upserts: Vec<search::CatalogueDocument>,
         deletes: Vec<String>,
     ) -> Result<(), search::SearchError> {
+        self.stages
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.upserted
             .lock()
             .unwrap()
@@ -354,6 +386,13 @@ impl search::SearchBackend for Recording {
         self.inner.stage(upserts, deletes).await
     }
     async fn commit(&self) -> Result<(), search::SearchError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.commits.fetch_add(1, SeqCst);
+        let failing = self.failing.load(SeqCst);
+        if failing > 0 {
+            self.failing.store(failing - 1, SeqCst);
+            return Err(search::SearchError::Unavailable("disk full".into()));
+        }
         self.inner.commit().await
     }
 }
@@ -375,10 +414,7 @@ fn imported_ids(body: &Value) -> Vec<String> {
 /// one is exactly the document the database gives for the clause.
 async fn handed_over_documents_equal_the_databases(backend: Backend) {
     with_database(backend, |url| async move {
-        let recording = std::sync::Arc::new(Recording {
-            inner: search::TantivyBackend::in_memory().unwrap(),
-            upserted: Default::default(),
-        });
+        let recording = std::sync::Arc::new(Recording::new(0));
         let backends = commons_api::indexing::Backends {
             clauses: recording.clone(),
             templates: std::sync::Arc::new(search::TantivyBackend::in_memory().unwrap()),
@@ -526,80 +562,6 @@ backend_test!(
     }
 );
 
-/// Counts the stages and commits it is asked for, and fails the first `failing` commits.
-struct Counting {
-    inner: search::TantivyBackend,
-    stages: std::sync::atomic::AtomicUsize,
-    commits: std::sync::atomic::AtomicUsize,
-    failing: std::sync::atomic::AtomicUsize,
-}
-
-impl Counting {
-    fn new(failing: usize) -> Self {
-        Self {
-            inner: search::TantivyBackend::in_memory().unwrap(),
-            stages: Default::default(),
-            commits: Default::default(),
-            failing: failing.into(),
-        }
-    }
-    fn counts(&self) -> (usize, usize) {
-        use std::sync::atomic::Ordering::SeqCst;
-        (self.stages.load(SeqCst), self.commits.load(SeqCst))
-    }
-    async fn total(&self) -> u64 {
-        let all = search::SearchRequest {
-            limit: 1,
-            ..Default::default()
-        };
-        search::SearchBackend::search(&self.inner, all)
-            .await
-            .unwrap()
-            .estimated_total
-    }
-}
-
-#[async_trait::async_trait]
-impl search::SearchBackend for Counting {
-    async fn upsert(&self, _: Vec<search::CatalogueDocument>) -> Result<(), search::SearchError> {
-        panic!("the indexer stages its batches")
-    }
-    async fn delete(&self, _: Vec<String>) -> Result<(), search::SearchError> {
-        panic!("the indexer stages its batches")
-    }
-    async fn replace_all(
-        &self,
-        documents: Vec<search::CatalogueDocument>,
-    ) -> Result<(), search::SearchError> {
-        self.inner.replace_all(documents).await
-    }
-    async fn search(
-        &self,
-        request: search::SearchRequest,
-    ) -> Result<search::SearchResponse, search::SearchError> {
-        self.inner.search(request).await
-    }
-    async fn stage(
-        &self,
-        upserts: Vec<search::CatalogueDocument>,
-        deletes: Vec<String>,
-    ) -> Result<(), search::SearchError> {
-        self.stages
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.inner.stage(upserts, deletes).await
-    }
-    async fn commit(&self) -> Result<(), search::SearchError> {
-        use std::sync::atomic::Ordering::SeqCst;
-        self.commits.fetch_add(1, SeqCst);
-        let failing = self.failing.load(SeqCst);
-        if failing > 0 {
-            self.failing.store(failing - 1, SeqCst);
-            return Err(search::SearchError::Unavailable("disk full".into()));
-        }
-        self.inner.commit().await
-    }
-}
-
 backend_test!(
     a_burst_is_committed_once_and_replayed_whole_when_its_commit_fails,
     |app| {
@@ -623,7 +585,7 @@ backend_test!(
             burst_max_events: 1_000,
             burst_max_wait: std::time::Duration::from_secs(600),
         };
-        let indexer = |clauses: std::sync::Arc<Counting>, burst| {
+        let indexer = |clauses: std::sync::Arc<Recording>, burst| {
             commons_api::indexing::Indexer::new(
                 db.clone(),
                 commons_api::indexing::Backends {
@@ -635,7 +597,7 @@ backend_test!(
             .with_burst(burst)
         };
 
-        let failing = std::sync::Arc::new(Counting::new(1));
+        let failing = std::sync::Arc::new(Recording::new(1));
         let first = indexer(failing.clone(), burst);
         assert!(
             first.drain_once().await.is_err(),
@@ -658,7 +620,7 @@ backend_test!(
         sea_orm::ConnectionTrait::execute_unprepared(&db, "UPDATE feed_cursor SET last_seq = 0")
             .await
             .unwrap();
-        let bounded = std::sync::Arc::new(Counting::new(0));
+        let bounded = std::sync::Arc::new(Recording::new(0));
         let second = indexer(
             bounded.clone(),
             commons_api::indexing::Burst {
