@@ -106,6 +106,8 @@ pub fn filter_expression(filter: &SearchFilter) -> Result<String, SearchError> {
 pub struct MeiliBackend {
     client: Client<Transport>,
     uid: String,
+    /// Tasks enqueued by [`SearchBackend::stage`] and not yet waited for, in enqueue order.
+    staged: std::sync::Mutex<Vec<TaskInfo>>,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +122,7 @@ impl MeiliBackend {
         let backend = Self {
             client,
             uid: uid.to_owned(),
+            staged: std::sync::Mutex::default(),
         };
         if backend.client.get_index(uid).await.is_err() {
             backend
@@ -182,6 +185,14 @@ impl MeiliBackend {
         for task in tasks {
             self.wait(task).await?;
         }
+        Ok(())
+    }
+
+    fn remember(&self, task: TaskInfo) -> Result<(), SearchError> {
+        self.staged
+            .lock()
+            .map_err(|_| unavailable("staged tasks poisoned"))?
+            .push(task);
         Ok(())
     }
 
@@ -257,6 +268,43 @@ impl SearchBackend for MeiliBackend {
         self.wait(self.client.swap_indexes([&swap]).await).await?;
         self.wait(self.client.delete_index(&staging_uid).await)
             .await
+    }
+
+    /// Enqueues the batch's tasks without waiting for them, so Meilisearch can take the
+    /// tasks of a whole burst together (it applies an index's tasks in enqueue order).
+    async fn stage(
+        &self,
+        upserts: Vec<CatalogueDocument>,
+        deletes: Vec<String>,
+    ) -> Result<(), SearchError> {
+        let index = self.index();
+        for batch in upserts.chunks(BATCH_SIZE) {
+            let task = index
+                .add_or_replace(batch, Some("id"))
+                .await
+                .map_err(unavailable)?;
+            self.remember(task)?;
+        }
+        for batch in deletes.chunks(BATCH_SIZE) {
+            let task = index.delete_documents(batch).await.map_err(unavailable)?;
+            self.remember(task)?;
+        }
+        Ok(())
+    }
+
+    /// Waits for every staged task; the first that failed is the error. The staged tasks are
+    /// forgotten either way: after an error the caller stages its batches again.
+    async fn commit(&self) -> Result<(), SearchError> {
+        let staged = std::mem::take(
+            &mut *self
+                .staged
+                .lock()
+                .map_err(|_| unavailable("staged tasks poisoned"))?,
+        );
+        for task in staged {
+            self.wait(Ok(task)).await?;
+        }
+        Ok(())
     }
 
     async fn search(&self, request: SearchRequest) -> Result<SearchResponse, SearchError> {

@@ -375,3 +375,78 @@ async fn rebuilds_swap_a_fresh_index_in() {
         ]
     );
 }
+
+/// Staged batches are enqueued at once and waited for only at the commit, in enqueue order;
+/// a failed task fails the commit, which forgets the staged tasks either way.
+#[tokio::test]
+async fn staged_batches_are_enqueued_at_once_and_awaited_at_the_commit() {
+    let (url, rec) = server().await;
+    *rec.current_settings.lock().expect("lock") =
+        serde_json::to_value(settings().expect("settings")).expect("json");
+    let backend = MeiliBackend::connect(&url, None, "clauses")
+        .await
+        .expect("connect");
+    rec.take();
+    rec.calls.lock().expect("lock").clear();
+    let first_task = *rec.next_task.lock().expect("lock") + 1;
+    backend
+        .stage(
+            (0..1_500).map(doc).collect(),
+            vec!["c7".into(), "c8".into()],
+        )
+        .await
+        .expect("stage");
+    backend
+        .stage((1_500..1_510).map(doc).collect(), vec![])
+        .await
+        .expect("stage");
+    let sent: Vec<(String, usize)> = rec
+        .take()
+        .iter()
+        .map(|(m, p, b)| (format!("{m} {p}"), b.as_array().map_or(0, Vec::len)))
+        .collect();
+    let add = "POST /indexes/clauses/documents?primaryKey=id".to_owned();
+    let delete = "POST /indexes/clauses/documents/delete-batch".to_owned();
+    assert_eq!(
+        sent,
+        vec![
+            (add.clone(), 1_000),
+            (add.clone(), 500),
+            (delete, 2),
+            (add, 10)
+        ]
+    );
+    // The tasks polled, in order (the SDK may poll one task more than once).
+    let polled = |calls: &[String]| -> Vec<String> {
+        let mut tasks: Vec<String> = calls
+            .iter()
+            .filter(|c| c.starts_with("GET /tasks/"))
+            .cloned()
+            .collect();
+        tasks.dedup();
+        tasks
+    };
+    assert!(
+        polled(&rec.calls.lock().expect("lock")).is_empty(),
+        "a task was awaited before the commit"
+    );
+    backend.commit().await.expect("commit");
+    let expected: Vec<String> = (first_task..first_task + 4)
+        .map(|uid| format!("GET /tasks/{uid}"))
+        .collect();
+    assert_eq!(
+        polled(&std::mem::take(&mut *rec.calls.lock().expect("lock"))),
+        expected
+    );
+
+    *rec.fail_tasks.lock().expect("lock") = true;
+    backend.stage(vec![doc(1)], vec![]).await.expect("stage");
+    assert!(matches!(
+        backend.commit().await,
+        Err(SearchError::Unavailable(_))
+    ));
+    *rec.fail_tasks.lock().expect("lock") = false;
+    rec.calls.lock().expect("lock").clear();
+    backend.commit().await.expect("nothing left to wait for");
+    assert!(polled(&rec.calls.lock().expect("lock")).is_empty());
+}
