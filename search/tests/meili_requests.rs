@@ -132,6 +132,19 @@ async fn server() -> (String, Recorder) {
     (format!("http://{addr}"), rec)
 }
 
+/// A backend connected to a fresh stand-in server whose index already has the settings, with
+/// the requests of connecting cleared.
+async fn connected() -> (MeiliBackend, Recorder) {
+    let (url, rec) = server().await;
+    *rec.current_settings.lock().expect("lock") =
+        serde_json::to_value(settings().expect("settings")).expect("json");
+    let backend = MeiliBackend::connect(&url, None, "clauses")
+        .await
+        .expect("connect");
+    rec.take();
+    (backend, rec)
+}
+
 fn doc(i: usize) -> CatalogueDocument {
     CatalogueDocument {
         id: format!("c{i}"),
@@ -227,13 +240,7 @@ async fn settings_are_sent_only_when_they_differ() {
 
 #[tokio::test]
 async fn documents_go_in_batches_and_failed_tasks_are_errors() {
-    let (url, rec) = server().await;
-    *rec.current_settings.lock().expect("lock") =
-        serde_json::to_value(settings().expect("settings")).expect("json");
-    let backend = MeiliBackend::connect(&url, None, "clauses")
-        .await
-        .expect("connect");
-    rec.take();
+    let (backend, rec) = connected().await;
     backend
         .upsert((0..2_500).map(doc).collect())
         .await
@@ -292,13 +299,7 @@ async fn documents_go_in_batches_and_failed_tasks_are_errors() {
 
 #[tokio::test]
 async fn search_body_and_filters_are_pinned() {
-    let (url, rec) = server().await;
-    *rec.current_settings.lock().expect("lock") =
-        serde_json::to_value(settings().expect("settings")).expect("json");
-    let backend = MeiliBackend::connect(&url, None, "clauses")
-        .await
-        .expect("connect");
-    rec.take();
+    let (backend, rec) = connected().await;
     let response = backend
         .search(SearchRequest {
             query: "take-back \"AND country = DK".into(),
@@ -350,13 +351,7 @@ async fn search_body_and_filters_are_pinned() {
 
 #[tokio::test]
 async fn rebuilds_swap_a_fresh_index_in() {
-    let (url, rec) = server().await;
-    *rec.current_settings.lock().expect("lock") =
-        serde_json::to_value(settings().expect("settings")).expect("json");
-    let backend = MeiliBackend::connect(&url, None, "clauses")
-        .await
-        .expect("connect");
-    rec.take();
+    let (backend, rec) = connected().await;
     backend.replace_all(vec![doc(1)]).await.expect("replace");
     let calls: Vec<String> = rec
         .take()
@@ -380,13 +375,7 @@ async fn rebuilds_swap_a_fresh_index_in() {
 /// a failed task fails the commit, which forgets the staged tasks either way.
 #[tokio::test]
 async fn staged_batches_are_enqueued_at_once_and_awaited_at_the_commit() {
-    let (url, rec) = server().await;
-    *rec.current_settings.lock().expect("lock") =
-        serde_json::to_value(settings().expect("settings")).expect("json");
-    let backend = MeiliBackend::connect(&url, None, "clauses")
-        .await
-        .expect("connect");
-    rec.take();
+    let (backend, rec) = connected().await;
     rec.calls.lock().expect("lock").clear();
     let first_task = *rec.next_task.lock().expect("lock") + 1;
     backend

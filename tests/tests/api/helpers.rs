@@ -200,6 +200,22 @@ impl TestApp {
             let _ = tx.send(());
         }
     }
+
+    /// Stops the server, gives its indexer time to stop, and moves the search cursor back to
+    /// `seq`, so an indexer the test builds replays the feed from there; returns the database.
+    pub async fn stop_and_rewind_feed(&mut self, seq: i64) -> DatabaseConnection {
+        self.shutdown();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        rewind_feed(&self.db, seq).await;
+        self.db.clone()
+    }
+}
+
+/// Moves the search indexer's cursor back to `seq`.
+pub async fn rewind_feed(db: &DatabaseConnection, seq: i64) {
+    db.execute_unprepared(&format!("UPDATE feed_cursor SET last_seq = {seq}"))
+        .await
+        .unwrap();
 }
 
 impl Drop for TestApp {

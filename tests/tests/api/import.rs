@@ -496,13 +496,8 @@ backend_test!(
 
         // Replay the whole feed into a fresh index, with a marked document offered for each
         // clause: only the first clause's single upsert of version 1 may take it.
-        let db = app.db.clone();
         let mut app = app;
-        app.shutdown();
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        sea_orm::ConnectionTrait::execute_unprepared(&db, "UPDATE feed_cursor SET last_seq = 0")
-            .await
-            .unwrap();
+        let db = app.stop_and_rewind_feed(0).await;
         let handle = commons_api::indexing::IndexerHandle::default();
         let marked = |id: &String, version: i32| {
             let document = search::CatalogueDocument {
@@ -571,13 +566,8 @@ backend_test!(
         assert!(app.index_caught_up().await, "the index never caught up");
         // Replay the feed from the start into fresh indexes, ten events a batch, every full
         // batch part of a burst.
-        let db = app.db.clone();
         let mut app = app;
-        app.shutdown();
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        sea_orm::ConnectionTrait::execute_unprepared(&db, "UPDATE feed_cursor SET last_seq = 0")
-            .await
-            .unwrap();
+        let db = app.stop_and_rewind_feed(0).await;
         let burst = commons_api::indexing::Burst {
             batch: 10,
             burst_events: 10,
@@ -617,9 +607,7 @@ backend_test!(
         assert_eq!(first.drain_once().await.unwrap(), 0, "events applied twice");
 
         // A burst is cut at its most events; the rest follows in the next.
-        sea_orm::ConnectionTrait::execute_unprepared(&db, "UPDATE feed_cursor SET last_seq = 0")
-            .await
-            .unwrap();
+        rewind_feed(&db, 0).await;
         let bounded = std::sync::Arc::new(Recording::new(0));
         let second = indexer(
             bounded.clone(),

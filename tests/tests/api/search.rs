@@ -288,12 +288,7 @@ async fn outage_and_restart(backend: Backend) {
 
         // Restart mid-stream: stop the server, lose the index and rewind the cursor as if the
         // process died before committing; a new indexer rebuilds the same state from the feed.
-        let db = app.db.clone();
-        app.shutdown();
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        sea_orm::ConnectionTrait::execute_unprepared(&db, "UPDATE feed_cursor SET last_seq = 1")
-            .await
-            .unwrap();
+        let db = app.stop_and_rewind_feed(1).await;
         let fresh = search::TantivyBackend::in_memory().unwrap();
         let indexer = commons_api::indexing::Indexer::new(
             db.clone(),
