@@ -12,7 +12,9 @@
 
 mod deny;
 mod ids;
+mod lexicon;
 mod names;
+mod persons;
 mod phone;
 #[cfg(test)]
 mod proptests;
@@ -116,8 +118,9 @@ impl Span {
             FindingKind::Email => 5,
             FindingKind::PersonalIdentityNumber => 4,
             FindingKind::Phone => 3,
-            FindingKind::ContactName => 2,
-            FindingKind::DenyListed => 1,
+            // The organisation's own list is surer than a recognised name.
+            FindingKind::DenyListed => 2,
+            FindingKind::ContactName => 1,
         };
         Self {
             kind,
@@ -241,6 +244,7 @@ impl Anonymiser {
             phone::find(text, &mut spans);
         }
         names::find(text, &mut spans);
+        persons::find(text, &mut spans);
         self.deny.find(text, &mut spans);
         if text.contains('[') {
             let taken: Vec<(usize, usize)> = PLACEHOLDERS

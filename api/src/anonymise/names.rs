@@ -12,7 +12,7 @@
 
 use std::{collections::HashSet, sync::LazyLock};
 
-use super::{FindingKind, Span, compile};
+use super::{FindingKind, Span, compile, persons};
 
 /// Role words: people's roles (followed by a name directly), contact headings ("contact",
 /// "kontakt": followed by a colon, a link word or a name of two words) and inquiry phrases
@@ -205,8 +205,39 @@ static ORGANISATIONS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
     .collect()
 });
 
-fn is_inline_space(c: char) -> bool {
+pub(super) fn is_inline_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\u{a0}' | '\u{202f}')
+}
+
+/// Whether a lowercase word is a person's role ("kontaktperson", "saksbehandler", …), not a
+/// heading or an inquiry word ("contact", "frågor").
+pub(super) fn is_role_word(word: &str) -> bool {
+    static WHOLE: LazyLock<regex::Regex> =
+        LazyLock::new(|| compile(&format!("^(?:{})$", ROLES.join("|"))));
+    !HEADINGS.contains(&word) && !INQUIRIES.contains(&word) && WHOLE.is_match(word)
+}
+
+/// Whether a lowercase capitalised word is never a name ("Leverantören", "Telefon", "The").
+pub(super) fn is_not_name(word: &str) -> bool {
+    NOT_NAMES.contains(word)
+}
+
+/// Whether a lowercase word is a particle inside names ("van", "af").
+pub(super) fn is_particle(word: &str) -> bool {
+    PARTICLES.contains(&word)
+}
+
+/// Whether a lowercase word names a kind of organisation ("ab", "kommune", "region").
+pub(super) fn is_organisation(word: &str) -> bool {
+    ORGANISATIONS.contains(word)
+}
+
+/// Whether the word after a capitalised run makes it an organisation ("Oslo kommune",
+/// "Nordby AS").
+pub(super) fn is_organisation_after(next: &str) -> bool {
+    let lower = next.to_lowercase();
+    ORGANISATION_NOUNS.contains(&lower.as_str())
+        || (next.starts_with(char::is_uppercase) && ORGANISATIONS.contains(lower.as_str()))
 }
 
 /// A cursor over the text after a role word.
@@ -365,7 +396,8 @@ fn name_at(cursor: &Cursor<'_>, min_words: usize) -> Option<(usize, usize)> {
             if NOT_NAMES.contains(lower.as_str()) {
                 break;
             }
-            if ORGANISATIONS.contains(lower.as_str()) {
+            // "Kontaktperson: Upphandlingsenheten", "contact: Facilities Management".
+            if ORGANISATIONS.contains(lower.as_str()) || persons::is_department(&lower) {
                 return None;
             }
             words += 1;
@@ -404,11 +436,9 @@ fn name_at(cursor: &Cursor<'_>, min_words: usize) -> Option<(usize, usize)> {
     let words = parts[..keep].iter().filter(|p| p.0 == Part::Word).count();
     let end = parts[keep - 1].2;
     // "Oslo kommune", "Helsingin kaupunki", "Nordby AS": an organisation after all.
-    let next = letters(cursor.text[end..].trim_start_matches(is_inline_space));
-    let lower = next.to_lowercase();
-    if ORGANISATION_NOUNS.contains(&lower.as_str())
-        || (next.starts_with(char::is_uppercase) && ORGANISATIONS.contains(lower.as_str()))
-    {
+    if is_organisation_after(letters(
+        cursor.text[end..].trim_start_matches(is_inline_space),
+    )) {
         return None;
     }
     (words >= min_words).then_some((parts[0].1, end))
@@ -446,55 +476,11 @@ fn heading_colon(rest: &str) -> Option<usize> {
     (plain && rest[end..].starts_with(':') && end <= 60 && words.len() <= 5).then_some(end)
 }
 
-/// Endings of job titles that may stand between a link and a name.
-const TITLES: [&str; 40] = [
-    "rådgiver",
-    "rådgivare",
-    "rådgjevar",
-    "konsulent",
-    "konsult",
-    "jurist",
-    "chef",
-    "sjef",
-    "direktør",
-    "direktör",
-    "strateg",
-    "specialist",
-    "spesialist",
-    "koordinator",
-    "samordnare",
-    "controller",
-    "ingenjör",
-    "ingeniør",
-    "asiantuntija",
-    "päällikkö",
-    "johtaja",
-    "sihteeri",
-    "advisor",
-    "adviser",
-    "consultant",
-    "coordinator",
-    "officer",
-    "manager",
-    "engineer",
-    "assistent",
-    "ansvarig",
-    "ansvarlig",
-    "ansvarleg",
-    "handläggare",
-    "upphandlare",
-    "inköpare",
-    "innkjøper",
-    "indkøber",
-    "behandler",
-    "vastaava",
-];
-
 /// A lowercase job title between a link and a name ("er rådgiver Per Hansen",
 /// "är upphandlingschef Eva Ek"): its length with the spaces after it.
 fn title(cursor: &Cursor<'_>) -> Option<usize> {
     let word = cursor.word();
-    if !word.starts_with(char::is_lowercase) || !TITLES.iter().any(|t| word.ends_with(t)) {
+    if !word.starts_with(char::is_lowercase) || !persons::is_title(word) {
         return None;
     }
     let after = &cursor.rest()[word.len()..];

@@ -32,6 +32,8 @@ static CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
         // 22 33 44 55, 915 12 345, 3312 3456
         r"|(?:(?-u:\b)(?:[0-9]{2}SPACE[0-9]{2}SPACE[0-9]{2}SPACE[0-9]{2}",
         r"|[0-9]{3}SPACE[0-9]{2}SPACE[0-9]{3}|[0-9]{4}SPACE[0-9]{4}))(?-u:\b)",
+        // 41234567, 33123456: Norwegian and Danish numbers never start with 0 or 1
+        r"|(?-u:\b)[2-9][0-9]{7}(?-u:\b)",
     ]
     .concat()
     .replace("SEP", SEP)
@@ -73,7 +75,7 @@ const PHONE_CUES: [&str; 22] = [
 ];
 
 /// Words that announce some other number (organisation, VAT, account, reference, standard).
-const OTHER_CUES: [&str; 56] = [
+const OTHER_CUES: [&str; 69] = [
     "cvr",
     "cvr-nr",
     "cvrnr",
@@ -130,10 +132,24 @@ const OTHER_CUES: [&str; 56] = [
     "varenr",
     "varenummer",
     "business",
+    "ted",
+    "oj",
+    "model",
+    "modell",
+    "malli",
+    "postnr",
+    "box",
+    "pb",
+    "postboks",
+    "postbox",
+    "lisenssi",
+    "nr.",
+    "id-nummer",
 ];
 
-/// Stems of longer words that announce some other number.
-const OTHER_STEMS: [&str; 9] = [
+/// Stems of longer words that announce some other number: organisation, reference, licence,
+/// certificate, notice and e-invoicing numbers, postal codes.
+const OTHER_STEMS: [&str; 38] = [
     "organisa",
     "diarie",
     "referen",
@@ -143,6 +159,35 @@ const OTHER_STEMS: [&str; 9] = [
     "momsreg",
     "kontonummer",
     "tuotenumero",
+    "licen",
+    "lisen",
+    "sertifi",
+    "certifi",
+    "svane",
+    "joutsenmerk",
+    "ecolabel",
+    "tco",
+    "ovt",
+    "e-invoic",
+    "einvoic",
+    "verkkolasku",
+    "e-lasku",
+    "peppol",
+    "notice",
+    "kunngj",
+    "annons",
+    "ilmoitu",
+    "doffin",
+    "hilma",
+    "udbud",
+    "eforms",
+    "avtalsnummer",
+    "kontraktsnummer",
+    "sopimusnumero",
+    "serienummer",
+    "serial",
+    "postnummer",
+    "postinumero",
 ];
 
 /// Units and currencies after a number that make it an amount or quantity.
@@ -152,8 +197,20 @@ const UNITS: [&str; 32] = [
     "mm", "cm", "km", "m2", "m3", "kw", "db",
 ];
 
+/// Whether a word (lowercase) announces a number that is no phone number: "org.nr", "CVR",
+/// "CPV-kod", and any compound of "nummer", "numero" or "number" that is not a phone cue
+/// ("ordrenummer", "asiakasnumero").
 fn is_other_cue(word: &str) -> bool {
-    OTHER_CUES.contains(&word) || OTHER_STEMS.iter().any(|stem| word.starts_with(stem))
+    let is_cue =
+        |w: &str| OTHER_CUES.contains(&w) || OTHER_STEMS.iter().any(|stem| w.starts_with(stem));
+    is_cue(word)
+        || word
+            .split(['-', '.', '/'])
+            .any(|part| !part.is_empty() && is_cue(part))
+        || (word.len() > 6
+            && ["nummer", "numero", "number", "nummeret", "numret"]
+                .iter()
+                .any(|n| word.ends_with(n)))
 }
 
 fn followed_by_unit(text: &str, end: usize) -> bool {
@@ -183,6 +240,88 @@ fn is_year(group: &str) -> bool {
     group.len() == 4 && (group.starts_with("19") || group.starts_with("20"))
 }
 
+/// The cue nearest before byte `at` within a few words, looking no further back than the
+/// previous number (whose cue it would be) or the start of the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cue {
+    Phone,
+    Other,
+}
+
+fn nearest_cue(text: &str, at: usize) -> Option<Cue> {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut from = at.saturating_sub(80).max(line_start);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    for word in text[from..at].split_whitespace().rev().take(8) {
+        if word.bytes().any(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let word = word
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase();
+        if PHONE_CUES.iter().any(|cue| word.starts_with(cue)) {
+            return Some(Cue::Phone);
+        }
+        if is_other_cue(&word) {
+            return Some(Cue::Other);
+        }
+    }
+    None
+}
+
+/// A Finnish e-invoicing (OVT) address: `0037` and a business id whose check digit holds.
+fn is_ovt(digits: &str) -> bool {
+    let Some(id) = digits.strip_prefix("0037") else {
+        return false;
+    };
+    if !(8..=13).contains(&id.len()) {
+        return false;
+    }
+    let d: Vec<u32> = id.bytes().take(8).map(|b| u32::from(b - b'0')).collect();
+    let sum: u32 = d[..7]
+        .iter()
+        .zip([7, 9, 10, 5, 8, 4, 2])
+        .map(|(a, b)| a * b)
+        .sum();
+    match sum % 11 {
+        0 => d[7] == 0,
+        1 => false,
+        r => d[7] == 11 - r,
+    }
+}
+
+/// Whether the number is part of an identifier written around it: a TED notice
+/// (`2025/S 045-123456`), a Peppol id (`0216:003712345678`), a UUID or code glued to it with a
+/// hyphen or slash.
+fn inside_identifier(text: &str, start: usize, end: usize) -> bool {
+    let mut ahead = text[end..].chars();
+    if matches!(ahead.next(), Some('-' | '/' | ':' | '#'))
+        && ahead.next().is_some_and(char::is_alphanumeric)
+    {
+        return true;
+    }
+    let before = &text[..start];
+    let mut back = before.chars().rev();
+    let glued = matches!(back.next(), Some('-' | '/' | ':' | '.' | '#'))
+        && back.next().is_some_and(char::is_alphanumeric);
+    let ted = {
+        let t = before.trim_end().to_ascii_uppercase();
+        t.ends_with("/S") || t.ends_with("/ S") || t.ends_with(" S") && t.contains("OJ")
+    };
+    glued || ted
+}
+
+/// An eight-digit date such as `20250331`.
+fn is_date(digits: &str) -> bool {
+    let n = |r: std::ops::Range<usize>| digits[r].parse::<u32>().unwrap_or(0);
+    digits.len() == 8
+        && (digits.starts_with("19") || digits.starts_with("20"))
+        && (1..=12).contains(&n(4..6))
+        && (1..=31).contains(&n(6..8))
+}
+
 pub(super) fn find(text: &str, out: &mut Vec<Span>) {
     for m in CANDIDATE.find_iter(text) {
         let s = m.as_str();
@@ -192,32 +331,41 @@ pub(super) fn find(text: &str, out: &mut Vec<Span>) {
             out.push(Span::new(FindingKind::Phone, number, m.end()));
             continue;
         }
-        let digits = s.bytes().filter(u8::is_ascii_digit).count();
+        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
         let formatted = s.bytes().any(|b| !b.is_ascii_digit());
+        let bare = !formatted && digits.len() == 8 && !s.starts_with('0');
         let plausible = if s.starts_with('+') || s.starts_with("00") {
             let glued = text[..m.start()]
                 .chars()
                 .next_back()
                 .is_some_and(char::is_alphanumeric);
-            !glued && (8..=15).contains(&digits)
+            !glued && (8..=15).contains(&digits.len()) && !is_ovt(&digits)
         } else if s.starts_with(['0', '(']) {
             if formatted {
-                (7..=12).contains(&digits)
+                (7..=12).contains(&digits.len())
             } else {
-                (9..=10).contains(&digits)
+                (9..=10).contains(&digits.len())
             }
+        } else if bare {
+            // CPV codes without their check digit end in zeros: "30213100", "09310000".
+            !is_date(&digits) && !digits.ends_with("000")
         } else {
             !s.split(|c: char| !c.is_ascii_digit()).all(is_year)
         };
         if !plausible
             || NOT_PHONE.is_match(s)
             || inside_longer_number(text, m.start(), m.end())
+            || inside_identifier(text, m.start(), m.end())
             || followed_by_unit(text, m.end())
         {
             continue;
         }
         let phone_cue = |w: &str| PHONE_CUES.iter().any(|cue| w.starts_with(cue));
-        if !cue_before(text, m.start(), phone_cue) && cue_before(text, m.start(), is_other_cue) {
+        if !cue_before(text, m.start(), phone_cue)
+            && (cue_before(text, m.start(), is_other_cue)
+                || (!s.starts_with(['+', '0', '('])
+                    && nearest_cue(text, m.start()) == Some(Cue::Other)))
+        {
             continue;
         }
         out.push(Span::new(FindingKind::Phone, m.start(), m.end()));
