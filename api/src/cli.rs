@@ -65,6 +65,29 @@ enum Command {
     /// first request; it is then sent in batches, each imported all or nothing, two requests
     /// in flight at once by default.
     Import(ImportArgs),
+    /// Re-scan everything already published with the current anonymiser (after an
+    /// improvement of the recogniser or a deny-list change) and list what it finds: kinds and
+    /// counts per record and field, never the text. `--apply` mends each affected record:
+    /// an anonymised successor version is published (search and mirrors follow through the
+    /// change feed), earlier versions, reasons and change-event payloads are anonymised in
+    /// place, and the audit log records it. Exits 1 when `--check` finds anything.
+    Anonymise(AnonymiseArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["check", "apply"])))]
+struct AnonymiseArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// List what the current anonymiser finds in published material; change nothing.
+    #[arg(long)]
+    check: bool,
+    /// Mend every affected record (see above).
+    #[arg(long)]
+    apply: bool,
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -291,7 +314,57 @@ pub async fn run() -> anyhow::Result<()> {
         })) => export_ocds(args).await,
         Some(Command::Mirror(args)) => mirror(args).await,
         Some(Command::Import(args)) => import(args).await,
+        Some(Command::Anonymise(args)) => anonymise(args).await,
     }
+}
+
+async fn anonymise(args: AnonymiseArgs) -> anyhow::Result<()> {
+    let conn = db::connect_and_migrate(&args.db).await?;
+    let caller = crate::auth::Caller {
+        sub: "commons anonymise".to_owned(),
+        org: None,
+        roles: vec![Role::Admin],
+    };
+    let report = crate::service::rescan::rescan(&conn, &caller, args.apply)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if args.json {
+        write_stdout(&serde_json::to_string_pretty(&report)?)?;
+    } else {
+        let mut out = String::new();
+        for record in &report.affected {
+            for field in &record.fields {
+                let version = field.version.map_or("-".to_owned(), |v| v.to_string());
+                let kinds: Vec<String> = field.kinds.iter().map(|k| format!("{k:?}")).collect();
+                out += &format!(
+                    "{:<13} {} v{:<3} {:<16} {:>3} {}\n",
+                    format!("{:?}", record.entity_type),
+                    record.id,
+                    version,
+                    field.field,
+                    field.findings,
+                    kinds.join(",")
+                );
+            }
+            if let Some(v) = record.new_version {
+                out += &format!(
+                    "{:<13} {} published anonymised version {v}\n",
+                    "", record.id
+                );
+            }
+        }
+        let verb = if report.applied { "mended" } else { "affected" };
+        out += &format!(
+            "{} published records scanned, {} {verb}",
+            report.scanned,
+            report.affected.len()
+        );
+        write_stdout(&out)?;
+    }
+    if args.check && !report.affected.is_empty() {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 async fn mirror(args: MirrorArgs) -> anyhow::Result<()> {

@@ -291,6 +291,28 @@ impl TrustMutation {
         Ok(DenyListPayload { terms })
     }
 
+    /// Admins only. Re-scans every published clause version, template version, tender
+    /// result and withdrawal reason with the current anonymiser and lists the fields it would
+    /// change (kinds and counts, never the text). With `apply: true` each affected record is
+    /// mended: an anonymised successor version is published for an affected latest version
+    /// (so search and mirrors follow through the change feed), earlier versions, reasons,
+    /// tender results and earlier change-event payloads are anonymised in place, and each
+    /// record gets an audit event. `commons anonymise --check|--apply` does the same.
+    async fn rescan_anonymisation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] apply: bool,
+    ) -> Result<service::rescan::RescanReport> {
+        let caller = identity(ctx)?.admin().gql()?.clone();
+        let report = service::rescan::rescan(db(ctx)?, &caller, apply)
+            .await
+            .gql()?;
+        if apply && !report.affected.is_empty() {
+            wake(ctx);
+        }
+        Ok(report)
+    }
+
     /// Copies a published template and the clause versions it cites into the caller's
     /// organisation as drafts.
     async fn reuse_template(

@@ -774,7 +774,7 @@ fn check_expected(clause: &clause::Model, expected: Option<i32>) -> ServiceResul
 }
 
 /// Writes `changes` and bumps the revision, only if nobody else bumped it meanwhile.
-async fn save_revision(
+pub(super) async fn save_revision(
     db: &impl ConnectionTrait,
     clause: &clause::Model,
     mut changes: clause::ActiveModel,

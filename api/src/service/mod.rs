@@ -10,6 +10,7 @@ pub mod evidence;
 pub mod lineage;
 pub mod organization;
 pub mod page;
+pub mod rescan;
 pub mod staleness;
 pub mod stats;
 pub mod template;

@@ -161,7 +161,7 @@ async fn resolve_refs(
     Ok(resolved)
 }
 
-async fn write_version(
+pub(super) async fn write_version(
     db: &impl ConnectionTrait,
     template_id: Uuid,
     version: i32,
@@ -331,7 +331,7 @@ fn check_expected(template: &template::Model, expected: Option<i32>) -> ServiceR
     }
 }
 
-async fn save_revision(
+pub(super) async fn save_revision(
     db: &impl ConnectionTrait,
     template: &template::Model,
     mut changes: template::ActiveModel,

@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod anonymisation;
 mod auth;
 mod catalogue;
 mod federation;
