@@ -9,7 +9,9 @@
 # saturated (closed loop) and at a fixed rate; { __typename } against GET /healthz (a plain
 # axum JSON handler); publish-to-searchable latency; and the mirror's full and incremental
 # sync; bulk import and index end to end against raw ingestion of the same documents.
-# SECTIONS picks groups ("search floor publish mirror bulk"); BULK is the bulk row's size.
+# SECTIONS picks groups ("anonymise search floor publish mirror bulk"); BULK is the bulk row's
+# size. The anonymise row times the anonymiser alone on 10 kB texts woven from the
+# anonymisation corpus (ANON_TEXTS of them, default 2000), before anything is seeded.
 # The bulk rows also report the server's CPU time (from /proc); with PERF=1 the tantivy bulk
 # import's server is profiled with perf record (DWARF call graphs) into $PERF_DATA (default
 # perf-bulk.data). With CALLGRIND=1 the tantivy bulk server runs under valgrind's callgrind
@@ -34,7 +36,8 @@ WARMUP=${WARMUP:-3s}
 OUT=${OUT:-bench-results.jsonl}
 PORT=${PORT:-18080}
 # Which groups of rows to run.
-SECTIONS=${SECTIONS:-search floor publish mirror bulk}
+SECTIONS=${SECTIONS:-anonymise search floor publish mirror bulk}
+ANON_TEXTS=${ANON_TEXTS:-2000}
 PROFILE=${PROFILE:-release}
 RATE=${RATE:-100}
 # The embedded rows never use Meilisearch; the Meilisearch rows pass it explicitly.
@@ -74,6 +77,12 @@ cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / h
 load() { "$LOAD" "$@" --duration "$DURATION" --warmup "$WARMUP" --json "$OUT"; }
 
 say "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%F)"
+section() { case " $SECTIONS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+if section anonymise; then
+say "anonymiser alone, 10 kB texts from the corpus"
+"$LOAD" anonymise --kb 10 --texts "$ANON_TEXTS" --json "$OUT"
+fi
 say "seeding $CLAUSES synthetic clauses"
 start=$(now)
 "$BIN" seed --synthetic "$CLAUSES" --data-dir "$work/data" --quiet
@@ -87,8 +96,6 @@ COMMONS_JWT_SECRET=bench-secret "$BIN" serve --no-demo --data-dir "$work/data" \
 server=$!
 URL="http://127.0.0.1:$PORT"
 wait_up "$URL"
-
-section() { case " $SECTIONS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 if section search; then
 say "search, saturated (closed loop, 8 workers)"

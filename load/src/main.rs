@@ -80,6 +80,21 @@ enum Target {
         #[arg(long, env = "MEILI_MASTER_KEY", hide_env_values = true)]
         meili_key: Option<String>,
     },
+    /// The anonymiser alone, in this process: texts of `--kb` kilobytes woven from the
+    /// anonymisation corpus (its planted and clean sentences, in turn), each anonymised as a
+    /// publish does. Reports milliseconds per text (p50, p99, mean); the load options do not
+    /// apply.
+    Anonymise {
+        /// The corpus folder (`planted.jsonl`, `clean.jsonl`).
+        #[arg(long, default_value = "tests/fixtures/anonymisation")]
+        corpus: PathBuf,
+        /// Size of each text in kilobytes.
+        #[arg(long, default_value_t = 10)]
+        kb: usize,
+        /// Texts anonymised (each starts at another sentence).
+        #[arg(long, default_value_t = 2_000)]
+        texts: usize,
+    },
     /// A plain GET, e.g. `/healthz` (an axum JSON handler with no GraphQL).
     Get {
         #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
@@ -179,6 +194,9 @@ async fn main() -> anyhow::Result<()> {
         warmup: load.warmup,
         duration: load.duration,
     };
+    if let Target::Anonymise { corpus, kb, texts } = &cli.target {
+        return anonymise(corpus, *kb, *texts, load.json.as_deref());
+    }
     if let Target::RawIngest {
         data_dir,
         index,
@@ -248,7 +266,7 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
         }
-        Target::RawIngest { .. } => unreachable!("handled above"),
+        Target::RawIngest { .. } | Target::Anonymise { .. } => unreachable!("handled above"),
         Target::Get { url } => {
             let client = client()?;
             let name = load.name.unwrap_or_else(|| format!("GET {url}"));
@@ -324,6 +342,70 @@ fn emit(
         writeln!(file, "{json}")?;
     }
     Ok(())
+}
+
+/// Times the anonymiser on texts of `kb` kilobytes woven from the corpus sentences.
+fn anonymise(
+    corpus: &std::path::Path,
+    kb: usize,
+    texts: usize,
+    json: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let mut sentences = Vec::new();
+    for name in ["planted.jsonl", "clean.jsonl"] {
+        let path = corpus.join(name);
+        let body = std::fs::read_to_string(&path)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        for line in body.lines().filter(|l| !l.trim().is_empty()) {
+            let value: serde_json::Value = serde_json::from_str(line)?;
+            if let Some(text) = value["text"].as_str() {
+                sentences.push(text.to_owned());
+            }
+        }
+    }
+    anyhow::ensure!(!sentences.is_empty(), "no sentences in {}", corpus.display());
+    let bytes = kb * 1_000;
+    let inputs: Vec<String> = (0..texts.max(1))
+        .map(|start| {
+            let mut text = String::with_capacity(bytes + 2_000);
+            let mut i = start;
+            while text.len() < bytes {
+                text.push_str(&sentences[i % sentences.len()]);
+                text.push('\n');
+                i += 7;
+            }
+            text
+        })
+        .collect();
+    // Compile every pattern and load the name lists before timing.
+    let _ = commons_api::anonymise::anonymise(&inputs[0], entity::Language::Sv, &[]);
+    let mut histogram = hdrhistogram::Histogram::<u64>::new(3)?;
+    let started = std::time::Instant::now();
+    let mut findings = 0;
+    for text in &inputs {
+        let one = std::time::Instant::now();
+        findings += commons_api::anonymise::find(text, entity::Language::Sv, &[]).len();
+        histogram.record(one.elapsed().as_micros() as u64)?;
+    }
+    let total = started.elapsed();
+    let ms = |us: u64| us as f64 / 1_000.0;
+    let text = format!(
+        "anonymise {kb} kB: {} texts, p50 {:.3} ms, p99 {:.3} ms, mean {:.3} ms ({findings} findings)",
+        inputs.len(),
+        ms(histogram.value_at_quantile(0.5)),
+        ms(histogram.value_at_quantile(0.99)),
+        total.as_secs_f64() * 1_000.0 / inputs.len() as f64,
+    );
+    let line = serde_json::json!({
+        "name": "anonymise",
+        "kb": kb,
+        "texts": inputs.len(),
+        "findings": findings,
+        "p50_ms": ms(histogram.value_at_quantile(0.5)),
+        "p99_ms": ms(histogram.value_at_quantile(0.99)),
+        "mean_ms": total.as_secs_f64() * 1_000.0 / inputs.len() as f64,
+    });
+    emit(&text, &line, json)
 }
 
 async fn raw_ingest(
