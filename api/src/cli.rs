@@ -88,6 +88,9 @@ struct AnonymiseArgs {
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Hide the progress bar.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -325,9 +328,20 @@ async fn anonymise(args: AnonymiseArgs) -> anyhow::Result<()> {
         org: None,
         roles: vec![Role::Admin],
     };
-    let report = crate::service::rescan::rescan(&conn, &caller, args.apply)
+    let bar = if args.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(0).with_style(
+            indicatif::ProgressStyle::with_template(
+                "scanning [{bar:40}] {pos}/{len} records ({eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        )
+    };
+    let report = crate::service::rescan::rescan(&conn, &caller, args.apply, Some(&bar))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    bar.finish_and_clear();
     if args.json {
         write_stdout(&serde_json::to_string_pretty(&report)?)?;
     } else {

@@ -250,22 +250,30 @@ enum Cue {
 
 fn nearest_cue(text: &str, at: usize) -> Option<Cue> {
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let mut from = at.saturating_sub(80).max(line_start);
+    let mut from = at.saturating_sub(60).max(line_start);
     while !text.is_char_boundary(from) {
         from += 1;
     }
-    for word in text[from..at].split_whitespace().rev().take(8) {
+    for word in text[from..at].split_whitespace().rev().take(4) {
         if word.bytes().any(|b| b.is_ascii_digit()) {
             return None;
         }
-        let word = word
-            .trim_matches(|c: char| !c.is_alphanumeric())
-            .to_lowercase();
-        if PHONE_CUES.iter().any(|cue| word.starts_with(cue)) {
+        let trimmed = word.trim_matches(|c: char| !c.is_alphanumeric());
+        let lower = trimmed.to_lowercase();
+        if PHONE_CUES.iter().any(|cue| lower.starts_with(cue)) {
             return Some(Cue::Phone);
         }
-        if is_other_cue(&word) {
+        if is_other_cue(&lower) {
             return Some(Cue::Other);
+        }
+        // A capitalised word that is no cue starts something else, a conjunction another item.
+        if trimmed.starts_with(char::is_uppercase)
+            || [
+                "och", "og", "and", "ja", "sekä", "samt", "eller", "or", "tai",
+            ]
+            .contains(&lower.as_str())
+        {
+            return None;
         }
     }
     None
@@ -311,6 +319,12 @@ fn inside_identifier(text: &str, start: usize, end: usize) -> bool {
         t.ends_with("/S") || t.ends_with("/ S") || t.ends_with(" S") && t.contains("OJ")
     };
     glued || ted
+}
+
+/// Two groups of four digits, the shape Nordic Swan licence numbers share with Danish phones.
+fn four_by_four(s: &str) -> bool {
+    let groups: Vec<&str> = s.split(|c: char| !c.is_ascii_digit()).collect();
+    groups.len() == 2 && groups.iter().all(|g| g.len() == 4)
 }
 
 /// An eight-digit date such as `20250331`.
@@ -363,8 +377,7 @@ pub(super) fn find(text: &str, out: &mut Vec<Span>) {
         let phone_cue = |w: &str| PHONE_CUES.iter().any(|cue| w.starts_with(cue));
         if !cue_before(text, m.start(), phone_cue)
             && (cue_before(text, m.start(), is_other_cue)
-                || (!s.starts_with(['+', '0', '('])
-                    && nearest_cue(text, m.start()) == Some(Cue::Other)))
+                || ((bare || four_by_four(s)) && nearest_cue(text, m.start()) == Some(Cue::Other)))
         {
             continue;
         }

@@ -580,3 +580,111 @@ fn a_thousand_term_deny_list_still_finds_every_kind() {
     assert!(once.len() < text.len());
     assert_eq!(anonymiser.anonymise(&once, Language::Sv), once);
 }
+
+#[test]
+fn names_are_recognised_whatever_phrase_stands_around_them() {
+    for (text, names) in [
+        // After job titles no list of role words knows.
+        (
+            "Miljøkoordinator Mette Kjærgaard følger op på leverancen.",
+            &["Mette Kjærgaard"][..],
+        ),
+        (
+            "Toimitusjohtaja Jukka Salminen allekirjoittaa sopimuksen.",
+            &["Jukka Salminen"],
+        ),
+        (
+            "Sopimuksen allekirjoittaa hankintajohtaja Riitta Laaksonen.",
+            &["Riitta Laaksonen"],
+        ),
+        (
+            "Avtalet undertecknas av Gunilla Åkesson.",
+            &["Gunilla Åkesson"],
+        ),
+        (
+            "The contract is signed by Oliver Bennett on behalf of the council.",
+            &["Oliver Bennett"],
+        ),
+        (
+            "Kontrakten er godkjent av avdelingsleder Torbjørn Haugland.",
+            &["Torbjørn Haugland"],
+        ),
+        (
+            "Head of facilities Sarah Whitfield approves the plan.",
+            &["Sarah Whitfield"],
+        ),
+        // Before their role, in parentheses, in lists.
+        (
+            "Lars Pettersson, miljöstrateg, ansvarar för uppföljningen.",
+            &["Lars Pettersson"],
+        ),
+        (
+            "Rapporten granskas av Pekka Nieminen (hankinta-asiantuntija).",
+            &["Pekka Nieminen"],
+        ),
+        (
+            "I referensgruppen ingår Anna Lind, Erik Berg och Karin Ek.",
+            &["Anna Lind", "Erik Berg", "Karin Ek"],
+        ),
+        // Inside technical text, with inflections.
+        (
+            "Rapporten skickas till Johan Bergström senast den 31 mars.",
+            &["Johan Bergström"],
+        ),
+        (
+            "Raportti toimitetaan Liisa Virtaselle kuukausittain.",
+            &["Liisa Virtaselle"],
+        ),
+        ("Virtasen mukaan toimitus viivästyi.", &["Virtasen"]),
+        ("Annas rapport visade att kraven uppfylldes.", &["Annas"]),
+        // Honorifics, initials, particles, signature lines.
+        (
+            "Frågor om avtalet besvaras av fru Holmqvist.",
+            &["Holmqvist"],
+        ),
+        (
+            "Underlaget har tagits fram av A. B. Lindqvist.",
+            &["A. B. Lindqvist"],
+        ),
+        (
+            "Beslutet fattades av Ebba af Klercker.",
+            &["Ebba af Klercker"],
+        ),
+        (
+            "Med vänlig hälsning\nKarin Ekström\nUpphandlingsenheten",
+            &["Karin Ekström"],
+        ),
+        (
+            "Ystävällisin terveisin\nTuulikki Rantanen",
+            &["Tuulikki Rantanen"],
+        ),
+    ] {
+        let found: Vec<String> = found(text)
+            .into_iter()
+            .filter(|(kind, _)| *kind == FindingKind::ContactName)
+            .map(|(_, s)| s)
+            .collect();
+        assert_eq!(found, names, "{text}");
+    }
+}
+
+#[test]
+fn department_and_organisation_names_after_role_words_are_no_names() {
+    for text in [
+        "Kontaktperson: Upphandlingsenheten",
+        "Saksbehandler: Innkjøpsseksjonen i Bergen kommune.",
+        "Yhteyshenkilö: Hankintapalvelut",
+        "Contact: Facilities Management",
+        "Ansvarig: Miljöförvaltningen",
+        "Kontaktperson hos leverantören: Lindström Oy.",
+        "Tilbyder skal være Svanemerket eller ha Bra Miljöval.",
+        "Leverantören ska följa Möbelfakta och Blauer Engel.",
+        "Toimittajan tulee noudattaa Helsingin kaupungin ohjeita.",
+        "Enligt TED-annonsen 2025/S 045-123456 gäller kraven.",
+        "E-faktura till OVT-tunnus 003701234561 eller Peppol 0216:003701234561.",
+        "Svanenmärkt, licensnummer 3045 0012.",
+        "Leverans till 114 51 Stockholm eller 0150 Oslo.",
+    ] {
+        assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+    }
+}

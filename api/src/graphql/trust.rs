@@ -304,7 +304,7 @@ impl TrustMutation {
         #[graphql(default = false)] apply: bool,
     ) -> Result<service::rescan::RescanReport> {
         let caller = identity(ctx)?.admin().gql()?.clone();
-        let report = service::rescan::rescan(db(ctx)?, &caller, apply)
+        let report = service::rescan::rescan(db(ctx)?, &caller, apply, None)
             .await
             .gql()?;
         if apply && !report.affected.is_empty() {

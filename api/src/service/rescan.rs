@@ -24,7 +24,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, TransactionSession,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -195,8 +195,37 @@ fn scrub_template_version(
     v
 }
 
-/// Re-scans every published record; with `apply`, mends each affected one.
-pub async fn rescan(db: &impl Db, caller: &Caller, apply: bool) -> ServiceResult<RescanReport> {
+/// Re-scans every published record; with `apply`, mends each affected one. `bar`, when
+/// given, is set to the number of records and advanced as they are read.
+pub async fn rescan(
+    db: &impl Db,
+    caller: &Caller,
+    apply: bool,
+    bar: Option<&indicatif::ProgressBar>,
+) -> ServiceResult<RescanReport> {
+    if let Some(bar) = bar {
+        let clauses = clause::Entity::find()
+            .filter(clause::Column::PublishedVersion.gt(0))
+            .filter(clause::Column::Origin.is_null())
+            .count(db)
+            .await?;
+        let templates = template::Entity::find()
+            .filter(template::Column::PublishedVersion.gt(0))
+            .filter(template::Column::Origin.is_null())
+            .count(db)
+            .await?;
+        let results = tender_result::Entity::find()
+            .filter(tender_result::Column::Origin.is_null())
+            .filter(tender_result::Column::Status.ne(PublicationStatus::Draft))
+            .count(db)
+            .await?;
+        bar.set_length(clauses + templates + results);
+    }
+    let tick = || {
+        if let Some(bar) = bar {
+            bar.inc(1);
+        }
+    };
     let mut scrubbers = Scrubbers(HashMap::new());
     let mut report = RescanReport {
         scanned: 0,
@@ -229,6 +258,7 @@ pub async fn rescan(db: &impl Db, caller: &Caller, apply: bool) -> ServiceResult
         }
         for c in clauses {
             report.scanned += 1;
+            tick();
             let (scrubber, language) = scrubbers.get(db, c.organization_id).await?;
             let mut fields = Vec::new();
             for v in versions.get(&c.id).into_iter().flatten() {
@@ -285,6 +315,7 @@ pub async fn rescan(db: &impl Db, caller: &Caller, apply: bool) -> ServiceResult
         }
         for t in templates {
             report.scanned += 1;
+            tick();
             let (scrubber, language) = scrubbers.get(db, t.organization_id).await?;
             let mut fields = Vec::new();
             for v in versions.get(&t.id).into_iter().flatten() {
@@ -331,6 +362,7 @@ pub async fn rescan(db: &impl Db, caller: &Caller, apply: bool) -> ServiceResult
         after = last.id;
         for r in results {
             report.scanned += 1;
+            tick();
             let (scrubber, language) = scrubbers.get(db, r.organization_id).await?;
             let mut fields = Vec::new();
             for (field, text) in [

@@ -662,7 +662,7 @@ backend_test!(a_rescan_finds_and_mends_what_was_published_before, |app| {
         org: None,
         roles: vec![commons_api::auth::Role::Admin],
     };
-    let again = commons_api::service::rescan::rescan(&app.db, &caller, false)
+    let again = commons_api::service::rescan::rescan(&app.db, &caller, false, None)
         .await
         .unwrap();
     assert!(again.affected.is_empty(), "{:?}", again.affected);
