@@ -252,7 +252,7 @@ const LIST_WORDS: [&str; 9] = ["och", "og", "and", "ja", "sekä", "samt", "&", "
 
 /// Stems of job titles in the Scandinavian languages, matched at the end of a word, before a
 /// definite or plural ending: "miljøkoordinatoren", "upphandlingsstrategen".
-const TITLE_ENDINGS: [&str; 76] = [
+const TITLE_ENDINGS: [&str; 75] = [
     "ansvarig",
     "ansvarlig",
     "ansvarleg",
@@ -323,7 +323,6 @@ const TITLE_ENDINGS: [&str; 76] = [
     "projektör",
     "tilsynsfører",
     "byggeleder",
-    "producent",
     "koordinatorn",
     "samordnaren",
     "handläggaren",
@@ -635,30 +634,29 @@ fn candidates(text: &str) -> Vec<Candidate> {
     out
 }
 
-/// The words before `at` on the same line, nearest first, lowercase, each with whether
-/// punctuation (other than spaces) stands between it and what follows it.
-fn words_before(text: &str, at: usize, most: usize) -> Vec<(String, bool)> {
+/// The words before `at` on the same line, nearest first, lowercase, each with the
+/// punctuation (spaces trimmed) between it and what follows it.
+fn words_before(text: &str, at: usize, most: usize) -> Vec<(String, String)> {
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     let mut out = Vec::new();
-    let mut end = at;
-    let line = &text[line_start..at];
-    let mut rest = line;
+    let mut rest = &text[line_start..at];
     while out.len() < most {
         let trimmed = rest.trim_end_matches(|c: char| !c.is_alphanumeric());
         if trimmed.is_empty() {
             break;
         }
-        let punctuated = !rest[trimmed.len()..].chars().all(is_inline_space);
+        let gap: String = rest[trimmed.len()..]
+            .chars()
+            .filter(|c| !is_inline_space(*c))
+            .collect();
         let start = trimmed
             .char_indices()
             .rev()
             .find(|&(_, c)| !(c.is_alphanumeric() || matches!(c, '-' | '\'' | '’')))
             .map_or(0, |(i, c)| i + c.len_utf8());
-        out.push((trimmed[start..].to_lowercase(), punctuated));
+        out.push((trimmed[start..].to_lowercase(), gap));
         rest = &trimmed[..start];
-        end = line_start + start;
     }
-    let _ = end;
     out
 }
 
@@ -675,13 +673,18 @@ fn starts_sentence(text: &str, at: usize) -> bool {
 /// Score from what stands before the candidate.
 fn before_score(text: &str, at: usize) -> f32 {
     let before = words_before(text, at, 3);
-    let Some((first, punctuated)) = before.first() else {
+    let Some((first, gap)) = before.first() else {
         return closing_line_score(text, at);
     };
     let first = first.as_str();
-    if HONORIFICS.contains(&first) {
+    if HONORIFICS.contains(&first) && !gap.contains(['!', '?', ',', ';']) {
         return 0.6;
     }
+    // What ended a sentence before says nothing of this one ("… producenten. Brugeren …").
+    if gap.contains(['.', '!', '?', ';']) {
+        return closing_line_score(text, at);
+    }
+    let punctuated = &!gap.is_empty();
     if is_title(first) {
         return 0.6;
     }
