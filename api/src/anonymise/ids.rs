@@ -148,6 +148,39 @@ fn finnish_valid(birth: &str, sign: &str, serial: &str, check: &str) -> bool {
         && check.starts_with(finnish_check(number))
 }
 
+/// Whether a dashed CPR-shaped number is a notice number and its year (`130234-2025`): its
+/// last four digits are a recent year and a notice or announcement word stands near it.
+fn notice_number(text: &str, start: usize, last4: &str) -> bool {
+    let year: u32 = last4.parse().unwrap_or(0);
+    if !(1990..=2039).contains(&year) {
+        return false;
+    }
+    let mut from = start.saturating_sub(60);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    let before = text[from..start].to_lowercase();
+    [
+        "ilmoitu",
+        "notice",
+        "bekendtgørelse",
+        "kunngjøring",
+        "annons",
+        "ted",
+        "euvl",
+        "oj s",
+        "doffin",
+        "hilma",
+        "udbud",
+        "tender",
+        "eforms",
+        "tarjouspyyn",
+        "hankinta",
+    ]
+    .iter()
+    .any(|cue| before.contains(cue))
+}
+
 /// How certain a shape-and-check-digit match is.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Certainty {
@@ -181,6 +214,9 @@ fn certainty(text: &str, start: usize, candidate: &str) -> Certainty {
             {
                 Certainty::Strong
             } else if !danish_date(&d) || separator == "+" {
+                Certainty::None
+            } else if separator == "-" && notice_number(text, start, &all[6..]) {
+                // "130234-2025": a notice number and its year, not a CPR number.
                 Certainty::None
             } else if separator == "-" || cue_before(text, start, cpr_cue) {
                 Certainty::Strong

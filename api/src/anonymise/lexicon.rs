@@ -122,6 +122,11 @@ fn finnish_stems(word: &str, out: &mut Vec<String>) {
     }
 }
 
+/// Whether a word, as written and uninflected, is a given name of the lists.
+pub(super) fn lookup_exact_given(word: &str) -> bool {
+    GIVEN.contains(&word.to_lowercase())
+}
+
 /// Looks a capitalised word up in the name lists, through its inflections.
 pub(super) fn lookup(word: &str) -> Option<Known> {
     let lower = word.to_lowercase();
@@ -132,9 +137,14 @@ pub(super) fn lookup(word: &str) -> Option<Known> {
             inflected: false,
         });
     }
-    // A hyphenated name is a name when each part is one: "Anna-Karin", "Kjærgaard-Holm".
+    // A hyphenated name is a name when a part is one: "Anna-Karin", "Kjærgaard-Holm",
+    // "Murphy-Lewis's".
     if lower.contains('-') {
-        let parts: Vec<Option<(NameClass, bool)>> = lower.split('-').map(lookup_exact).collect();
+        let base = ["'s", "’s", "'", "’"]
+            .iter()
+            .find_map(|g| lower.strip_suffix(g))
+            .unwrap_or(&lower);
+        let parts: Vec<Option<(NameClass, bool)>> = base.split('-').map(lookup_exact).collect();
         if parts.iter().any(Option::is_some) {
             let class = if parts
                 .iter()
@@ -149,26 +159,35 @@ pub(super) fn lookup(word: &str) -> Option<Known> {
             return Some(Known {
                 class,
                 ambiguous,
-                inflected: false,
+                inflected: base.len() < lower.len(),
             });
         }
     }
-    let mut stems = Vec::new();
+    // Each candidate base form, with whether its ending is the sign of a name: a genitive or
+    // a Finnish case of two letters or more. A one-letter Finnish ending ("Ainoa", "Pekan")
+    // is too often a word's own: it counts as a match, not as that sign.
+    let mut stems: Vec<(String, bool)> = Vec::new();
     for genitive in ["'s", "’s", "s", "'", "’"] {
         if let Some(stem) = lower.strip_suffix(genitive)
             && stem.chars().count() >= 2
         {
-            stems.push(stem.to_owned());
+            stems.push((stem.to_owned(), true));
         }
     }
     if lower.chars().count() >= 5 {
-        finnish_stems(&lower, &mut stems);
+        let mut finnish = Vec::new();
+        finnish_stems(&lower, &mut finnish);
+        let length = lower.chars().count();
+        stems.extend(finnish.into_iter().map(|stem| {
+            let sign = length > stem.chars().count() + 1;
+            (stem, sign)
+        }));
     }
-    stems.iter().find_map(|stem| {
+    stems.iter().find_map(|(stem, sign)| {
         lookup_exact(stem).map(|(class, ambiguous)| Known {
             class,
             ambiguous,
-            inflected: true,
+            inflected: *sign,
         })
     })
 }

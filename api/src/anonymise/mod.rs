@@ -146,14 +146,21 @@ fn compile(pattern: &str) -> Regex {
     Regex::new(pattern).unwrap_or_else(|e| panic!("built-in pattern {pattern:?}: {e}"))
 }
 
+/// E-mail addresses, also written with `(at)`, `[at]` or ` (at) ` for the `@` and `(dot)` or
+/// `[dot]` for dots, as people do to fool harvesters.
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    compile(
-        r"[\p{L}\p{N}_%+\-]+(?:\.[\p{L}\p{N}_%+\-]+)*@[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?)*\.\p{L}{2,}",
-    )
+    let local = r"[\p{L}\p{N}_%+\-]+(?:(?:\.|[ ]?[\(\[]dot[\)\]][ ]?)[\p{L}\p{N}_%+\-]+)*";
+    let at = r"(?:@|[ ]?[\(\[](?i:at)[\)\]][ ]?)";
+    let label = r"[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?";
+    let dot = r"(?:\.|[ ]?[\(\[](?i:dot)[\)\]][ ]?)";
+    compile(&format!(
+        r"{local}{at}{label}(?:{dot}{label})*{dot}\p{{L}}{{2,}}"
+    ))
 });
 
 fn emails(text: &str, out: &mut Vec<Span>) {
-    if !text.contains('@') {
+    let lower_at = text.contains("at)") || text.contains("at]") || text.contains("AT)");
+    if !text.contains('@') && !lower_at {
         return;
     }
     out.extend(
@@ -253,7 +260,23 @@ impl Anonymiser {
                 .collect();
             spans.retain(|s| !taken.iter().any(|&(start, end)| s.overlaps(start, end)));
         }
-        resolve(spans)
+        let spans = resolve(spans);
+        // A name found once is a name wherever it stands again in the text.
+        let names: Vec<(usize, usize)> = spans
+            .iter()
+            .filter(|s| s.kind == FindingKind::ContactName)
+            .map(|s| (s.start, s.end))
+            .collect();
+        if names.is_empty() {
+            return spans;
+        }
+        let mut more = Vec::new();
+        persons::mentions(text, &names, &mut more);
+        if more.is_empty() {
+            return spans;
+        }
+        more.extend(spans);
+        resolve(more)
     }
 }
 

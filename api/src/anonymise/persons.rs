@@ -28,8 +28,8 @@ use super::{
     names::{self, is_inline_space},
 };
 
-/// The score at which a candidate is a name.
-const THRESHOLD: f32 = 0.7;
+/// The score (in hundredths) at which a candidate is a name.
+const THRESHOLD: i32 = 70;
 /// Most name words in one name; longer capitalised runs are headings or titles.
 const MOST_WORDS: usize = 4;
 
@@ -95,7 +95,14 @@ const WEAK_BEFORE: [&str; 30] = [
 ];
 
 /// Words after "av", "af", "by" that make the name after them an author or signatory.
-const SIGNATORY: [&str; 56] = [
+const SIGNATORY: [&str; 63] = [
+    "reviderad",
+    "reviderat",
+    "revideret",
+    "revidert",
+    "revised",
+    "updated",
+    "compiled",
     "undertecknad",
     "undertecknat",
     "undertecknas",
@@ -155,26 +162,42 @@ const SIGNATORY: [&str; 56] = [
 ];
 
 /// Finnish verbs that stand before their subject, a name: "Sopimuksen allekirjoittaa Matti
-/// Virtanen", "Lisätietoja antaa …". Matched as stems.
-const FINNISH_VERBS: [&str; 14] = [
-    "allekirjoit",
-    "hyväksy",
+/// Virtanen", "Lisätietoja antaa …" (active forms only: "hyväksytään" has no subject).
+const FINNISH_VERBS: [&str; 30] = [
+    "allekirjoittaa",
+    "allekirjoitti",
+    "allekirjoittavat",
+    "allekirjoittanut",
+    "hyväksyy",
+    "hyväksyi",
+    "hyväksynyt",
+    "laatii",
     "laati",
-    "vahvist",
-    "tarkast",
-    "esittel",
+    "laatinut",
+    "vahvistaa",
+    "vahvisti",
+    "tarkastaa",
+    "tarkasti",
+    "esittelee",
+    "esitteli",
     "valvoo",
+    "valvoi",
     "vastaa",
+    "vastasi",
     "koordinoi",
     "johtaa",
+    "johti",
     "hoitaa",
+    "hoiti",
     "edustaa",
     "antaa",
+    "antoi",
     "antavat",
+    "kirjoitti",
 ];
 
 /// Words right after a name that say a person acts: "Anna Lind ansvarar för …".
-const VERBS_AFTER: [&str; 40] = [
+const VERBS_AFTER: [&str; 79] = [
     "ansvarar",
     "svarar",
     "besvarar",
@@ -215,6 +238,45 @@ const VERBS_AFTER: [&str; 40] = [
     "can",
     "is",
     "has",
+    "on",
+    "är",
+    "er",
+    "har",
+    "hade",
+    "havde",
+    "hadde",
+    "oli",
+    "ehdotti",
+    "totesi",
+    "päätti",
+    "teki",
+    "kertoi",
+    "sanoi",
+    "föreslog",
+    "sade",
+    "sa",
+    "beslutade",
+    "foreslo",
+    "foreslog",
+    "sagde",
+    "besluttet",
+    "besluttede",
+    "proposed",
+    "said",
+    "decided",
+    "noted",
+    "suggested",
+    "wrote",
+    "skrev",
+    "kirjoitti",
+    "collects",
+    "samlar",
+    "samler",
+    "kerää",
+    "presenterar",
+    "presenterer",
+    "presents",
+    "esittelee",
 ];
 
 /// Finnish postpositions after a name in the genitive: "Virtasen mukaan".
@@ -252,7 +314,7 @@ const LIST_WORDS: [&str; 9] = ["och", "og", "and", "ja", "sekä", "samt", "&", "
 
 /// Stems of job titles in the Scandinavian languages, matched at the end of a word, before a
 /// definite or plural ending: "miljøkoordinatoren", "upphandlingsstrategen".
-const TITLE_ENDINGS: [&str; 75] = [
+const TITLE_ENDINGS: [&str; 79] = [
     "ansvarig",
     "ansvarlig",
     "ansvarleg",
@@ -323,6 +385,10 @@ const TITLE_ENDINGS: [&str; 75] = [
     "projektör",
     "tilsynsfører",
     "byggeleder",
+    "referent",
+    "protokollförare",
+    "protokollfører",
+    "sekretær",
     "koordinatorn",
     "samordnaren",
     "handläggaren",
@@ -480,6 +546,47 @@ pub(super) fn is_department(word: &str) -> bool {
     DEPARTMENTS.iter().any(|stem| word.contains(stem))
 }
 
+/// Procurement portals and services named like people ("Hilma" is also a Finnish name).
+const NOT_PEOPLE: [&str; 12] = [
+    "hilma", "doffin", "mercell", "tendsign", "visma", "opic", "kommers", "ted", "simap", "udbud",
+    "ethics", "ajour",
+];
+
+/// Lowercase words after a name that make it a place: "H.C. Andersens Boulevard",
+/// "Gustav Adolfs torg", "Queen Elizabeth Way".
+const STREETS: [&str; 30] = [
+    "gata",
+    "gatan",
+    "väg",
+    "vägen",
+    "torg",
+    "torget",
+    "plan",
+    "gate",
+    "gaten",
+    "vei",
+    "veien",
+    "vej",
+    "plass",
+    "plads",
+    "allé",
+    "boulevard",
+    "katu",
+    "tie",
+    "kuja",
+    "tori",
+    "street",
+    "road",
+    "way",
+    "avenue",
+    "square",
+    "lane",
+    "place",
+    "park",
+    "bridge",
+    "kaari",
+];
+
 /// A word of the text: its byte range.
 #[derive(Debug, Clone, Copy)]
 struct Word {
@@ -561,6 +668,11 @@ fn name_shaped(word: &str) -> bool {
 /// Lowercase words that are never part of a name and end a candidate.
 fn breaks_name(lower: &str) -> bool {
     names::is_not_name(lower)
+        || NOT_PEOPLE.iter().any(|p| {
+            lower
+                .strip_prefix(p)
+                .is_some_and(|rest| rest.chars().count() <= 4)
+        })
         || HONORIFICS.contains(&lower)
         || matches!(lower, "ring" | "sms" | "call" | "soita")
         || names::is_organisation(lower)
@@ -569,8 +681,11 @@ fn breaks_name(lower: &str) -> bool {
 }
 
 /// A candidate: name words in a row on one line.
+#[derive(Debug)]
 struct Candidate {
     parts: Vec<(Part, usize, usize)>,
+    /// Written in lowercase ("anna lind"): only name-list words make it.
+    lowercase: bool,
 }
 
 impl Candidate {
@@ -586,17 +701,45 @@ impl Candidate {
             _ => None,
         })
     }
+    fn known(&self) -> usize {
+        self.names().filter(Option::is_some).count()
+    }
+    fn words(&self) -> usize {
+        self.parts.iter().filter(|p| p.0 != Part::Particle).count()
+    }
 }
 
-/// The candidates of a text, in order.
+/// A lowercase initial ("h.") or an uppercase one ("H."), at `word`.
+fn initial(text: &str, word: Word, lowercase: bool) -> bool {
+    let s = &text[word.start..word.end];
+    s.chars().count() == 1
+        && s.starts_with(|c: char| {
+            if lowercase {
+                c.is_lowercase()
+            } else {
+                c.is_uppercase()
+            }
+        })
+        && text[word.end..].starts_with('.')
+}
+
+/// The candidates of a text, in order: runs of capitalised name words, and runs of
+/// lowercase words that the name lists know ("anna lind", "jens peter holst").
 fn candidates(text: &str) -> Vec<Candidate> {
     let words = words(text);
     let mut out = Vec::new();
     let mut i = 0;
     while i < words.len() {
+        let first = &text[words[i].start..words[i].end];
+        let lowercase = first.starts_with(char::is_lowercase)
+            && !(START_PARTICLES.contains(&first) && particle_before_name(text, &words, i));
+        if lowercase && !lowercase_start(text, &words, i) {
+            i += 1;
+            continue;
+        }
         let mut parts: Vec<(Part, usize, usize)> = Vec::new();
         let mut j = i;
-        while j < words.len() {
+        while j < words.len() && parts.len() < 8 {
             let word = words[j];
             let s = &text[word.start..word.end];
             if let Some(&(_, _, previous_end)) = parts.last() {
@@ -606,32 +749,103 @@ fn candidates(text: &str) -> Vec<Candidate> {
                 }
             }
             let lower = s.to_lowercase();
-            let single = s.chars().count() == 1;
-            let part =
-                if single && s.starts_with(char::is_uppercase) && text[word.end..].starts_with('.')
-                {
-                    (Part::Initial, word.start, word.end + 1)
-                } else if name_shaped(s) && !breaks_name(&lower) {
-                    (Part::Name(lexicon::lookup(s)), word.start, word.end)
-                } else if !parts.is_empty() && names::is_particle(&lower) {
-                    (Part::Particle, word.start, word.end)
-                } else {
-                    break;
-                };
+            let part = if initial(text, word, lowercase) {
+                (Part::Initial, word.start, word.end + 1)
+            } else if (!parts.is_empty() || START_PARTICLES.contains(&lower.as_str()))
+                && particle_before_name(text, &words, j)
+            {
+                (Part::Particle, word.start, word.end)
+            } else if !parts.is_empty()
+                && s.starts_with(char::is_uppercase)
+                && names::is_particle(&lower)
+                && particle_before_name(text, &words, j)
+            {
+                // "Zara Van Der Merwe"
+                (Part::Particle, word.start, word.end)
+            } else if !lowercase && name_shaped(s) && !breaks_name(&lower) {
+                (Part::Name(lexicon::lookup(s)), word.start, word.end)
+            } else if lowercase && s.starts_with(char::is_lowercase) && !breaks_name(&lower) {
+                match lexicon::lookup(s) {
+                    Some(known) => (Part::Name(Some(known)), word.start, word.end),
+                    // An unknown surname after a given name ("louise sörensson"); the
+                    // score asks more of it.
+                    None if parts.len() == 1 && matches!(parts[0].0, Part::Name(Some(_))) => {
+                        parts.push((Part::Name(None), word.start, word.end));
+                        break;
+                    }
+                    None => break,
+                }
+            } else {
+                break;
+            };
             parts.push(part);
             j += 1;
         }
-        while parts.last().is_some_and(|p| p.0 == Part::Particle) {
+        while parts
+            .last()
+            .is_some_and(|p| p.0 != Part::Initial && !matches!(p.0, Part::Name(_)))
+        {
             parts.pop();
         }
         // An initial ends a name only after a name word ("Anna B."); alone it may be a
         // sentence's end ("bilaga B.").
         if parts.iter().any(|p| matches!(p.0, Part::Name(_))) {
-            out.push(Candidate { parts });
+            while parts.last().is_some_and(|p| p.0 == Part::Particle) {
+                parts.pop();
+            }
+            out.push(Candidate { parts, lowercase });
         }
         i = j.max(i + 1);
     }
     out
+}
+
+/// Particles that may start a name ("du Plessis", "van der Berg"); not "af" or "av", which
+/// are prepositions too ("undertecknas av Karin Berg").
+const START_PARTICLES: [&str; 8] = ["van", "von", "du", "di", "de", "der", "ter", "ten"];
+
+/// Whether word `j` is a particle ("van", "af") that more particles and a name word follow
+/// ("van der Berg").
+fn particle_before_name(text: &str, words: &[Word], j: usize) -> bool {
+    let mut k = j;
+    while let Some(word) = words.get(k) {
+        let s = &text[word.start..word.end];
+        if !names::is_particle(&s.to_lowercase())
+            || (k > j && name_shaped(s) && !next_is_word(text, words, k))
+        {
+            return k > j && name_shaped(s);
+        }
+        let Some(next) = words.get(k + 1) else {
+            return false;
+        };
+        if !text[word.end..next.start].chars().all(is_inline_space) {
+            return false;
+        }
+        k += 1;
+    }
+    false
+}
+
+/// Whether another word follows word `k` on the same line, after spaces only.
+fn next_is_word(text: &str, words: &[Word], k: usize) -> bool {
+    words
+        .get(k + 1)
+        .is_some_and(|next| text[words[k].end..next.start].chars().all(is_inline_space))
+}
+
+/// Whether a lowercase name may start at word `i`: a lowercase initial, or a given name as
+/// written in the lists (uninflected) followed by another word.
+fn lowercase_start(text: &str, words: &[Word], i: usize) -> bool {
+    if initial(text, words[i], true) {
+        return true;
+    }
+    let s = &text[words[i].start..words[i].end];
+    words.get(i + 1).is_some_and(|next| {
+        text[words[i].end..next.start].chars().all(is_inline_space)
+            && text[next.start..].starts_with(char::is_lowercase)
+    }) && (lexicon::lookup_exact_given(s)
+        || (s.contains('-')
+            && lexicon::lookup(s).is_some_and(|k| k.class == NameClass::Given && !k.inflected)))
 }
 
 /// The words before `at` on the same line, nearest first, lowercase, each with the
@@ -670,56 +884,92 @@ fn starts_sentence(text: &str, at: usize) -> bool {
         || before.ends_with("- ")
 }
 
-/// Score from what stands before the candidate.
-fn before_score(text: &str, at: usize) -> f32 {
-    let before = words_before(text, at, 3);
-    let Some((first, gap)) = before.first() else {
-        return closing_line_score(text, at);
+/// What the context before a candidate says, in hundredths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Before {
+    Nothing,
+    /// A preposition or contact verb: likelier a name.
+    Weak,
+    /// A title, role, honorific, signatory phrase or closing: a person's name follows.
+    Strong,
+    /// An honorific: "fru Holm", "hr. du Plessis".
+    Honorific,
+}
+
+impl Before {
+    fn score(self) -> i32 {
+        match self {
+            Self::Nothing => 0,
+            Self::Weak => 25,
+            Self::Strong | Self::Honorific => 60,
+        }
+    }
+}
+
+fn before(text: &str, at: usize) -> Before {
+    let words = words_before(text, at, 3);
+    let Some((first, gap)) = words.first() else {
+        return closing_line(text, at);
     };
     let first = first.as_str();
     if HONORIFICS.contains(&first) && !gap.contains(['!', '?', ',', ';']) {
-        return 0.6;
+        return Before::Honorific;
     }
     // What ended a sentence before says nothing of this one ("… producenten. Brugeren …").
     if gap.contains(['.', '!', '?', ';']) {
-        return closing_line_score(text, at);
+        return closing_line(text, at);
     }
-    let punctuated = &!gap.is_empty();
-    if is_title(first) {
-        return 0.6;
+    let punctuated = !gap.is_empty();
+    if is_title(first) || (!punctuated && FINNISH_VERBS.contains(&first)) {
+        return Before::Strong;
     }
-    if FINNISH_VERBS.iter().any(|stem| first.starts_with(stem)) && !punctuated {
-        return 0.6;
+    // A title phrase: "Head of Procurement Will Price", "chef för Miljöförvaltningen".
+    if !punctuated
+        && (is_department(first) || first == "of")
+        && words
+            .iter()
+            .skip(1)
+            .take(2)
+            .any(|(w, g)| is_title(w) && !g.contains(['.', '!', '?']))
+    {
+        return Before::Strong;
     }
-    let second = before.get(1).map(|(w, _)| w.as_str());
+    let second = words.get(1).map(|(w, _)| w.as_str());
     if COPULAS.contains(&first) && !punctuated && second.is_some_and(is_title) {
-        return 0.6;
+        return Before::Strong;
     }
     if matches!(first, "av" | "af" | "by") && !punctuated {
-        return if second.is_some_and(|w| SIGNATORY.contains(&w)) {
-            0.6
+        // "undertecknas av", "reviderat av", "revised by": a participle before it.
+        let participle = |w: &str| {
+            SIGNATORY.contains(&w)
+                || ["ad", "at", "as", "et", "es", "ed", "dt", "te"]
+                    .iter()
+                    .any(|e| w.ends_with(e) && w.len() > 4)
+        };
+        return if second.is_some_and(participle) {
+            Before::Strong
         } else {
-            0.25
+            Before::Weak
         };
     }
     if SIGNATORY.contains(&first) || matches!(first, "signature" | "underskrift" | "allekirjoitus")
     {
-        return 0.6;
+        return Before::Strong;
     }
-    if CLOSINGS.contains(&first) && *punctuated {
-        return 0.6;
+    if CLOSINGS.contains(&first) && punctuated {
+        return Before::Strong;
     }
     if WEAK_BEFORE.contains(&first) && !punctuated {
-        return 0.25;
+        return Before::Weak;
     }
-    closing_line_score(text, at)
+    closing_line(text, at)
 }
 
 /// A name on the line after a closing phrase: "Med vänlig hälsning\nKarin Ek".
-fn closing_line_score(text: &str, at: usize) -> f32 {
+fn closing_line(text: &str, at: usize) -> Before {
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     if !text[line_start..at].chars().all(char::is_whitespace) || line_start == 0 {
-        return 0.0;
+        return Before::Nothing;
     }
     let previous = text[..line_start - 1]
         .lines()
@@ -733,23 +983,25 @@ fn closing_line_score(text: &str, at: usize) -> f32 {
         .unwrap_or("")
         .to_lowercase();
     if CLOSINGS.contains(&last.as_str()) {
-        0.6
+        Before::Strong
     } else {
-        0.0
+        Before::Nothing
     }
 }
 
-/// Score from what follows the candidate.
-fn after_score(text: &str, end: usize) -> f32 {
+/// The first word of `s` after spaces, lowercase.
+fn next_word(s: &str) -> String {
+    s.trim_start_matches(is_inline_space)
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .next()
+        .unwrap_or("")
+        .to_lowercase()
+}
+
+/// Score (hundredths) from what follows the candidate.
+fn after_score(text: &str, end: usize) -> i32 {
     let rest = &text[end..];
     let spaced = rest.trim_start_matches(is_inline_space);
-    let next_word = |s: &str| -> String {
-        s.trim_start_matches(|c: char| is_inline_space(c))
-            .split(|c: char| !(c.is_alphanumeric() || c == '-'))
-            .next()
-            .unwrap_or("")
-            .to_lowercase()
-    };
     if let Some(inner) = spaced
         .strip_prefix(',')
         .or_else(|| spaced.strip_prefix('('))
@@ -759,7 +1011,7 @@ fn after_score(text: &str, end: usize) -> f32 {
         let inner = inner.trim_start_matches(is_inline_space);
         let word = next_word(inner);
         if is_title(&word) {
-            return 0.5;
+            return 50;
         }
         // "Anna Lind, 070-123 45 67", "(anna.lind@lund.se)"
         let near: String = inner.chars().take(40).collect();
@@ -772,35 +1024,65 @@ fn after_score(text: &str, end: usize) -> f32 {
             .iter()
             .any(|cue| lower.starts_with(cue))
         {
-            return 0.3;
+            return 30;
         }
-        // "Anna Lind, miljöstrateg" may also put the title second: "Anna Lind, vår miljöstrateg".
-        let second = next_word(&inner[word.len().min(inner.len())..]);
-        if is_title(&second) {
-            return 0.4;
+        // The title may come second or third: "Anna Lind, vår miljöstrateg", "managing
+        // director", "Länsirannikon kuntayhtymän asiakkuuspäällikkö".
+        let mut rest = &inner[word.len().min(inner.len())..];
+        for _ in 0..2 {
+            let w = next_word(rest);
+            if w.is_empty() {
+                break;
+            }
+            if is_title(&w) {
+                return 40;
+            }
+            let at = rest.find(w.chars().next().unwrap_or(' ')).unwrap_or(0);
+            rest = &rest[(at + w.len()).min(rest.len())..];
+            if rest.trim_start().starts_with([',', '.', ';', ')']) {
+                break;
+            }
         }
-        return 0.0;
+        return 0;
     }
     let word = next_word(spaced);
     if spaced.len() < rest.len() {
         if POSTPOSITIONS.contains(&word.as_str()) {
-            return 0.4;
+            return 40;
         }
         if VERBS_AFTER.contains(&word.as_str()) {
-            return 0.3;
+            return 30;
         }
     }
-    0.0
+    0
 }
 
-/// Whether an organisation word follows: "Lindström Oy", "Oslo kommune".
-fn organisation_after(text: &str, end: usize) -> bool {
-    let next = text[end..]
-        .trim_start_matches(is_inline_space)
-        .split(|c: char| !c.is_alphabetic())
-        .next()
-        .unwrap_or("");
-    names::is_organisation_after(next)
+/// Whether an organisation or street word follows within a few capitalised words:
+/// "Lindström Oy", "Pohjolan Siivouspalvelu Oy", "Oslo kommune", "Andersens Boulevard".
+fn place_or_organisation_after(text: &str, end: usize) -> bool {
+    let mut rest = &text[end..];
+    for _ in 0..3 {
+        let spaced = rest.trim_start_matches(is_inline_space);
+        if spaced.len() == rest.len() && !rest.is_empty() {
+            return false;
+        }
+        let word: &str = spaced
+            .split(|c: char| !(c.is_alphabetic() || c == '/'))
+            .next()
+            .unwrap_or("");
+        if word.is_empty() {
+            return false;
+        }
+        let lower = word.to_lowercase();
+        if names::is_organisation_after(word) || STREETS.contains(&lower.as_str()) {
+            return true;
+        }
+        if !word.starts_with(char::is_uppercase) {
+            return false;
+        }
+        rest = &spaced[word.len()..];
+    }
+    false
 }
 
 /// Whether the candidate is the next name of a list whose previous name ended at `previous`.
@@ -819,46 +1101,87 @@ fn continues_list(text: &str, previous: Option<usize>, start: usize) -> bool {
             .any(|w| gap == *w || gap == format!(", {w}"))
 }
 
-/// The score of a candidate's own words.
-fn word_score(candidate: &Candidate, mid_sentence: bool) -> f32 {
-    let mut score = 0.0;
-    let mut names = 0;
+/// The score (hundredths) of a candidate's own words.
+fn word_score(text: &str, candidate: &Candidate, mid_sentence: bool) -> i32 {
+    let mut score = 0;
     for part in &candidate.parts {
         score += match part.0 {
-            Part::Name(Some(known)) if known.ambiguous => 0.25,
-            Part::Name(Some(_)) => 0.5,
-            Part::Name(None) => 0.1,
-            Part::Initial => 0.2,
-            Part::Particle => 0.0,
+            Part::Name(Some(known)) if known.ambiguous => 25,
+            Part::Name(Some(_)) => 50,
+            Part::Name(None) => 10,
+            Part::Initial => 20,
+            Part::Particle => 0,
         };
-        names += usize::from(part.0 != Part::Particle);
     }
+    let words = candidate.words();
     let first_given = match candidate.parts[0].0 {
         Part::Name(Some(known)) => known.class == NameClass::Given,
         Part::Initial => true,
         _ => false,
     };
-    if names >= 2 && first_given {
-        score += 0.2;
+    if words >= 2 && first_given {
+        score += 20;
     }
-    if names == 1
+    // "Priya Richards": an unknown word before a known surname.
+    let last = candidate.names().last().flatten();
+    if words >= 2
+        && !first_given
+        && last.is_some_and(|k| k.class == NameClass::Surname && !k.ambiguous)
+    {
+        score += 10;
+    }
+    if words == 1
         && let Some(Some(known)) = candidate.names().next()
         && !known.ambiguous
-        && (mid_sentence || known.inflected)
     {
-        score += 0.2;
+        score += if known.inflected {
+            20
+        } else if mid_sentence {
+            15
+        } else {
+            0
+        };
+    }
+    if words >= 2 && name_shape(text, candidate) {
+        score += 30;
     }
     score
 }
 
-/// Drops leading words that are no name before the first given name: a title or
-/// organisation in capitals ("Facilities Anna Lind" → "Anna Lind").
+/// Shapes only names have: a particle between name words ("Zara Van Der Merwe"), a surname
+/// prefix with a second capital ("D'Souza", "McDonald", "MacLeod").
+fn name_shape(text: &str, candidate: &Candidate) -> bool {
+    let particle_inside = candidate.parts.len() > 2
+        && candidate.parts[1..candidate.parts.len() - 1]
+            .iter()
+            .any(|p| p.0 == Part::Particle);
+    particle_inside
+        || candidate
+            .parts
+            .iter()
+            .any(|&(part, s, e)| part == Part::Name(None) && prefixed_surname(&text[s..e]))
+}
+
+/// A surname with a prefix and a second capital: "D'Souza", "O'Brien", "McDonald", "MacLeod".
+fn prefixed_surname(word: &str) -> bool {
+    let rest = ["O'", "O’", "D'", "D’", "Mc", "Mac"]
+        .iter()
+        .find_map(|p| word.strip_prefix(p));
+    rest.is_some_and(|r| {
+        r.starts_with(char::is_uppercase) && r.chars().skip(1).any(char::is_lowercase)
+    })
+}
+
+/// Drops leading words that are no name before a given name that more name words follow: a
+/// title or organisation in capitals ("Facilities Anna Lind" → "Anna Lind"), not an unknown
+/// given name ("Siobhan Taylor").
 fn trim_leading(candidate: &mut Candidate) {
     let given = candidate.parts.iter().position(
         |p| matches!(p.0, Part::Name(Some(k)) if k.class == NameClass::Given && !k.ambiguous),
     );
     if let Some(given) = given
         && given > 0
+        && given + 1 < candidate.parts.len()
         && candidate.parts[..given]
             .iter()
             .all(|p| p.0 == Part::Name(None))
@@ -867,47 +1190,200 @@ fn trim_leading(candidate: &mut Candidate) {
     }
 }
 
+/// Whether a product, model or unit name follows: a word in capitals, letters mixed with
+/// digits, or a short number ("Kia Niro EV", "Numatic TTB 1840", "Volvo XC40").
+fn model_after(text: &str, end: usize) -> bool {
+    let rest = &text[end..];
+    let spaced = rest.trim_start_matches(is_inline_space);
+    if spaced.len() == rest.len() {
+        return false;
+    }
+    let word: &str = spaced
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ')'))
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('.');
+    let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+    let digits = word.chars().filter(char::is_ascii_digit).count();
+    (letters >= 2
+        && word
+            .chars()
+            .filter(|c| c.is_alphabetic())
+            .all(char::is_uppercase))
+        || (letters > 0 && digits > 0)
+        || (letters == 0 && (1..=4).contains(&digits) && digits == word.len())
+}
+
+/// The score of a candidate, in hundredths, or `None` when it is no name whatever the score.
+fn score(text: &str, candidate: &Candidate, previous_name: Option<usize>) -> Option<i32> {
+    let words = candidate.words();
+    let (start, end) = (candidate.start(), candidate.end());
+    if words > MOST_WORDS || place_or_organisation_after(text, end) {
+        return None;
+    }
+    let known = candidate.known();
+    let after = text[end..].trim_start_matches(is_inline_space);
+    // "Maj 2025", "Generation 10": a lone word before a number (or before the placeholder
+    // that replaced one) is no name.
+    if words == 1 && after.starts_with(|c: char| c.is_ascii_digit() || c == '[') {
+        return None;
+    }
+    let before = before(text, start);
+    if known <= 1 && before != Before::Strong && model_after(text, end) {
+        return None;
+    }
+    // "Queen Elizabeth Way", "Kungsgatan": a street.
+    if candidate.parts.iter().any(|&(part, s, e)| {
+        part == Part::Name(None) && STREETS.contains(&text[s..e].to_lowercase().as_str())
+    }) {
+        return None;
+    }
+    // "Commercial Lead", "Teknik og Miljø", "Corporate Procurement": part of a title or a
+    // department's name.
+    let next = next_word(after);
+    if known == 0 && (is_title(&next) || is_department(&next)) {
+        return None;
+    }
+    // Unknown words make a name only as a full name with a strong context ("handläggare
+    // Ahmed Yusuf") or a shape only names have ("Will D'Souza", "Zara Van Der Merwe"), or
+    // after an honorific ("hr. du Plessis").
+    let shaped = words >= 2 && name_shape(text, candidate);
+    if known == 0
+        && !(before == Before::Honorific || (words >= 2 && before == Before::Strong) || shaped)
+    {
+        return None;
+    }
+    let mid_sentence = !starts_sentence(text, start);
+    // "i Fredrikstad", "in Milton Keynes": a place, most likely.
+    let place = words_before(text, start, 1)
+        .first()
+        .is_some_and(|(w, gap)| gap.is_empty() && matches!(w.as_str(), "i" | "in" | "på"));
+    let context = before.score() + after_score(text, end) - if place { 20 } else { 0 };
+    let mut score = word_score(text, candidate, mid_sentence) + context;
+    if continues_list(text, previous_name, start) {
+        score += 40;
+    }
+    if candidate.lowercase {
+        // Written in lowercase, only the lists speak: a given name and a surname they know
+        // ("anna lind"), and, if either is also a word, a context that says person.
+        let first_given = matches!(candidate.parts[0].0, Part::Name(Some(k)) if k.class == NameClass::Given)
+            || candidate.parts[0].0 == Part::Initial;
+        let plain = candidate.names().flatten().filter(|k| !k.ambiguous).count();
+        let listed = continues_list(text, previous_name, start);
+        let unknown = candidate.names().any(|k| k.is_none());
+        let ok = words >= 2
+            && first_given
+            && (plain >= 1 || context >= 40)
+            && (!unknown
+                || ((listed || context >= 60)
+                    && matches!(candidate.parts[0].0, Part::Name(Some(k)) if !k.ambiguous)))
+            && (plain == candidate.names().count() || context >= 25 || listed);
+        return ok.then_some(score.max(THRESHOLD));
+    }
+    Some(score)
+}
+
 pub(super) fn find(text: &str, out: &mut Vec<Span>) {
     let mut previous_name: Option<usize> = None;
     for mut candidate in candidates(text) {
         trim_leading(&mut candidate);
-        let words = candidate
-            .parts
-            .iter()
-            .filter(|p| p.0 != Part::Particle)
-            .count();
-        if words > MOST_WORDS {
-            continue;
-        }
-        let (start, end) = (candidate.start(), candidate.end());
-        if organisation_after(text, end) {
-            continue;
-        }
-        // "Maj 2025", "Generation 10": a lone word before a number (or before the placeholder
-        // that replaced one) is no name.
-        let single = words == 1;
-        if single
-            && text[end..]
-                .trim_start_matches(is_inline_space)
-                .starts_with(|c: char| c.is_ascii_digit() || c == '[')
+        if let Some(score) = score(text, &candidate, previous_name)
+            && score >= THRESHOLD
         {
-            continue;
-        }
-        let mid_sentence = !starts_sentence(text, start);
-        let known = candidate.names().filter(Option::is_some).count();
-        let mut score = word_score(&candidate, mid_sentence);
-        let context = before_score(text, start) + after_score(text, end);
-        score += context;
-        if continues_list(text, previous_name, start) {
-            score += 0.4;
-        }
-        // Unknown words alone make a name only with a strong context.
-        if known == 0 && context < 0.6 {
-            continue;
-        }
-        if score >= THRESHOLD {
-            out.push(Span::new(FindingKind::ContactName, start, end));
-            previous_name = Some(end);
+            out.push(Span::new(
+                FindingKind::ContactName,
+                candidate.start(),
+                candidate.end(),
+            ));
+            previous_name = Some(candidate.end());
         }
     }
+}
+
+/// Endings a name takes in running text after its base form: genitives and Finnish cases.
+const ENDINGS: [&str; 27] = [
+    "", "s", "'s", "’s", "'", "’", "n", "en", "in", "a", "ä", "na", "nä", "lla", "llä", "lle",
+    "lta", "ltä", "ssa", "ssä", "sta", "stä", "ksi", "an", "än", "ta", "tä",
+];
+
+/// Whether `word` (lowercase) is `part` (lowercase) or an inflection of it: "Lindqvists",
+/// "Salon", "Virtasen", "Kuusella".
+fn inflects(word: &str, part: &str) -> bool {
+    let after = |stem: &str| {
+        word.strip_prefix(stem).is_some_and(|rest| {
+            ENDINGS.contains(&rest)
+                || rest
+                    .strip_prefix(['e', 'i'])
+                    .is_some_and(|rest| ENDINGS.contains(&rest))
+        })
+    };
+    if after(part) {
+        return true;
+    }
+    if let Some(stem) = part.strip_suffix("nen") {
+        return after(&format!("{stem}s"));
+    }
+    // A final vowel gives way to the case ending: "Kuusi" → "Kuusella", "Salo" → "Salon".
+    part.chars().count() >= 4
+        && part.ends_with(|c: char| "aeiouyäö".contains(c))
+        && after(&part[..part.len() - part.chars().last().map_or(0, char::len_utf8)])
+}
+
+/// Further mentions of names already found: a surname or given name standing alone later
+/// ("… Sanna Salo. Salon mukaan …", "Murphy-Lewis's review"), with a particle before it.
+pub(super) fn mentions(text: &str, names: &[(usize, usize)], out: &mut Vec<Span>) {
+    let mut parts: Vec<(String, bool)> = Vec::new();
+    for &(start, end) in names {
+        for word in words(&text[start..end]) {
+            let s = &text[start + word.start..start + word.end];
+            let lower = s.to_lowercase();
+            if s.chars().count() >= 3 && !names::is_particle(&lower) {
+                parts.push((lower, s.starts_with(char::is_lowercase)));
+            }
+        }
+    }
+    if parts.is_empty() {
+        return;
+    }
+    for word in words(text) {
+        if names.iter().any(|&(s, e)| word.start < e && s < word.end) {
+            continue;
+        }
+        let s = &text[word.start..word.end];
+        let capital = s.starts_with(char::is_uppercase);
+        let lower = s.to_lowercase();
+        let hit = parts
+            .iter()
+            .any(|(part, was_lower)| (capital || *was_lower) && inflects(&lower, part));
+        if !hit || (!capital && breaks_name(&lower)) {
+            continue;
+        }
+        // Take a particle before it along: "af Heurlinilla".
+        let mut start = word.start;
+        let before = text[..start].trim_end_matches(is_inline_space);
+        if before.len() < start
+            && let Some(particle) = before.rsplit(|c: char| !c.is_alphabetic()).next()
+            && names::is_particle(particle)
+        {
+            start = before.len() - particle.len();
+        }
+        out.push(Span::new(FindingKind::ContactName, start, word.end));
+    }
+}
+
+/// How each candidate of a text scores, for tuning and for tests.
+#[cfg(test)]
+pub(super) fn explain(text: &str) -> Vec<(String, Option<i32>)> {
+    let mut previous = None;
+    candidates(text)
+        .into_iter()
+        .map(|mut c| {
+            trim_leading(&mut c);
+            let score = score(text, &c, previous);
+            if score.is_some_and(|s| s >= THRESHOLD) {
+                previous = Some(c.end());
+            }
+            (text[c.start()..c.end()].to_owned(), score)
+        })
+        .collect()
 }

@@ -49,7 +49,7 @@ static NOT_PHONE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Words that announce a phone number.
-const PHONE_CUES: [&str; 22] = [
+const PHONE_CUES: [&str; 40] = [
     "tel",
     "tlf",
     "tfn",
@@ -72,10 +72,28 @@ const PHONE_CUES: [&str; 22] = [
     "vxl",
     "växel",
     "sentralbord",
+    "direkt",
+    "vagt",
+    "vakt",
+    "päivystys",
+    "jour",
+    "kontakt",
+    "nød",
+    "nöd",
+    "hotline",
+    "helpdesk",
+    "support",
+    "kundeservice",
+    "kundservice",
+    "asiakaspalvelu",
+    "reception",
+    "omstilling",
+    "vaihde",
+    "call",
 ];
 
 /// Words that announce some other number (organisation, VAT, account, reference, standard).
-const OTHER_CUES: [&str; 69] = [
+const OTHER_CUES: [&str; 77] = [
     "cvr",
     "cvr-nr",
     "cvrnr",
@@ -145,6 +163,14 @@ const OTHER_CUES: [&str; 69] = [
     "lisenssi",
     "nr.",
     "id-nummer",
+    "account",
+    "acct",
+    "sort",
+    "tilinumero",
+    "tili",
+    "kontonr.",
+    "reg.nr",
+    "regnr",
 ];
 
 /// Stems of longer words that announce some other number: organisation, reference, licence,
@@ -207,10 +233,14 @@ fn is_other_cue(word: &str) -> bool {
         || word
             .split(['-', '.', '/'])
             .any(|part| !part.is_empty() && is_cue(part))
-        || (word.len() > 6
-            && ["nummer", "numero", "number", "nummeret", "numret"]
-                .iter()
-                .any(|n| word.ends_with(n)))
+        || [
+            "nummer", "nummeret", "numero", "numeron", "number", "numret", "numret",
+        ]
+        .iter()
+        .any(|n| {
+            word.strip_suffix(n)
+                .is_some_and(|head| head.chars().count() >= 3)
+        })
 }
 
 fn followed_by_unit(text: &str, end: usize) -> bool {
@@ -250,13 +280,29 @@ enum Cue {
 
 fn nearest_cue(text: &str, at: usize) -> Option<Cue> {
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let mut from = at.saturating_sub(60).max(line_start);
+    let mut from = at.saturating_sub(80).max(line_start);
     while !text.is_char_boundary(from) {
         from += 1;
     }
-    for word in text[from..at].split_whitespace().rev().take(4) {
+    // A placeholder stands for the number it replaced: one word, with digits.
+    let mut window = String::with_capacity(at - from);
+    let mut inside = false;
+    for c in text[from..at].chars() {
+        match c {
+            '[' => {
+                inside = true;
+                window.push('0');
+            }
+            ']' => inside = false,
+            _ if !inside => window.push(c),
+            _ => {}
+        }
+    }
+    let words: Vec<&str> = window.split_whitespace().rev().take(8).collect();
+    for (i, word) in words.iter().enumerate() {
+        // A list of numbers shares its cue: "licences 314 908 and 3796 1436".
         if word.bytes().any(|b| b.is_ascii_digit()) {
-            return None;
+            continue;
         }
         let trimmed = word.trim_matches(|c: char| !c.is_alphanumeric());
         let lower = trimmed.to_lowercase();
@@ -266,13 +312,16 @@ fn nearest_cue(text: &str, at: usize) -> Option<Cue> {
         if is_other_cue(&lower) {
             return Some(Cue::Other);
         }
-        // A capitalised word that is no cue starts something else, a conjunction another item.
-        if trimmed.starts_with(char::is_uppercase)
-            || [
-                "och", "og", "and", "ja", "sekä", "samt", "eller", "or", "tai",
-            ]
-            .contains(&lower.as_str())
-        {
+        let number_before = words
+            .get(i + 1)
+            .is_some_and(|w| w.bytes().any(|b| b.is_ascii_digit()));
+        let conjunction = [
+            "och", "og", "and", "ja", "sekä", "samt", "eller", "or", "tai",
+        ]
+        .contains(&lower.as_str());
+        // A capitalised word that is no cue starts something else, a conjunction another item
+        // (unless it joins numbers), and so do most words after a few.
+        if trimmed.starts_with(char::is_uppercase) || (conjunction && !number_before) || i >= 4 {
             return None;
         }
     }
