@@ -363,7 +363,11 @@ fn anonymise(
             }
         }
     }
-    anyhow::ensure!(!sentences.is_empty(), "no sentences in {}", corpus.display());
+    anyhow::ensure!(
+        !sentences.is_empty(),
+        "no sentences in {}",
+        corpus.display()
+    );
     let bytes = kb * 1_000;
     let inputs: Vec<String> = (0..texts.max(1))
         .map(|start| {

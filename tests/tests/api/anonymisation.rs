@@ -94,7 +94,7 @@ struct Writes {
 }
 
 const CLAUSE_PAGE: &str = "query($after: String, $status: [PublicationStatus!]) {
-  clauses(first: 100, after: $after, filter: { status: $status }) {
+  clauses(first: 20, after: $after, filter: { status: $status }) {
     pageInfo { hasNextPage endCursor }
     edges { node { id withdrawal { reason }
       latest { title purpose text scoringRule verification followUp labels }
@@ -437,7 +437,7 @@ backend_test!(
         // Search: each secret as a query, hits and highlights.
         let mut search = String::new();
         let secrets: Vec<&String> = planted.iter().flat_map(|r| &r.secrets).collect();
-        for chunk in secrets.chunks(20) {
+        for chunk in secrets.chunks(4) {
             let mut query = String::from("query(");
             let mut vars = serde_json::Map::new();
             for (i, _) in chunk.iter().enumerate() {
@@ -447,7 +447,7 @@ backend_test!(
             for (i, secret) in chunk.iter().enumerate() {
                 vars.insert(format!("q{i}"), json!(secret));
                 query += &format!(
-                    " c{i}: searchClauses(query: $q{i}, first: 5) {{ edges {{ node {{ highlight {{ title text }} clause {{ latest {{ title text purpose verification followUp scoringRule }} }} }} }} }} t{i}: searchTemplates(query: $q{i}, first: 5) {{ edges {{ node {{ highlight {{ title description }} template {{ latest {{ title description }} }} }} }} }}"
+                    " c{i}: searchClauses(query: $q{i}, first: 5) {{ edges {{ node {{ highlight {{ title text }} clause {{ latest {{ title text purpose verification followUp scoringRule }} }} }} }} }} t{i}: searchTemplates(query: $q{i}, first: 5) {{ edges {{ node {{ highlight {{ title text }} template {{ latest {{ title description }} }} }} }} }}"
                 );
             }
             query += " }";
