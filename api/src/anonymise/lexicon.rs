@@ -83,8 +83,9 @@ fn lookup_exact(word: &str) -> Option<(NameClass, bool)> {
     }
 }
 
-/// Candidate base forms of a Finnish inflected name (lowercase).
-fn finnish_stems(word: &str, out: &mut Vec<String>) {
+/// Candidate base forms of a Finnish inflected name (lowercase); those in `guessed` came from
+/// undoing consonant gradation, a guess too loose to count as the sign of a name ("Mallen").
+fn finnish_stems(word: &str, out: &mut Vec<String>, guessed: &mut Vec<String>) {
     for ending in FINNISH_NEN {
         if let Some(stem) = word.strip_suffix(ending)
             && stem.chars().count() >= 3
@@ -110,6 +111,25 @@ fn finnish_stems(word: &str, out: &mut Vec<String>) {
             doubled.push(c);
             doubled.push(v);
             out.push(doubled);
+        }
+        // Weak grades back to strong: "Aallon" ← "Aalto", "Rannan" ← "Ranta",
+        // "Kemppaisen" aside, "Lammen" ← "Lampi".
+        for (weak, strong) in [
+            ("ll", "lt"),
+            ("nn", "nt"),
+            ("rr", "rt"),
+            ("mm", "mp"),
+            ("ng", "nk"),
+        ] {
+            if let Some(at) = stem.rfind(weak)
+                && at + weak.len() + 1 >= stem.len()
+            {
+                let base = format!("{}{strong}{}", &stem[..at], &stem[at + weak.len()..]);
+                if let Some(b) = base.strip_suffix('e') {
+                    guessed.push(format!("{b}i"));
+                }
+                guessed.push(base);
+            }
         }
         // "Niemen" ← "Niemi", "Kosken" ← "Koski".
         if let Some(base) = stem.strip_suffix('e') {
@@ -175,13 +195,14 @@ pub(super) fn lookup(word: &str) -> Option<Known> {
         }
     }
     if lower.chars().count() >= 5 {
-        let mut finnish = Vec::new();
-        finnish_stems(&lower, &mut finnish);
+        let (mut finnish, mut guessed) = (Vec::new(), Vec::new());
+        finnish_stems(&lower, &mut finnish, &mut guessed);
         let length = lower.chars().count();
         stems.extend(finnish.into_iter().map(|stem| {
             let sign = length > stem.chars().count() + 1;
             (stem, sign)
         }));
+        stems.extend(guessed.into_iter().map(|stem| (stem, false)));
     }
     stems.iter().find_map(|(stem, sign)| {
         lookup_exact(stem).map(|(class, ambiguous)| Known {

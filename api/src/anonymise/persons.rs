@@ -163,7 +163,7 @@ const SIGNATORY: [&str; 63] = [
 
 /// Finnish verbs that stand before their subject, a name: "Sopimuksen allekirjoittaa Matti
 /// Virtanen", "Lisätietoja antaa …" (active forms only: "hyväksytään" has no subject).
-const FINNISH_VERBS: [&str; 30] = [
+const FINNISH_VERBS: [&str; 36] = [
     "allekirjoittaa",
     "allekirjoitti",
     "allekirjoittavat",
@@ -194,10 +194,16 @@ const FINNISH_VERBS: [&str; 30] = [
     "antoi",
     "antavat",
     "kirjoitti",
+    "kirjoittanut",
+    "päivitti",
+    "päivittänyt",
+    "muokkasi",
+    "muokannut",
+    "tarkistanut",
 ];
 
 /// Words right after a name that say a person acts: "Anna Lind ansvarar för …".
-const VERBS_AFTER: [&str; 79] = [
+const VERBS_AFTER: [&str; 66] = [
     "ansvarar",
     "svarar",
     "besvarar",
@@ -217,7 +223,6 @@ const VERBS_AFTER: [&str; 79] = [
     "godkender",
     "treffes",
     "træffes",
-    "kan",
     "vastaa",
     "vastaavat",
     "johtaa",
@@ -226,7 +231,6 @@ const VERBS_AFTER: [&str; 79] = [
     "allekirjoittaa",
     "hyväksyy",
     "toimii",
-    "will",
     "leads",
     "coordinates",
     "answers",
@@ -235,17 +239,6 @@ const VERBS_AFTER: [&str; 79] = [
     "approves",
     "manages",
     "oversees",
-    "can",
-    "is",
-    "has",
-    "on",
-    "är",
-    "er",
-    "har",
-    "hade",
-    "havde",
-    "hadde",
-    "oli",
     "ehdotti",
     "totesi",
     "päätti",
@@ -667,7 +660,10 @@ fn name_shaped(word: &str) -> bool {
 
 /// Lowercase words that are never part of a name and end a candidate.
 fn breaks_name(lower: &str) -> bool {
-    names::is_not_name(lower)
+    // "E-Transit", "e-Golf": a model, not a name.
+    let lettered = lower.chars().nth(1) == Some('-');
+    lettered
+        || names::is_not_name(lower)
         || NOT_PEOPLE.iter().any(|p| {
             lower
                 .strip_prefix(p)
@@ -751,7 +747,14 @@ fn candidates(text: &str) -> Vec<Candidate> {
             let lower = s.to_lowercase();
             let part = if initial(text, word, lowercase) {
                 (Part::Initial, word.start, word.end + 1)
-            } else if (!parts.is_empty() || START_PARTICLES.contains(&lower.as_str()))
+            } else if (START_PARTICLES.contains(&lower.as_str())
+                || parts.last().is_some_and(|p| match p.0 {
+                    // "af", "av", "de", "la" are words too ("Avropene av Mercedes-Benz"):
+                    // inside a name only after a given name or another particle.
+                    Part::Name(Some(k)) => k.class == NameClass::Given,
+                    Part::Particle => true,
+                    _ => !WORD_PARTICLES.contains(&lower.as_str()),
+                }))
                 && particle_before_name(text, &words, j)
             {
                 (Part::Particle, word.start, word.end)
@@ -769,7 +772,9 @@ fn candidates(text: &str) -> Vec<Candidate> {
                     Some(known) => (Part::Name(Some(known)), word.start, word.end),
                     // An unknown surname after a given name ("louise sörensson"); the
                     // score asks more of it.
-                    None if parts.len() == 1 && matches!(parts[0].0, Part::Name(Some(_))) => {
+                    None if parts.len() == 1
+                        && matches!(parts[0].0, Part::Name(Some(_)) | Part::Initial) =>
+                    {
                         parts.push((Part::Name(None), word.start, word.end));
                         break;
                     }
@@ -803,6 +808,9 @@ fn candidates(text: &str) -> Vec<Candidate> {
 /// Particles that may start a name ("du Plessis", "van der Berg"); not "af" or "av", which
 /// are prepositions too ("undertecknas av Karin Berg").
 const START_PARTICLES: [&str; 8] = ["van", "von", "du", "di", "de", "der", "ter", "ten"];
+
+/// Particles that are ordinary words as well.
+const WORD_PARTICLES: [&str; 9] = ["af", "av", "de", "da", "la", "le", "den", "der", "di"];
 
 /// Whether word `j` is a particle ("van", "af") that more particles and a name word follow
 /// ("van der Berg").
@@ -939,6 +947,11 @@ fn before(text: &str, at: usize) -> Before {
         return Before::Strong;
     }
     if matches!(first, "av" | "af" | "by") && !punctuated {
+        // "signed off by", "followed up by": the participle before the adverb.
+        let second = match second {
+            Some("off" | "up" | "out" | "through") => words.get(2).map(|(w, _)| w.as_str()),
+            other => other,
+        };
         // "undertecknas av", "reviderat av", "revised by": a participle before it.
         let participle = |w: &str| {
             SIGNATORY.contains(&w)
@@ -1028,20 +1041,15 @@ fn after_score(text: &str, end: usize) -> i32 {
         }
         // The title may come second or third: "Anna Lind, vår miljöstrateg", "managing
         // director", "Länsirannikon kuntayhtymän asiakkuuspäällikkö".
-        let mut rest = &inner[word.len().min(inner.len())..];
-        for _ in 0..2 {
-            let w = next_word(rest);
-            if w.is_empty() {
-                break;
-            }
-            if is_title(&w) {
-                return 40;
-            }
-            let at = rest.find(w.chars().next().unwrap_or(' ')).unwrap_or(0);
-            rest = &rest[(at + w.len()).min(rest.len())..];
-            if rest.trim_start().starts_with([',', '.', ';', ')']) {
-                break;
-            }
+        let clause = inner.split([',', '.', ';', ')', '(']).next().unwrap_or("");
+        if clause
+            .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+            .filter(|w| !w.is_empty())
+            .skip(1)
+            .take(2)
+            .any(|w| is_title(&w.to_lowercase()))
+        {
+            return 40;
         }
         return 0;
     }
@@ -1083,22 +1091,6 @@ fn place_or_organisation_after(text: &str, end: usize) -> bool {
         rest = &spaced[word.len()..];
     }
     false
-}
-
-/// Whether the candidate is the next name of a list whose previous name ended at `previous`.
-fn continues_list(text: &str, previous: Option<usize>, start: usize) -> bool {
-    let Some(previous) = previous else {
-        return false;
-    };
-    if previous > start {
-        return false;
-    }
-    let gap = text[previous..start].trim();
-    gap == ","
-        || gap == ";"
-        || LIST_WORDS
-            .iter()
-            .any(|w| gap == *w || gap == format!(", {w}"))
 }
 
 /// The score (hundredths) of a candidate's own words.
@@ -1145,8 +1137,24 @@ fn word_score(text: &str, candidate: &Candidate, mid_sentence: bool) -> i32 {
     if words >= 2 && name_shape(text, candidate) {
         score += 30;
     }
+    // Finnish inflects only the last word of a name: a given name and an unknown word in a
+    // case ("Veli Kuusella", "Suvi Aallolle").
+    if words >= 2
+        && first_given
+        && candidate.parts.last().is_some_and(|&(part, s, e)| {
+            part == Part::Name(None) && FINNISH_CASES.iter().any(|c| text[s..e].ends_with(c))
+        })
+    {
+        score += 15;
+    }
     score
 }
+
+/// Finnish case endings of two letters or more, as names in running text take them.
+const FINNISH_CASES: [&str; 14] = [
+    "lla", "llä", "lle", "lta", "ltä", "ssa", "ssä", "sta", "stä", "ksi", "sen", "nsa", "nsä",
+    "ineen",
+];
 
 /// Shapes only names have: a particle between name words ("Zara Van Der Merwe"), a surname
 /// prefix with a second capital ("D'Souza", "McDonald", "MacLeod").
@@ -1205,17 +1213,22 @@ fn model_after(text: &str, end: usize) -> bool {
         .trim_end_matches('.');
     let letters = word.chars().filter(|c| c.is_alphabetic()).count();
     let digits = word.chars().filter(char::is_ascii_digit).count();
-    (letters >= 2
-        && word
-            .chars()
-            .filter(|c| c.is_alphabetic())
-            .all(char::is_uppercase))
+    // "eSprinter", "iPhone"; "E-Transit", "e-Golf".
+    let camel = word.starts_with(char::is_lowercase) && word.chars().any(char::is_uppercase);
+    let lettered = word.chars().nth(1) == Some('-');
+    camel
+        || lettered
+        || (letters >= 2
+            && word
+                .chars()
+                .filter(|c| c.is_alphabetic())
+                .all(char::is_uppercase))
         || (letters > 0 && digits > 0)
         || (letters == 0 && (1..=4).contains(&digits) && digits == word.len())
 }
 
 /// The score of a candidate, in hundredths, or `None` when it is no name whatever the score.
-fn score(text: &str, candidate: &Candidate, previous_name: Option<usize>) -> Option<i32> {
+fn score(text: &str, candidate: &Candidate, listed: bool) -> Option<i32> {
     let words = candidate.words();
     let (start, end) = (candidate.start(), candidate.end());
     if words > MOST_WORDS || place_or_organisation_after(text, end) {
@@ -1244,23 +1257,35 @@ fn score(text: &str, candidate: &Candidate, previous_name: Option<usize>) -> Opt
     if known == 0 && (is_title(&next) || is_department(&next)) {
         return None;
     }
-    // Unknown words make a name only as a full name with a strong context ("handläggare
-    // Ahmed Yusuf") or a shape only names have ("Will D'Souza", "Zara Van Der Merwe"), or
-    // after an honorific ("hr. du Plessis").
-    let shaped = words >= 2 && name_shape(text, candidate);
-    if known == 0
-        && !(before == Before::Honorific || (words >= 2 && before == Before::Strong) || shaped)
-    {
-        return None;
-    }
-    let mid_sentence = !starts_sentence(text, start);
+    let after_score = after_score(text, end);
     // "i Fredrikstad", "in Milton Keynes": a place, most likely.
     let place = words_before(text, start, 1)
         .first()
         .is_some_and(|(w, gap)| gap.is_empty() && matches!(w.as_str(), "i" | "in" | "på"));
-    let context = before.score() + after_score(text, end) - if place { 20 } else { 0 };
+    let context = before.score() + after_score - if place { 20 } else { 0 };
+    // Unknown words make a name only as a full name with a person's context before or after
+    // it ("handläggare Ahmed Yusuf", "G. Fagerlund, utredare"), with a shape only names have
+    // ("Will D'Souza", "Zara Van Der Merwe", an initial and a name word with some context), in
+    // a list of names, or after an honorific ("hr. du Plessis").
+    let initialled = candidate.parts[0].0 == Part::Initial && context >= 25;
+    let full = words >= 2
+        && (before == Before::Strong
+            || after_score >= 40
+            || name_shape(text, candidate)
+            || initialled
+            || listed);
+    // A lone unknown word right after a title, with the sentence going on: "sopimus-
+    // asiantuntija Kuusi vahvisti".
+    let titled = words == 1
+        && before == Before::Strong
+        && after.starts_with(|c: char| c.is_alphabetic() && c.is_lowercase())
+        && !LIST_WORDS.contains(&next.as_str());
+    if known == 0 && !(before == Before::Honorific || full || titled) {
+        return None;
+    }
+    let mid_sentence = !starts_sentence(text, start);
     let mut score = word_score(text, candidate, mid_sentence) + context;
-    if continues_list(text, previous_name, start) {
+    if listed {
         score += 40;
     }
     if candidate.lowercase {
@@ -1269,33 +1294,78 @@ fn score(text: &str, candidate: &Candidate, previous_name: Option<usize>) -> Opt
         let first_given = matches!(candidate.parts[0].0, Part::Name(Some(k)) if k.class == NameClass::Given)
             || candidate.parts[0].0 == Part::Initial;
         let plain = candidate.names().flatten().filter(|k| !k.ambiguous).count();
-        let listed = continues_list(text, previous_name, start);
         let unknown = candidate.names().any(|k| k.is_none());
+        let first_plain = matches!(candidate.parts[0].0, Part::Name(Some(k)) if !k.ambiguous)
+            || candidate.parts[0].0 == Part::Initial;
         let ok = words >= 2
             && first_given
-            && (plain >= 1 || context >= 40)
-            && (!unknown
-                || ((listed || context >= 60)
-                    && matches!(candidate.parts[0].0, Part::Name(Some(k)) if !k.ambiguous)))
+            && (plain >= 1 || context >= 40 || (listed && candidate.parts[0].0 == Part::Initial))
+            && (!unknown || ((listed || context >= 60) && first_plain))
             && (plain == candidate.names().count() || context >= 25 || listed);
         return ok.then_some(score.max(THRESHOLD));
     }
     Some(score)
 }
 
+/// Whether two names stand in one list: only a comma, semicolon or "och", "and", … between.
+fn list_gap(gap: &str) -> bool {
+    let gap = gap.trim();
+    gap == ","
+        || gap == ";"
+        || LIST_WORDS
+            .iter()
+            .any(|w| gap == *w || gap == format!(", {w}"))
+}
+
+/// Scores every candidate: a first pass on what each has, then passes that count the lists
+/// the accepted names stand in, both ways ("a. wennerström, Ulla Berg och Per Ek").
+fn decide(text: &str) -> Vec<(Candidate, Option<i32>)> {
+    let mut scored: Vec<(Candidate, Option<i32>)> = candidates(text)
+        .into_iter()
+        .map(|mut c| {
+            trim_leading(&mut c);
+            (c, None)
+        })
+        .collect();
+    let mut accepted = vec![false; scored.len()];
+    for round in 0..3 {
+        let mut changed = false;
+        for i in 0..scored.len() {
+            if accepted[i] {
+                continue;
+            }
+            let (start, end) = (scored[i].0.start(), scored[i].0.end());
+            let neighbour = |j: usize| accepted[j];
+            let listed =
+                (i > 0 && neighbour(i - 1) && list_gap(&text[scored[i - 1].0.end()..start]))
+                    || (i + 1 < scored.len()
+                        && neighbour(i + 1)
+                        && list_gap(&text[end..scored[i + 1].0.start()]));
+            if round > 0 && !listed {
+                continue;
+            }
+            let score = score(text, &scored[i].0, listed);
+            if score.is_some_and(|s| s >= THRESHOLD) {
+                accepted[i] = true;
+                changed = true;
+            }
+            scored[i].1 = score;
+        }
+        if !changed {
+            break;
+        }
+    }
+    scored
+}
+
 pub(super) fn find(text: &str, out: &mut Vec<Span>) {
-    let mut previous_name: Option<usize> = None;
-    for mut candidate in candidates(text) {
-        trim_leading(&mut candidate);
-        if let Some(score) = score(text, &candidate, previous_name)
-            && score >= THRESHOLD
-        {
+    for (candidate, score) in decide(text) {
+        if score.is_some_and(|s| s >= THRESHOLD) {
             out.push(Span::new(
                 FindingKind::ContactName,
                 candidate.start(),
                 candidate.end(),
             ));
-            previous_name = Some(candidate.end());
         }
     }
 }
@@ -1374,16 +1444,8 @@ pub(super) fn mentions(text: &str, names: &[(usize, usize)], out: &mut Vec<Span>
 /// How each candidate of a text scores, for tuning and for tests.
 #[cfg(test)]
 pub(super) fn explain(text: &str) -> Vec<(String, Option<i32>)> {
-    let mut previous = None;
-    candidates(text)
+    decide(text)
         .into_iter()
-        .map(|mut c| {
-            trim_leading(&mut c);
-            let score = score(text, &c, previous);
-            if score.is_some_and(|s| s >= THRESHOLD) {
-                previous = Some(c.end());
-            }
-            (text[c.start()..c.end()].to_owned(), score)
-        })
+        .map(|(c, score)| (text[c.start()..c.end()].to_owned(), score))
         .collect()
 }

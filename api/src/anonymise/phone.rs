@@ -300,8 +300,14 @@ fn nearest_cue(text: &str, at: usize) -> Option<Cue> {
     }
     let words: Vec<&str> = window.split_whitespace().rev().take(8).collect();
     for (i, word) in words.iter().enumerate() {
-        // A list of numbers shares its cue: "licences 314 908 and 3796 1436".
+        // A list of numbers shares its cue: "licences 314 908 and 3796 1436"; a sentence's
+        // end ends it.
         if word.bytes().any(|b| b.is_ascii_digit()) {
+            // Codes with a check digit after a dash (CPV, organisation numbers) start lists
+            // of their own kind only.
+            if word.ends_with(['.', '!', '?', ';']) || word.contains('-') {
+                return None;
+            }
             continue;
         }
         let trimmed = word.trim_matches(|c: char| !c.is_alphanumeric());

@@ -341,13 +341,18 @@ fn deny_list_matches_whole_words_ignoring_case() {
         anonymise(text, Language::Sv, &deny),
         "[borttaget] och [borttaget] men inte Annalena; [borttaget] deltog, [borttaget]. x"
     );
-    // "Birgitta Holm" is no match inside "Birgitta Holmberg", which is a name of its own.
+    // "Birgitta Holm" is no match inside "Birgitta Holmberg", which is a name of its own, and
+    // "Anna" of the list is inside the name "Anna-Karin" next to it.
     assert_eq!(
         found_with("Anna-Karin och Birgitta Holmberg", &deny),
         [
-            (FindingKind::DenyListed, "Anna".to_owned()),
+            (FindingKind::ContactName, "Anna-Karin".to_owned()),
             (FindingKind::ContactName, "Birgitta Holmberg".to_owned()),
         ]
+    );
+    assert_eq!(
+        found_with("Anna-Karinsgatan", &deny),
+        [(FindingKind::DenyListed, "Anna".to_owned())]
     );
 }
 
@@ -724,13 +729,17 @@ fn the_demo_catalogue_has_no_findings() {
 
 /// The corpus of `tests/fixtures/anonymisation` straight through the anonymiser (the API test
 /// of the same name writes it through every write path and scans every output): no secret
-/// survives, and at most 1 % of the clean sentences change.
+/// survives, and at most 1 % of the clean sentences change. `ANONYMISATION_CORPUS` names
+/// another corpus folder (one generated with another seed, to check what was tuned).
 #[test]
 fn the_corpus_leaks_nothing_and_keeps_clean_text() {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/anonymisation"
-    );
+    let dir = std::env::var("ANONYMISATION_CORPUS").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/anonymisation"
+        )
+        .to_owned()
+    });
     let read = |name: &str| -> Vec<serde_json::Value> {
         std::fs::read_to_string(format!("{dir}/{name}"))
             .unwrap_or_default()
@@ -817,6 +826,14 @@ fn signals_add_up_to_a_name() {
             .1
             .is_some_and(|s| s >= 70)
     );
+    // Products and models: "Mercedes-Benz eSprinter", "Ford E-Transit", "Kia Niro EV".
+    for text in [
+        "Avropene av Mercedes-Benz eSprinter fungerte godt",
+        "Indkøbene af Ford E-Transit fungerede godt",
+        "Call-offs of the Kia Niro EV went well",
+    ] {
+        assert!(found(text).is_empty(), "{text}: {:?}", scores(text));
+    }
     // A lone listed name at the start of a sentence is not enough.
     assert!(scores("Anna. Leverans")[0].1.is_some_and(|s| s < 70));
 }
