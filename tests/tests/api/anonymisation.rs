@@ -290,6 +290,7 @@ backend_test!(
         }
 
         // Withdrawal reasons, in turn of a clause, a template and a tender result.
+        let mut withdrawn_results = Vec::new();
         for (i, record) in by_field
             .get("withdrawal.reason")
             .into_iter()
@@ -326,6 +327,7 @@ backend_test!(
                         .unwrap()
                         .to_owned();
                     app.ok(Some(&owner), "mutation($id: ID!, $reason: String!) { withdrawTenderResult(input: { id: $id, reason: $reason }) { tenderResult { id } } }", json!({ "id": id, "reason": reason })).await;
+                    withdrawn_results.push(id);
                 }
             }
         }
@@ -373,6 +375,10 @@ backend_test!(
             }
             text += &text_of(&pages(&app, token, TEMPLATE_PAGE, "templates", json!({})).await);
             text += &text_of(&pages(&app, token, RESULT_PAGE, "tenderResults", json!({})).await);
+            // Withdrawn tender results leave the list; each is still read by id.
+            for id in &withdrawn_results {
+                text += &text_of(&app.ok(token, "query($id: ID!) { tenderResult(id: $id) { lessonsLearned noAwardReason withdrawal { reason } } }", json!({ "id": id })).await);
+            }
             outputs.push((who, text));
         }
         outputs.push((
@@ -455,13 +461,24 @@ backend_test!(
         }
         outputs.push(("search hits and highlights", search));
 
-        // Leaks: a secret anywhere, as a whole word.
+        // Leaks: a secret anywhere, as a whole word; but not a word some clean sentence holds
+        // too ("Gustav" of "Gustav Adolfs torg"), which is no leak where it stands.
+        let shared: Vec<&String> = planted
+            .iter()
+            .flat_map(|r| &r.secrets)
+            .filter(|s| clean.iter().any(|c| contains_word(&c.text, s)))
+            .collect();
         let mut leaks: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
         let mut leaked = Vec::new();
         for record in &planted {
             let channels: Vec<&str> = outputs
                 .iter()
-                .filter(|(_, text)| record.secrets.iter().any(|s| contains_word(text, s)))
+                .filter(|(_, text)| {
+                    record
+                        .secrets
+                        .iter()
+                        .any(|s| !shared.contains(&s) && contains_word(text, s))
+                })
                 .map(|(name, _)| *name)
                 .collect();
             let row = leaks
@@ -509,8 +526,9 @@ backend_test!(
         let leak_count: usize = leaks.values().map(|r| r.1).sum();
         let fp_count = altered.len();
         report += &format!(
-            "{} planted, {leak_count} leaked; {} clean, {fp_count} changed ({:.2} %)\n",
+            "{} planted, {leak_count} leaked ({} secret words also in clean sentences not scanned); {} clean, {fp_count} changed ({:.2} %)\n",
             planted.len(),
+            shared.len(),
             clean.len(),
             100.0 * fp_count as f64 / clean.len() as f64
         );
