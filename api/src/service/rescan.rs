@@ -90,13 +90,12 @@ impl Scrubbers {
         db: &impl ConnectionTrait,
         org: Uuid,
     ) -> ServiceResult<&(Scrubber, Language)> {
-        if !self.0.contains_key(&org) {
+        if let std::collections::hash_map::Entry::Vacant(entry) = self.0.entry(org) {
             let language = entity::organization::Entity::find_by_id(org)
                 .one(db)
                 .await?
                 .map_or(Language::En, |o| language_of(&o));
-            self.0
-                .insert(org, (Scrubber::for_org(db, org).await?, language));
+            entry.insert((Scrubber::for_org(db, org).await?, language));
         }
         Ok(&self.0[&org])
     }

@@ -537,7 +537,10 @@ backend_test!(
             .chain(&altered)
             .map(|l| format!("  {l}\n"))
             .collect::<String>();
-        println!("{report}");
+        #[expect(clippy::print_stderr, reason = "the per-kind report is the test's output")]
+        {
+            eprintln!("{report}");
+        }
         assert_eq!(leak_count, 0, "{report}");
         assert!(
             fp_count * 100 <= clean.len(),
