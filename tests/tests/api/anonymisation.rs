@@ -537,7 +537,10 @@ backend_test!(
             .chain(&altered)
             .map(|l| format!("  {l}\n"))
             .collect::<String>();
-        #[expect(clippy::print_stderr, reason = "the per-kind report is the test's output")]
+        #[expect(
+            clippy::print_stderr,
+            reason = "the per-kind report is the test's output"
+        )]
         {
             eprintln!("{report}");
         }
