@@ -295,7 +295,9 @@ impl Application {
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
+        // Wait until the indexer has stopped, so nothing of this server writes after it returns.
         indexer.abort();
+        let _ = indexer.await;
         Ok(served?)
     }
 }

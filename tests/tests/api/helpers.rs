@@ -46,6 +46,8 @@ pub struct TestApp {
     /// The running server's shared state (for tests that hold its limits).
     pub state: commons_api::startup::AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The server task: it ends once the server and its indexer have stopped.
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _data_dir: tempfile::TempDir,
 }
 
@@ -99,7 +101,7 @@ impl TestApp {
         let db = app.state().db.clone();
         let state = app.state().clone();
         let (tx, rx) = tokio::sync::oneshot::channel();
-        tokio::spawn(app.run_until(async {
+        let server = tokio::spawn(app.run_until(async {
             let _ = rx.await;
         }));
         Self {
@@ -111,6 +113,7 @@ impl TestApp {
                 .unwrap(),
             state,
             shutdown: Some(tx),
+            server: Some(server),
             _data_dir: data_dir,
         }
     }
@@ -201,11 +204,19 @@ impl TestApp {
         }
     }
 
-    /// Stops the server, gives its indexer time to stop, and moves the search cursor back to
+    /// Stops the server, waits until it and its indexer have stopped, and moves the search cursor back to
     /// `seq`, so an indexer the test builds replays the feed from there; returns the database.
     pub async fn stop_and_rewind_feed(&mut self, seq: i64) -> DatabaseConnection {
         self.shutdown();
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        if let Some(server) = self.server.take() {
+            // Idle client connections are closed by the graceful shutdown; a busy machine may
+            // take a while, but the indexer must have stopped before the cursor moves.
+            tokio::time::timeout(Duration::from_secs(30), server)
+                .await
+                .expect("the server stops")
+                .unwrap()
+                .unwrap();
+        }
         rewind_feed(&self.db, seq).await;
         self.db.clone()
     }
