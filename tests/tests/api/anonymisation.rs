@@ -67,6 +67,41 @@ fn contains_word(haystack: &str, needle: &str) -> bool {
     })
 }
 
+/// The text with every UUID blanked out: a secret such as "ebba" may be a UUID's group.
+fn without_uuids(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let shape = [8, 4, 4, 4, 12];
+    let is_uuid_at = |at: usize| {
+        let mut i = at;
+        for (n, len) in shape.iter().enumerate() {
+            if n > 0 {
+                if bytes.get(i) != Some(&b'-') {
+                    return false;
+                }
+                i += 1;
+            }
+            if i + len > bytes.len() || !bytes[i..i + len].iter().all(u8::is_ascii_hexdigit) {
+                return false;
+            }
+            i += len;
+        }
+        true
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    while at < text.len() {
+        if (at == 0 || !bytes[at - 1].is_ascii_alphanumeric()) && is_uuid_at(at) {
+            out.push_str("<uuid>");
+            at += 36;
+        } else {
+            let c = text[at..].chars().next().unwrap();
+            out.push(c);
+            at += c.len_utf8();
+        }
+    }
+    out
+}
+
 /// Every string in a JSON value, one a line.
 fn strings(value: &Value, out: &mut String) {
     match value {
@@ -149,6 +184,10 @@ async fn create_clause(app: &TestApp, token: &str, input: Value) -> Value {
 backend_test!(
     the_anonymisation_corpus_never_leaks_and_keeps_technical_text,
     |app| {
+        assert_eq!(
+            without_uuids("id 0190c0de-ebba-7000-8000-00000000abcd, ebba"),
+            "id <uuid>, ebba"
+        );
         let planted = corpus("planted");
         let clean = corpus("clean");
         assert!(planted.len() >= 1_000, "{} planted", planted.len());
@@ -461,6 +500,11 @@ backend_test!(
         }
         outputs.push(("search hits and highlights", search));
 
+        let public = outputs[0].1.clone();
+        let outputs: Vec<(&str, String)> = outputs
+            .into_iter()
+            .map(|(name, text)| (name, without_uuids(&text)))
+            .collect();
         // Leaks: a secret anywhere, as a whole word; but not a word some clean sentence holds
         // too ("Gustav" of "Gustav Adolfs torg"), which is no leak where it stands.
         let shared: Vec<&String> = planted
@@ -498,7 +542,6 @@ backend_test!(
             }
         }
         // False positives: a clean sentence that does not come out as it went in.
-        let public = &outputs[0].1;
         let mut changed: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         let mut altered = Vec::new();
         for record in &clean {
