@@ -1,7 +1,9 @@
 //! The anonymisation corpus, end to end: every planted identifier of
 //! `tests/fixtures/anonymisation/planted.jsonl` is written through every write path (GraphQL
 //! publish, bulk import, a new version, templates, tender results, withdrawal reasons) and no
-//! public output may hold it afterwards; every sentence of `clean.jsonl` (technical numbers,
+//! public output may hold it afterwards (GraphQL as anonymous and as another organisation,
+//! with reused drafts, search hits and highlights, the change feed, the subscription, the
+//! NDJSON snapshot, OCDS, the database's published rows); every sentence of `clean.jsonl` (technical numbers,
 //! department names, labels) must come out unchanged. Prints leaks and false positives per
 //! kind and format; fails on any leak or on more than 1 % false positives.
 
@@ -429,6 +431,19 @@ backend_test!(
             strings(&serde_json::from_str(line).unwrap(), &mut snapshot);
         }
         outputs.push(("NDJSON snapshot", snapshot));
+        // The live subscription, replayed from the first event.
+        let events = app.count("change_event").await;
+        let mut socket = crate::subscription::connect(&app).await;
+        let start = commons_api::feed::changes::encode_cursor(0);
+        crate::subscription::subscribe(&mut socket, json!({}), Some(&start)).await;
+        let mut live = String::new();
+        for _ in 0..events {
+            strings(
+                &crate::subscription::next_event(&mut socket).await,
+                &mut live,
+            );
+        }
+        outputs.push(("subscription", live));
         let ocds: Value = serde_json::from_str(&get_text(&app, "/export/ocds").await).unwrap();
         outputs.push(("OCDS export", text_of(&ocds)));
         let versions = entity::clause_version::Entity::find()

@@ -14,7 +14,7 @@ use crate::{feed::all_changes, helpers::*};
 
 type Socket = WebSocketStream<TcpStream>;
 
-async fn connect(app: &TestApp) -> Socket {
+pub(crate) async fn connect(app: &TestApp) -> Socket {
     let mut request = format!("ws://{}/graphql/ws", app.addr)
         .into_client_request()
         .unwrap();
@@ -52,7 +52,7 @@ async fn receive(socket: &mut Socket) -> Option<Value> {
     }
 }
 
-async fn subscribe(socket: &mut Socket, init: Value, after: Option<&str>) {
+pub(crate) async fn subscribe(socket: &mut Socket, init: Value, after: Option<&str>) {
     send(
         socket,
         json!({ "type": "connection_init", "payload": init }),
@@ -73,7 +73,7 @@ async fn subscribe(socket: &mut Socket, init: Value, after: Option<&str>) {
     .await;
 }
 
-async fn next_event(socket: &mut Socket) -> Value {
+pub(crate) async fn next_event(socket: &mut Socket) -> Value {
     let message = receive(socket).await.expect("connection closed");
     assert_eq!(message["type"], "next", "{message}");
     assert_eq!(message["id"], "feed");
