@@ -82,7 +82,10 @@ section() { case " $SECTIONS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 if section anonymise; then
 say "anonymiser alone, 10 kB texts from the corpus"
 "$LOAD" anonymise --kb 10 --texts "$ANON_TEXTS" --json "$OUT"
+"$LOAD" anonymise --kb 10 --texts "$ANON_TEXTS" --clean --json "$OUT"
 fi
+# Nothing else asked for: no catalogue to seed.
+[ "$(echo $SECTIONS)" = anonymise ] && exit 0
 say "seeding $CLAUSES synthetic clauses"
 start=$(now)
 "$BIN" seed --synthetic "$CLAUSES" --data-dir "$work/data" --quiet

@@ -94,6 +94,10 @@ enum Target {
         /// Texts anonymised (each starts at another sentence).
         #[arg(long, default_value_t = 2_000)]
         texts: usize,
+        /// Weave the texts from the clean sentences only (technical text without personal
+        /// data, as most clauses are), not from the planted ones too.
+        #[arg(long)]
+        clean: bool,
     },
     /// A plain GET, e.g. `/healthz` (an axum JSON handler with no GraphQL).
     Get {
@@ -194,8 +198,14 @@ async fn main() -> anyhow::Result<()> {
         warmup: load.warmup,
         duration: load.duration,
     };
-    if let Target::Anonymise { corpus, kb, texts } = &cli.target {
-        return anonymise(corpus, *kb, *texts, load.json.as_deref());
+    if let Target::Anonymise {
+        corpus,
+        kb,
+        texts,
+        clean,
+    } = &cli.target
+    {
+        return anonymise(corpus, *kb, *texts, *clean, load.json.as_deref());
     }
     if let Target::RawIngest {
         data_dir,
@@ -349,10 +359,16 @@ fn anonymise(
     corpus: &std::path::Path,
     kb: usize,
     texts: usize,
+    clean: bool,
     json: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     let mut sentences = Vec::new();
-    for name in ["planted.jsonl", "clean.jsonl"] {
+    let files: &[&str] = if clean {
+        &["clean.jsonl"]
+    } else {
+        &["planted.jsonl", "clean.jsonl"]
+    };
+    for name in files {
         let path = corpus.join(name);
         let body = std::fs::read_to_string(&path)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -394,14 +410,15 @@ fn anonymise(
     let total = started.elapsed();
     let ms = |us: u64| us as f64 / 1_000.0;
     let text = format!(
-        "anonymise {kb} kB: {} texts, p50 {:.3} ms, p99 {:.3} ms, mean {:.3} ms ({findings} findings)",
+        "anonymise {kb} kB{}: {} texts, p50 {:.3} ms, p99 {:.3} ms, mean {:.3} ms ({findings} findings)",
+        if clean { " of clean sentences" } else { "" },
         inputs.len(),
         ms(histogram.value_at_quantile(0.5)),
         ms(histogram.value_at_quantile(0.99)),
         total.as_secs_f64() * 1_000.0 / inputs.len() as f64,
     );
     let line = serde_json::json!({
-        "name": "anonymise",
+        "name": if clean { "anonymise clean" } else { "anonymise" },
         "kb": kb,
         "texts": inputs.len(),
         "findings": findings,

@@ -142,8 +142,15 @@ impl Span {
 }
 
 /// Compiles a built-in pattern; every pattern is exercised by the tests.
+///
+/// The lazy DFA gets room for the large Unicode, case-insensitive alternations (the role
+/// words): with the default cache it is rebuilt over and over on long texts, and searches fall
+/// back to the much slower NFA simulation.
 fn compile(pattern: &str) -> Regex {
-    Regex::new(pattern).unwrap_or_else(|e| panic!("built-in pattern {pattern:?}: {e}"))
+    regex::RegexBuilder::new(pattern)
+        .dfa_size_limit(64 << 20)
+        .build()
+        .unwrap_or_else(|e| panic!("built-in pattern {pattern:?}: {e}"))
 }
 
 /// E-mail addresses, also written with `(at)`, `[at]` or ` (at) ` for the `@` and `(dot)` or
@@ -158,16 +165,42 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
+/// Addresses around each `@` (or `(at)`), matched in a window around it: a pattern this
+/// rich, run over a whole long text, outgrows the regex engine's fast path.
 fn emails(text: &str, out: &mut Vec<Span>) {
-    let lower_at = text.contains("at)") || text.contains("at]") || text.contains("AT)");
-    if !text.contains('@') && !lower_at {
+    let lower = text.to_ascii_lowercase();
+    let mut anchors: Vec<usize> = text.match_indices('@').map(|(i, _)| i).collect();
+    for marker in ["(at)", "[at]"] {
+        anchors.extend(lower.match_indices(marker).map(|(i, _)| i));
+    }
+    if anchors.is_empty() {
         return;
     }
-    out.extend(
-        EMAIL
-            .find_iter(text)
-            .map(|m| Span::new(FindingKind::Email, m.start(), m.end())),
-    );
+    anchors.sort_unstable();
+    let mut covered = 0;
+    for anchor in anchors {
+        if anchor < covered {
+            continue;
+        }
+        let (mut from, mut to) = (anchor.saturating_sub(100), (anchor + 160).min(text.len()));
+        while !text.is_char_boundary(from) {
+            from -= 1;
+        }
+        while !text.is_char_boundary(to) {
+            to += 1;
+        }
+        if let Some(m) = EMAIL
+            .find_iter(&text[from..to])
+            .find(|m| from + m.start() <= anchor && anchor < from + m.end())
+        {
+            out.push(Span::new(
+                FindingKind::Email,
+                from + m.start(),
+                from + m.end(),
+            ));
+            covered = from + m.end();
+        }
+    }
 }
 
 /// Words between a cue and its number: "org. nr 556036-0793", "CVR no: 29189730".

@@ -1391,7 +1391,15 @@ fn inflects(word: &str, part: &str) -> bool {
         return true;
     }
     if let Some(stem) = part.strip_suffix("nen") {
-        return after(&format!("{stem}s"));
+        return word
+            .strip_prefix(stem)
+            .and_then(|rest| rest.strip_prefix('s'))
+            .is_some_and(|rest| {
+                ENDINGS.contains(&rest)
+                    || rest
+                        .strip_prefix(['e', 'i'])
+                        .is_some_and(|rest| ENDINGS.contains(&rest))
+            });
     }
     // A final vowel gives way to the case ending: "Kuusi" → "Kuusella", "Salo" → "Salon".
     part.chars().count() >= 4
@@ -1401,28 +1409,47 @@ fn inflects(word: &str, part: &str) -> bool {
 
 /// Further mentions of names already found: a surname or given name standing alone later
 /// ("… Sanna Salo. Salon mukaan …", "Murphy-Lewis's review"), with a particle before it.
+/// `names` are sorted by start.
 pub(super) fn mentions(text: &str, names: &[(usize, usize)], out: &mut Vec<Span>) {
-    let mut parts: Vec<(String, bool)> = Vec::new();
+    // Name parts by their first three letters, each with whether it was written in lowercase.
+    let mut parts: std::collections::HashMap<String, Vec<(String, bool)>> =
+        std::collections::HashMap::new();
     for &(start, end) in names {
         for word in words(&text[start..end]) {
             let s = &text[start + word.start..start + word.end];
             let lower = s.to_lowercase();
-            if s.chars().count() >= 3 && !names::is_particle(&lower) {
-                parts.push((lower, s.starts_with(char::is_lowercase)));
+            if lower.chars().count() >= 3 && !names::is_particle(&lower) {
+                let key: String = lower.chars().take(3).collect();
+                parts
+                    .entry(key)
+                    .or_default()
+                    .push((lower, s.starts_with(char::is_lowercase)));
             }
         }
     }
     if parts.is_empty() {
         return;
     }
+    let mut next_name = 0;
     for word in words(text) {
-        if names.iter().any(|&(s, e)| word.start < e && s < word.end) {
+        // Names and words are both in order: skip the words inside a name already found.
+        while next_name < names.len() && names[next_name].1 <= word.start {
+            next_name += 1;
+        }
+        if names
+            .get(next_name)
+            .is_some_and(|&(s, e)| word.start < e && s < word.end)
+        {
             continue;
         }
         let s = &text[word.start..word.end];
         let capital = s.starts_with(char::is_uppercase);
         let lower = s.to_lowercase();
-        let hit = parts
+        let key: String = lower.chars().take(3).collect();
+        let Some(candidates) = parts.get(&key) else {
+            continue;
+        };
+        let hit = candidates
             .iter()
             .any(|(part, was_lower)| (capital || *was_lower) && inflects(&lower, part));
         if !hit || (!capital && breaks_name(&lower)) {
