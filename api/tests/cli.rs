@@ -360,3 +360,90 @@ fn import_checks_the_whole_file_first_then_publishes_it_in_batches() {
     );
     assert_eq!(count(), 35);
 }
+
+/// `commons anonymise`: what the current anonymiser finds in material published before it
+/// (here: planted straight into the database, as an older recogniser would have let it
+/// through) is listed by `--check` (exit code 1) and mended by `--apply`.
+#[test]
+fn anonymise_checks_and_mends_what_is_already_published() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let seed = commons(&["seed", "--demo"], dir.path());
+    assert!(
+        seed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seed.stderr)
+    );
+    let clean = commons(&["anonymise", "--check", "--quiet"], dir.path());
+    assert!(clean.status.success(), "{}", stdout(&clean));
+    assert!(
+        stdout(&clean).trim_end().ends_with("0 affected"),
+        "{}",
+        stdout(&clean)
+    );
+    let refused = commons(&["anonymise"], dir.path());
+    assert!(
+        !refused.status.success(),
+        "neither --check nor --apply was refused"
+    );
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let clause: String = runtime.block_on(async {
+        use sea_orm::{ConnectionTrait, Database, Statement};
+        let url = format!("sqlite://{}/commons.db", dir.path().display());
+        let db = Database::connect(&url).await.expect("database");
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT clause_id FROM clause_version WHERE version = 1 ORDER BY clause_id LIMIT 1",
+            ))
+            .await
+            .expect("query")
+            .expect("a published clause");
+        let id: uuid::Uuid = row.try_get("", "clause_id").expect("id");
+        let planted = db
+            .execute_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                "UPDATE clause_version SET text = text || $1 WHERE clause_id = $2 AND version = 1",
+                [
+                    " Frågor besvaras av miljösamordnare Gunilla Åkesson, tel. 070-123 45 67."
+                        .into(),
+                    id.into(),
+                ],
+            ))
+            .await
+            .expect("plant");
+        assert_eq!(planted.rows_affected(), 1);
+        id.to_string()
+    });
+
+    let check = commons(&["anonymise", "--check", "--json", "--quiet"], dir.path());
+    assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&check)).expect("JSON report");
+    assert_eq!(report["applied"], false);
+    let affected = report["affected"].as_array().expect("affected");
+    assert_eq!(affected.len(), 1, "{report}");
+    assert_eq!(affected[0]["id"], clause.as_str());
+    assert_eq!(affected[0]["fields"][0]["field"], "text");
+    assert_eq!(
+        affected[0]["fields"][0]["kinds"],
+        serde_json::json!(["CONTACT_NAME", "PHONE"])
+    );
+    assert!(
+        !stdout(&check).contains("Åkesson"),
+        "the report holds the text"
+    );
+
+    let apply = commons(&["anonymise", "--apply", "--quiet"], dir.path());
+    assert!(
+        apply.status.success(),
+        "{}",
+        String::from_utf8_lossy(&apply.stderr)
+    );
+    assert!(
+        stdout(&apply).contains(&format!("{clause} published anonymised version 2")),
+        "{}",
+        stdout(&apply)
+    );
+    let again = commons(&["anonymise", "--check", "--quiet"], dir.path());
+    assert!(again.status.success(), "{}", stdout(&again));
+}
