@@ -729,7 +729,9 @@ fn candidates(text: &str) -> Vec<Candidate> {
         let first = &text[words[i].start..words[i].end];
         let lowercase = first.starts_with(char::is_lowercase)
             && !(START_PARTICLES.contains(&first) && particle_before_name(text, &words, i));
-        if lowercase && !lowercase_start(text, &words, i) {
+        // A lowercase word after an honorific ("fru damgaard", "Dr van dijk").
+        let honoured = lowercase && after_honorific(text, words[i].start);
+        if lowercase && !honoured && !lowercase_start(text, &words, i) {
             i += 1;
             continue;
         }
@@ -767,9 +769,20 @@ fn candidates(text: &str) -> Vec<Candidate> {
                 (Part::Particle, word.start, word.end)
             } else if !lowercase && name_shaped(s) && !breaks_name(&lower) {
                 (Part::Name(lexicon::lookup(s)), word.start, word.end)
+            } else if lowercase
+                && honoured
+                && names::is_particle(&lower)
+                && parts.iter().all(|p| p.0 == Part::Particle)
+            {
+                // "Dr van dijk"
+                (Part::Particle, word.start, word.end)
             } else if lowercase && s.starts_with(char::is_lowercase) && !breaks_name(&lower) {
                 match lexicon::lookup(s) {
                     Some(known) => (Part::Name(Some(known)), word.start, word.end),
+                    // After an honorific any word is a name: "fru damgaard".
+                    None if honoured && !parts.iter().any(|p| matches!(p.0, Part::Name(_))) => {
+                        (Part::Name(None), word.start, word.end)
+                    }
                     // An unknown surname after a given name ("louise sörensson"); the
                     // score asks more of it.
                     None if parts.len() == 1
@@ -839,6 +852,15 @@ fn next_is_word(text: &str, words: &[Word], k: usize) -> bool {
     words
         .get(k + 1)
         .is_some_and(|next| text[words[k].end..next.start].chars().all(is_inline_space))
+}
+
+/// Whether an honorific stands right before `at`: "fru ", "Dr. ", "hr. ".
+fn after_honorific(text: &str, at: usize) -> bool {
+    words_before(text, at, 1)
+        .first()
+        .is_some_and(|(word, gap)| {
+            HONORIFICS.contains(&word.as_str()) && (gap.is_empty() || gap == ".")
+        })
 }
 
 /// Whether a lowercase name may start at word `i`: a lowercase initial, or a given name as
@@ -1297,11 +1319,20 @@ fn score(text: &str, candidate: &Candidate, listed: bool) -> Option<i32> {
         let unknown = candidate.names().any(|k| k.is_none());
         let first_plain = matches!(candidate.parts[0].0, Part::Name(Some(k)) if !k.ambiguous)
             || candidate.parts[0].0 == Part::Initial;
-        let ok = words >= 2
-            && first_given
-            && (plain >= 1 || context >= 40 || (listed && candidate.parts[0].0 == Part::Initial))
-            && (!unknown || ((listed || context >= 60) && first_plain))
-            && (plain == candidate.names().count() || context >= 25 || listed);
+        // A surname the lists know and that is no word ends the name: "bjørn olsen".
+        let surname_last = candidate
+            .names()
+            .last()
+            .flatten()
+            .is_some_and(|k| k.class == NameClass::Surname && !k.ambiguous);
+        let ok = before == Before::Honorific
+            || (words >= 2
+                && first_given
+                && (plain >= 1
+                    || context >= 40
+                    || (listed && candidate.parts[0].0 == Part::Initial))
+                && (!unknown || ((listed || context >= 60) && first_plain))
+                && (plain == candidate.names().count() || context >= 25 || listed || surname_last));
         return ok.then_some(score.max(THRESHOLD));
     }
     Some(score)
