@@ -116,12 +116,26 @@ impl AuthArgs {
     }
 }
 
+fn parse_on_off(value: &str) -> Result<bool, String> {
+    match value {
+        "on" | "true" => Ok(true),
+        "off" | "false" => Ok(false),
+        other => Err(format!("expected on or off, not {other:?}")),
+    }
+}
+
 /// Limits that keep one request from taking the service down.
 #[derive(Debug, Clone, Args)]
 pub struct LimitArgs {
     /// Deepest allowed GraphQL selection nesting.
     #[arg(long, env = "COMMONS_MAX_DEPTH", default_value_t = 12)]
     pub max_depth: usize,
+
+    /// Answer introspection queries (`__schema`, `__type`), as GraphiQL and code generators
+    /// send them: `on` (default) or `off`. With `off` the schema is still served as SDL at
+    /// `/schema.graphql`.
+    #[arg(long, env = "COMMONS_INTROSPECTION", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
+    pub introspection: bool,
 
     /// Highest allowed query complexity (list fields count `first` times their selection).
     #[arg(long, env = "COMMONS_MAX_COMPLEXITY", default_value_t = 2_000)]

@@ -7,6 +7,11 @@
 //!   computed with each fragment's size memoised, in time linear in the document.
 //! - `_entities` lists: every representation is resolved on its own, so their number is
 //!   capped like a page size.
+//! - Depth: data selections may nest `max_depth` deep (`--max-depth`). Introspection
+//!   (`__schema`, `__type`) is measured on its own and may nest [`MAX_INTROSPECTION_DEPTH`]
+//!   deep, so the standard introspection query of GraphiQL, graphql-js
+//!   `getIntrospectionQuery()` and code generators (its `ofType` chain nests about 14 deep)
+//!   works under the default limits while hostile documents stay bounded either way.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -23,23 +28,45 @@ use crate::error::ErrorCode;
 pub const MAX_SELECTIONS: u64 = 5_000;
 /// Most representations one `_entities` call may ask for.
 pub const MAX_ENTITIES: usize = 1_000;
+/// Deepest nesting inside an introspection field.
+pub const MAX_INTROSPECTION_DEPTH: u64 = 24;
 
 /// The guard, with the parsed documents it shares between requests.
-#[derive(Default)]
 pub struct DocumentGuard {
     parsed: Arc<ParsedDocuments>,
+    limits: Limits,
+}
+
+/// What the guard lets through.
+#[derive(Clone, Copy)]
+pub struct Limits {
+    /// How deep data selections may nest.
+    pub max_depth: u64,
+    /// Whether `__schema` and `__type` are answered.
+    pub introspection: bool,
+}
+
+impl DocumentGuard {
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            parsed: Arc::default(),
+            limits,
+        }
+    }
 }
 
 impl ExtensionFactory for DocumentGuard {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(RequestGuard {
             parsed: Arc::clone(&self.parsed),
+            limits: self.limits,
         })
     }
 }
 
 struct RequestGuard {
     parsed: Arc<ParsedDocuments>,
+    limits: Limits,
 }
 
 fn refuse(message: String) -> ServerError {
@@ -96,6 +123,68 @@ impl<'a> Sizes<'a> {
     }
 }
 
+/// How deep a selection set nests: its data fields, and the deepest introspection subtree
+/// (from its `__schema` or `__type` field down). Fragments are measured once each.
+#[derive(Clone, Copy, Default)]
+struct Depth {
+    data: u64,
+    introspection: u64,
+}
+
+struct Depths<'a> {
+    fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
+    memo: HashMap<&'a str, Depth>,
+    visiting: Vec<&'a str>,
+}
+
+impl<'a> Depths<'a> {
+    fn of(&mut self, set: &'a SelectionSet) -> Depth {
+        let mut deepest = Depth::default();
+        for selection in &set.items {
+            let depth = match &selection.node {
+                Selection::Field(field) => {
+                    let inner = self.of(&field.node.selection_set.node);
+                    if matches!(field.node.name.node.as_str(), "__schema" | "__type") {
+                        Depth {
+                            data: 0,
+                            introspection: 1 + inner.data.max(inner.introspection),
+                        }
+                    } else {
+                        Depth {
+                            data: 1 + inner.data,
+                            introspection: inner.introspection,
+                        }
+                    }
+                }
+                Selection::InlineFragment(inline) => self.of(&inline.node.selection_set.node),
+                Selection::FragmentSpread(spread) => {
+                    self.fragment(spread.node.fragment_name.node.as_str())
+                }
+            };
+            deepest.data = deepest.data.max(depth.data);
+            deepest.introspection = deepest.introspection.max(depth.introspection);
+        }
+        deepest
+    }
+
+    fn fragment(&mut self, name: &'a str) -> Depth {
+        if let Some(depth) = self.memo.get(name) {
+            return *depth;
+        }
+        if self.visiting.contains(&name) {
+            return Depth::default();
+        }
+        let Some((key, fragment)) = self.fragments.get_key_value(name) else {
+            return Depth::default();
+        };
+        self.visiting.push(key.as_str());
+        let depth = self.of(&fragment.node.selection_set.node);
+        self.visiting.pop();
+        self.memo.insert(key.as_str(), depth);
+        depth
+    }
+}
+
 /// The number of representations `_entities` is called with anywhere in `set`.
 fn entity_count(set: &SelectionSet, variables: &Variables) -> usize {
     let mut count = 0;
@@ -127,9 +216,19 @@ fn entity_count(set: &SelectionSet, variables: &Variables) -> usize {
     count
 }
 
-/// Checks a parsed document against [`MAX_SELECTIONS`] and [`MAX_ENTITIES`].
-pub fn check(document: &ExecutableDocument, variables: &Variables) -> ServerResult<()> {
+/// Checks a parsed document against [`MAX_SELECTIONS`], [`MAX_ENTITIES`], the data depth
+/// and [`MAX_INTROSPECTION_DEPTH`] for introspection (refused when it is turned off).
+pub fn check(
+    document: &ExecutableDocument,
+    variables: &Variables,
+    limits: Limits,
+) -> ServerResult<()> {
     let mut sizes = Sizes {
+        fragments: &document.fragments,
+        memo: HashMap::new(),
+        visiting: Vec::new(),
+    };
+    let mut depths = Depths {
         fragments: &document.fragments,
         memo: HashMap::new(),
         visiting: Vec::new(),
@@ -140,6 +239,16 @@ pub fn check(document: &ExecutableDocument, variables: &Variables) -> ServerResu
             return Err(refuse(format!(
                 "the query expands to more than {MAX_SELECTIONS} selections"
             )));
+        }
+        let depth = depths.of(set);
+        if depth.introspection > 0 && !limits.introspection {
+            return Err(refuse(
+                "introspection is turned off on this server; the schema is served at /schema.graphql"
+                    .to_owned(),
+            ));
+        }
+        if depth.data > limits.max_depth || depth.introspection > MAX_INTROSPECTION_DEPTH {
+            return Err(refuse("Query is nested too deep.".to_owned()));
         }
         let entities = entity_count(set, variables);
         if entities > MAX_ENTITIES {
@@ -173,7 +282,7 @@ impl Extension for RequestGuard {
         };
         request.set_parsed_query(document);
         let variables = request.variables.clone();
-        check(request.parsed_query()?, &variables)?;
+        check(request.parsed_query()?, &variables, self.limits)?;
         next.run(ctx, request).await
     }
 }
@@ -185,7 +294,46 @@ mod tests {
     fn checked(query: &str) -> ServerResult<()> {
         let document =
             async_graphql::parser::parse_query(query).map_err(|e| refuse(e.to_string()))?;
-        check(&document, &Variables::default())
+        check(&document, &Variables::default(), LIMITS)
+    }
+
+    const LIMITS: Limits = Limits {
+        max_depth: 12,
+        introspection: true,
+    };
+
+    #[test]
+    fn introspection_is_measured_apart_from_data() {
+        let nest = |n: usize| {
+            let mut query = String::new();
+            for _ in 0..n {
+                query.push_str("derivedFrom { clause { ");
+            }
+            query.push_str("id");
+            for _ in 0..n {
+                query.push_str(" } }");
+            }
+            format!("{{ clause(id: \"x\") {{ {query} }} }}")
+        };
+        assert!(checked(&nest(5)).is_ok(), "depth 11");
+        assert!(checked(&nest(6)).is_err(), "depth 13");
+        // The standard introspection query nests about 14 deep, inside a fragment chain.
+        let mut type_ref = String::from("kind name");
+        for _ in 0..8 {
+            type_ref = format!("kind name ofType {{ {type_ref} }}");
+        }
+        let introspection = format!(
+            "query {{ __schema {{ types {{ ...FullType }} }} }} \
+             fragment FullType on __Type {{ fields {{ type {{ ...TypeRef }} }} }} \
+             fragment TypeRef on __Type {{ {type_ref} }}"
+        );
+        assert!(checked(&introspection).is_ok());
+        // Bounded all the same.
+        let mut endless = String::from("name");
+        for _ in 0..30 {
+            endless = format!("ofType {{ {endless} }}");
+        }
+        assert!(checked(&format!("{{ __type(name: \"Clause\") {{ {endless} }} }}")).is_err());
     }
 
     #[test]
@@ -220,11 +368,11 @@ mod tests {
         )
         .map_err(|e| e.to_string());
         let variables = Variables::from_json(serde_json::json!({ "r": vec![0; MAX_ENTITIES + 1] }));
-        assert!(document.is_ok_and(|d| check(&d, &variables).is_err()));
+        assert!(document.is_ok_and(|d| check(&d, &variables, LIMITS).is_err()));
         let few = Variables::from_json(serde_json::json!({ "r": vec![0; 3] }));
         let document = async_graphql::parser::parse_query(
             "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }",
         );
-        assert!(document.is_ok_and(|d| check(&d, &few).is_ok()));
+        assert!(document.is_ok_and(|d| check(&d, &few, LIMITS).is_ok()));
     }
 }

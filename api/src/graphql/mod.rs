@@ -84,7 +84,7 @@ pub fn build_schema(
     indexer: IndexerHandle,
     limits: &LimitArgs,
 ) -> AppSchema {
-    Schema::build(
+    let mut builder = Schema::build(
         Query::default(),
         Mutation::default(),
         feed::FeedSubscription,
@@ -96,11 +96,17 @@ pub fn build_schema(
     .data(search)
     .data(indexer)
     .data(MaxPageSize(limits.max_page_size))
-    .limit_depth(limits.max_depth)
+    // Depth is checked by the guard, which measures introspection apart from data.
     .limit_complexity(limits.max_complexity)
     .limit_directives(MAX_DIRECTIVES)
-    .extension(guard::DocumentGuard::default())
-    .finish()
+    .extension(guard::DocumentGuard::new(guard::Limits {
+        max_depth: limits.max_depth as u64,
+        introspection: limits.introspection,
+    }));
+    if !limits.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
 }
 
 fn bare_schema() -> AppSchema {

@@ -169,3 +169,98 @@ async fn a_body_that_is_not_a_graphql_request_gets_a_coded_json_error() {
         );
     }
 }
+
+/// The introspection query standard clients send (graphql-js 16 `getIntrospectionQuery` with
+/// every option: descriptions, `specifiedByURL`, `isRepeatable`, the schema's description and
+/// deprecated input values), as GraphiQL, Python `gql` and code generators send it.
+const INTROSPECTION: &str = "query IntrospectionQuery {
+  __schema {
+    description
+    queryType { name kind }
+    mutationType { name kind }
+    subscriptionType { name kind }
+    types { ...FullType }
+    directives {
+      name description isRepeatable locations
+      args(includeDeprecated: true) { ...InputValue }
+    }
+  }
+}
+fragment FullType on __Type {
+  kind name description specifiedByURL
+  fields(includeDeprecated: true) {
+    name description
+    args(includeDeprecated: true) { ...InputValue }
+    type { ...TypeRef }
+    isDeprecated deprecationReason
+  }
+  inputFields(includeDeprecated: true) { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue {
+  name description type { ...TypeRef } defaultValue isDeprecated deprecationReason
+}
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+    ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+    ofType { kind name } } } } } } } } }
+}";
+
+backend_test!(
+    standard_introspection_works_with_the_default_limits,
+    |app| {
+        let body = app.gql(None, INTROSPECTION, json!({})).await;
+        assert!(body["errors"].is_null(), "{body}");
+        let types = body["data"]["__schema"]["types"].as_array().unwrap();
+        assert!(
+            types.iter().any(|t| t["name"] == "Clause"),
+            "no Clause type"
+        );
+        assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
+        // Data selections keep the default depth limit of 12.
+        let mut deep = String::from("id");
+        for _ in 0..6 {
+            deep = format!("derivedFrom {{ clause {{ {deep} }} }}");
+        }
+        let refused = app
+            .gql(
+                None,
+                &format!("{{ clause(id: \"x\") {{ {deep} }} }}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(code(&refused), "BAD_USER_INPUT", "{refused}");
+    }
+);
+
+backend_test!(
+    introspection_can_be_turned_off,
+    Options {
+        extra: vec!["--introspection".into(), "off".into()],
+        ..Options::default()
+    },
+    |app| {
+        let body = app.gql(None, INTROSPECTION, json!({})).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("introspection is turned off"),
+            "{body}"
+        );
+        // Ordinary queries and the SDL are unaffected.
+        app.ok(None, "{ viewer { authenticated } }", json!({}))
+            .await;
+        let sdl = app
+            .client
+            .get(app.url("/schema.graphql"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sdl.status(), 200);
+    }
+);
