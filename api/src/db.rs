@@ -28,6 +28,49 @@ pub fn database_url(args: &DbArgs) -> anyhow::Result<String> {
     ))
 }
 
+/// How long a database server gets to accept a connection at start-up.
+const REACH_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The `host:port` of a `postgres://` URL (`None` for Unix sockets or other schemes).
+fn postgres_address(url: &str) -> Option<(String, u16)> {
+    let rest = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))?;
+    let authority = rest.split(['/', '?']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    if host_port.is_empty() || host_port.contains('%') {
+        return None;
+    }
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || host_port.starts_with('[') => {
+            (host, port.parse().ok()?)
+        }
+        _ => (host_port, 5432),
+    };
+    Some((host.trim_matches(['[', ']']).to_owned(), port))
+}
+
+/// Fails within [`REACH_TIMEOUT`], naming the host and the cause, when a PostgreSQL server
+/// cannot be reached, instead of a pool timing out ten seconds later without either.
+async fn reachable(url: &str) -> anyhow::Result<()> {
+    let Some((host, port)) = postgres_address(url) else {
+        return Ok(());
+    };
+    match tokio::time::timeout(
+        REACH_TIMEOUT,
+        tokio::net::TcpStream::connect((host.as_str(), port)),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => anyhow::bail!("cannot reach the database at {host}:{port}: {e}"),
+        Err(_) => anyhow::bail!(
+            "cannot reach the database at {host}:{port}: no answer within {} s",
+            REACH_TIMEOUT.as_secs()
+        ),
+    }
+}
+
 /// Connects without applying migrations.
 pub async fn connect(args: &DbArgs) -> anyhow::Result<DatabaseConnection> {
     connect_with(args, None).await
@@ -38,6 +81,7 @@ async fn connect_with(
     rows: Option<Arc<ClauseRowCache>>,
 ) -> anyhow::Result<DatabaseConnection> {
     let url = database_url(args)?;
+    reachable(&url).await?;
     let mut options = ConnectOptions::new(url.clone());
     options
         .connect_timeout(Duration::from_secs(10))
@@ -157,6 +201,30 @@ fn watch_writes(
 /// Whether an SQLite URL names a database that lives only in its connection.
 fn is_in_memory(url: &str) -> bool {
     url.contains(":memory:") || url.contains("mode=memory")
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::postgres_address;
+
+    #[test]
+    fn postgres_addresses_are_read_from_the_url() {
+        let at = |url: &str| postgres_address(url);
+        assert_eq!(
+            at("postgres://u:p@db.example:6543/x"),
+            Some(("db.example".into(), 6543))
+        );
+        assert_eq!(
+            at("postgres://postgres@127.0.0.1/test"),
+            Some(("127.0.0.1".into(), 5432))
+        );
+        assert_eq!(
+            at("postgresql://[::1]:5433/x?sslmode=disable"),
+            Some(("::1".into(), 5433))
+        );
+        assert_eq!(at("sqlite://data/commons.db"), None);
+        assert_eq!(at("postgres:///x?host=/var/run/postgresql"), None);
+    }
 }
 
 #[cfg(test)]

@@ -182,6 +182,7 @@ impl From<search::SearchError> for ServiceError {
             search::SearchError::BadRequest { field, message } => Self::bad_input(field, message),
             search::SearchError::Unavailable(detail) => Self::SearchUnavailable(detail),
             search::SearchError::Busy { .. } => Self::SearchBusy,
+            search::SearchError::Locked => Self::SearchUnavailable("index locked".to_owned()),
         }
     }
 }

@@ -204,9 +204,16 @@ pub async fn search_backends(
     }
     let open = |name: &str| {
         let dir = db.data_dir.join("index").join(name);
-        let backend = TantivyBackend::open(&dir)
-            .with_context(|| format!("cannot open the search index in {}", dir.display()))?
-            .with_gate(search.gate());
+        let backend = match TantivyBackend::open(&dir) {
+            Err(search::SearchError::Locked) => anyhow::bail!(
+                "the data folder {} is in use by another running commons server (its search \
+                 index is locked): stop that server, or give this one another --data-dir",
+                db.data_dir.display()
+            ),
+            opened => opened
+                .with_context(|| format!("cannot open the search index in {}", dir.display()))?,
+        }
+        .with_gate(search.gate());
         anyhow::Ok(Arc::new(backend) as Arc<dyn SearchBackend>)
     };
     Ok(Backends {
@@ -267,9 +274,17 @@ impl Application {
             ocds: args.export.ocds(),
         }));
         let router = router(state.clone(), &args);
-        let listener = TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let listener = TcpListener::bind(args.listen).await.map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+                format!(
+                    ": port {} is taken, by another server perhaps; pick another with --listen",
+                    args.listen.port()
+                )
+            } else {
+                String::new()
+            };
+            anyhow::anyhow!("cannot listen on {}: {e}{hint}", args.listen)
+        })?;
         Ok(Self {
             listener,
             router,

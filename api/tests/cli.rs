@@ -447,3 +447,60 @@ fn anonymise_checks_and_mends_what_is_already_published() {
     let again = commons(&["anonymise", "--check", "--quiet"], dir.path());
     assert!(again.status.success(), "{}", stdout(&again));
 }
+
+/// Start-up failures say what is wrong in words: a data folder another server uses, a port
+/// that is taken, a database that cannot be reached (within seconds, with its host).
+#[test]
+fn start_up_errors_name_the_folder_the_port_and_the_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let running = serve(dir.path(), false);
+    let second = commons(
+        &["serve", "--listen", "127.0.0.1:0", "--no-demo"],
+        dir.path(),
+    );
+    assert!(!second.status.success());
+    let stderr = String::from_utf8_lossy(&second.stderr).into_owned();
+    assert!(
+        stderr.contains("is in use by another running commons server")
+            && stderr.contains(&dir.path().display().to_string()),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("LockBusy"), "{stderr}");
+
+    let port = running.url.rsplit(':').next().expect("port").to_owned();
+    let other = tempfile::tempdir().expect("tempdir");
+    let taken = commons(
+        &[
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--no-demo",
+        ],
+        other.path(),
+    );
+    assert!(!taken.status.success());
+    let stderr = String::from_utf8_lossy(&taken.stderr).into_owned();
+    assert!(
+        stderr.contains(&format!("port {port} is taken")),
+        "{stderr}"
+    );
+
+    // Nothing listens on port 1 of the loopback: refused at once, named, well within 5 s.
+    let started = std::time::Instant::now();
+    let unreachable = commons(
+        &[
+            "serve",
+            "--no-demo",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:1/commons",
+        ],
+        other.path(),
+    );
+    assert!(!unreachable.status.success());
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let stderr = String::from_utf8_lossy(&unreachable.stderr).into_owned();
+    assert!(
+        stderr.contains("cannot reach the database at 127.0.0.1:1"),
+        "{stderr}"
+    );
+}

@@ -13,6 +13,10 @@ pub enum SearchError {
     /// answer `SEARCH_UNAVAILABLE` at once instead of queueing the request further.
     #[error("search backend busy: no search slot within {waited_ms} ms")]
     Busy { waited_ms: u64 },
+    /// Another process holds the index's write lock: on the embedded index, another server
+    /// using the same data folder.
+    #[error("the index is in use by another process")]
+    Locked,
     /// The request itself is invalid (named field).
     #[error("{field}: {message}")]
     BadRequest {

@@ -264,7 +264,13 @@ impl TantivyBackend {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(unavailable)?;
-        let writer = index.writer(WRITER_HEAP_BYTES).map_err(unavailable)?;
+        let writer = index.writer(WRITER_HEAP_BYTES).map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(
+                tantivy::directory::error::LockError::LockBusy,
+                _,
+            ) => SearchError::Locked,
+            e => unavailable(e),
+        })?;
         let synonyms = Synonyms::bundled().map_err(unavailable)?;
         let mut groups = Vec::new();
         let mut by_phrase = HashMap::new();
