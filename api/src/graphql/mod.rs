@@ -22,7 +22,7 @@ use async_graphql::{
     http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
     parser::types::{DocumentOperations, OperationType},
 };
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLWebSocket};
 use axum::{
     extract::{State, WebSocketUpgrade},
     http::{StatusCode, header},
@@ -225,11 +225,102 @@ fn loader(state: &AppState) -> DataLoader<Loaders> {
         .delay(std::time::Duration::ZERO)
 }
 
-async fn execute(state: &AppState, identity: Identity, request: Request) -> GraphQLResponse {
+async fn execute(
+    state: &AppState,
+    identity: Identity,
+    request: Request,
+    media: Media,
+) -> HttpResponse {
     let request = request.data(identity).data(loader(state));
     let mut response = state.schema.execute(request).await;
     ensure_codes(&mut response.errors);
-    response.into()
+    HttpResponse { response, media }
+}
+
+/// The media type a response is written in, as GraphQL over HTTP negotiates it from
+/// `Accept`: `application/graphql-response+json` when the client names it, else
+/// `application/json` (also for a wildcard or no `Accept` at all, as the specification's audit
+/// suite asks and common servers answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    GraphqlResponse,
+    Json,
+}
+
+impl Media {
+    pub fn of(headers: &axum::http::HeaderMap) -> Self {
+        let named = headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter(|range| {
+                // `q=0` means "not acceptable".
+                !range.split(';').skip(1).any(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                        .is_some_and(|q| q == 0.0)
+                })
+            })
+            .any(|range| {
+                range.split(';').next().unwrap_or("").trim() == "application/graphql-response+json"
+            });
+        if named {
+            Self::GraphqlResponse
+        } else {
+            Self::Json
+        }
+    }
+}
+
+/// A GraphQL response written as GraphQL over HTTP asks: with
+/// `application/graphql-response+json`, a request that never reached execution (syntax,
+/// validation, variables, limits) is a `400` without a `data` entry; with `application/json`
+/// every well-formed request is a `200`.
+pub struct HttpResponse {
+    response: async_graphql::Response,
+    media: Media,
+}
+
+impl IntoResponse for HttpResponse {
+    fn into_response(self) -> Response {
+        let Self { response, media } = self;
+        // Errors before execution have no path; a field's error has one, even when it nulls
+        // the whole `data` (a failed mutation with a non-null payload).
+        let request_error = response.data == async_graphql::Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty());
+        let cache_control = (response.errors.is_empty())
+            .then(|| response.cache_control.value())
+            .flatten();
+        let headers = response.http_headers.clone();
+        let mut body = serde_json::to_value(&response).unwrap_or_default();
+        let status = if media == Media::GraphqlResponse && request_error {
+            if let Some(object) = body.as_object_mut() {
+                object.remove("data");
+            }
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        let content_type = match media {
+            Media::GraphqlResponse => "application/graphql-response+json",
+            Media::Json => "application/json",
+        };
+        let mut out = (
+            status,
+            [(header::CONTENT_TYPE, content_type)],
+            body.to_string(),
+        )
+            .into_response();
+        if let Some(value) = cache_control.and_then(|v| axum::http::HeaderValue::from_str(&v).ok())
+        {
+            out.headers_mut().insert(header::CACHE_CONTROL, value);
+        }
+        out.headers_mut().extend(headers);
+        out
+    }
 }
 
 /// A request body that is not a GraphQL request: 413 when too large, else 400, always with
@@ -275,9 +366,10 @@ impl IntoResponse for BadRequest {
 pub async fn graphql_post(
     State(state): State<AppState>,
     identity: Identity,
+    headers: axum::http::HeaderMap,
     request: GraphQLRequest<BadRequest>,
-) -> GraphQLResponse {
-    execute(&state, identity, request.into_inner()).await
+) -> HttpResponse {
+    execute(&state, identity, request.into_inner(), Media::of(&headers)).await
 }
 
 /// Whether the operation the request selects is a mutation (refused over GET).
@@ -298,6 +390,7 @@ fn selects_mutation(request: &Request) -> bool {
 pub async fn graphql_get(
     State(state): State<AppState>,
     identity: Identity,
+    headers: axum::http::HeaderMap,
     request: GraphQLRequest<BadRequest>,
 ) -> Response {
     let request = request.into_inner();
@@ -315,7 +408,9 @@ pub async fn graphql_get(
         )
             .into_response();
     }
-    execute(&state, identity, request).await.into_response()
+    execute(&state, identity, request, Media::of(&headers))
+        .await
+        .into_response()
 }
 
 /// `GET /graphql/ws`: subscriptions over graphql-transport-ws (and the older graphql-ws).

@@ -264,3 +264,66 @@ backend_test!(
         assert_eq!(sdl.status(), 200);
     }
 );
+
+// GraphQL over HTTP: the media type follows `Accept`; with application/graphql-response+json
+// a request that never ran is a 400 without `data`, with application/json a 200.
+backend_test!(responses_follow_graphql_over_http, |app| {
+    let send = |accept: Option<&'static str>, query: &'static str| {
+        let mut request = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&json!({ "query": query }));
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let media = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let body: serde_json::Value = response.json().await.unwrap();
+            (status, media, body)
+        }
+    };
+    let gr = "application/graphql-response+json";
+    let (status, media, body) = send(Some(gr), "{ viewer { authenticated } }").await;
+    assert_eq!((status, media.as_str()), (200, gr));
+    assert_eq!(body["data"]["viewer"]["authenticated"], false);
+    // A wildcard (reqwest sends */* when no Accept is set) is answered in application/json.
+    let (_, media, _) = send(None, "{ viewer { authenticated } }").await;
+    assert_eq!(media, "application/json");
+    let (_, media, _) = send(
+        Some("application/json, application/graphql-response+json"),
+        "{ __typename }",
+    )
+    .await;
+    assert_eq!(media, gr, "an explicit graphql-response+json wins");
+    let (status, media, body) =
+        send(Some("application/json"), "{ viewer { authenticated } }").await;
+    assert_eq!((status, media.as_str()), (200, "application/json"));
+    assert_eq!(body["data"]["viewer"]["authenticated"], false);
+
+    for broken in ["{ viewer { ", "{ nosuchfield }"] {
+        let (status, media, body) = send(Some(gr), broken).await;
+        assert_eq!((status, media.as_str()), (400, gr), "{body}");
+        assert!(body.get("data").is_none(), "{body}");
+        assert_eq!(code(&body), "BAD_USER_INPUT");
+        let (status, media, body) = send(Some("application/json"), broken).await;
+        assert_eq!(
+            (status, media.as_str()),
+            (200, "application/json"),
+            "{body}"
+        );
+        assert_eq!(code(&body), "BAD_USER_INPUT");
+    }
+    // A field's error is no request error: 200 with `data`.
+    let (status, _, body) = send(
+        Some(gr),
+        "mutation { withdrawClause(input: { id: \"x\", reason: \"gone\" }) { clause { id } } }",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("data").is_some(), "{body}");
+});
