@@ -368,8 +368,26 @@ pub async fn graphql_post(
     identity: Identity,
     headers: axum::http::HeaderMap,
     request: GraphQLRequest<BadRequest>,
-) -> HttpResponse {
-    execute(&state, identity, request.into_inner(), Media::of(&headers)).await
+) -> Response {
+    // A body of no declared type, or of another type than JSON, is refused rather than
+    // guessed at.
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        let body = serde_json::json!({
+            "errors": [{
+                "message": "a POST carries its GraphQL request as Content-Type: application/json",
+                "extensions": { "code": ErrorCode::BadUserInput.as_str() }
+            }]
+        });
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, axum::Json(body)).into_response();
+    }
+    execute(&state, identity, request.into_inner(), Media::of(&headers))
+        .await
+        .into_response()
 }
 
 /// Whether the operation the request selects is a mutation (refused over GET).

@@ -158,3 +158,41 @@ async fn apollo_composes_the_subgraph_and_the_gateway_resolves_clauses_through_i
     assert_eq!(featured["latest"]["title"], clause["latest"]["title"]);
     assert_eq!(featured["organization"], clause["organization"]);
 }
+
+/// The GraphQL-over-HTTP specification's own server audit (npm `graphql-http`), run against
+/// the started server: no failure and no warning. Needs Node.js and `npm ci --prefix
+/// tests/federation` (`.ci/run` does it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_graphql_over_http_audit_passes_without_warnings() {
+    let dir = federation_dir();
+    let node = Command::new("node").arg("--version").output();
+    let prepared = dir.join("node_modules/graphql-http").is_dir();
+    if node.is_err() || !prepared {
+        #[expect(clippy::print_stderr, reason = "say why the test skipped")]
+        {
+            eprintln!(
+                "skipped: needs Node.js and `npm ci --prefix tests/federation` (node found: {}, packages installed: {prepared})",
+                node.is_ok()
+            );
+        }
+        return;
+    }
+    let app = TestApp::spawn(None, Options::default()).await;
+    let url = app.url("/graphql");
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(dir.join("http-audit.mjs"))
+            .arg(url)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(" 0 failed, 0 warnings"), "{stdout}");
+}

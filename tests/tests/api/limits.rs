@@ -318,6 +318,24 @@ backend_test!(responses_follow_graphql_over_http, |app| {
         );
         assert_eq!(code(&body), "BAD_USER_INPUT");
     }
+    // A body without a Content-Type is refused.
+    let untyped = app
+        .client
+        .post(app.url("/graphql"))
+        .body(r#"{"query":"{ __typename }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(untyped.status(), 415);
+    let text = app
+        .client
+        .post(app.url("/graphql"))
+        .header("content-type", "text/plain")
+        .body(r#"{"query":"{ __typename }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text.status(), 415);
     // A field's error is no request error: 200 with `data`.
     let (status, _, body) = send(
         Some(gr),
