@@ -757,17 +757,17 @@ fn corpus(app: &TestApp, publisher_token: &str) -> Vec<Case> {
             gql("{ __typename \u{0} }", json!({})),
             Expect::Error(200, "BAD_USER_INPUT"),
         ),
-        // The body is read as JSON whatever the content type says. Harmless here: writes
-        // need a bearer token, which a cross-site "simple" request cannot carry.
+        // GraphQL over HTTP: a POST carries application/json; a body of another or of no
+        // declared type is refused (this also keeps cross-site "simple" requests out).
         case(
             "text/plain with a JSON body",
             bytes(Some("text/plain"), br#"{"query":"{ __typename }"}"#.to_vec()),
-            Expect::Data,
+            Expect::Error(415, "BAD_USER_INPUT"),
         ),
         case(
             "no content type",
             bytes(None, br#"{"query":"{ __typename }"}"#.to_vec()),
-            Expect::Data,
+            Expect::Error(415, "BAD_USER_INPUT"),
         ),
         case(
             "application/graphql body",
