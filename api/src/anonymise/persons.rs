@@ -854,6 +854,68 @@ fn next_is_word(text: &str, words: &[Word], k: usize) -> bool {
         .is_some_and(|next| text[words[k].end..next.start].chars().all(is_inline_space))
 }
 
+/// Month and weekday names, as the five languages write them in lowercase.
+const CALENDAR: [&str; 58] = [
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+    "januar",
+    "februar",
+    "marts",
+    "mai",
+    "august",
+    "desember",
+    "january",
+    "february",
+    "march",
+    "may",
+    "june",
+    "july",
+    "october",
+    "tammikuu",
+    "helmikuu",
+    "maaliskuu",
+    "huhtikuu",
+    "toukokuu",
+    "kesäkuu",
+    "heinäkuu",
+    "elokuu",
+    "syyskuu",
+    "lokakuu",
+    "marraskuu",
+    "joulukuu",
+    "måndag",
+    "tisdag",
+    "onsdag",
+    "torsdag",
+    "fredag",
+    "lördag",
+    "söndag",
+    "mandag",
+    "tirsdag",
+    "lørdag",
+    "søndag",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "maanantai",
+    "tiistai",
+    "perjantai",
+];
+
 /// Whether an honorific stands right before `at`: "fru ", "Dr. ", "hr. ".
 fn after_honorific(text: &str, at: usize) -> bool {
     words_before(text, at, 1)
@@ -870,6 +932,11 @@ fn lowercase_start(text: &str, words: &[Word], i: usize) -> bool {
         return true;
     }
     let s = &text[words[i].start..words[i].end];
+    // Months and weekdays are lowercase words of dates ("1. juni", "3 maj") before they are
+    // given names.
+    if CALENDAR.contains(&s) {
+        return false;
+    }
     words.get(i + 1).is_some_and(|next| {
         text[words[i].end..next.start].chars().all(is_inline_space)
             && text[next.start..].starts_with(char::is_lowercase)
@@ -1046,7 +1113,13 @@ fn after_score(text: &str, end: usize) -> i32 {
         let inner = inner.trim_start_matches(is_inline_space);
         let word = next_word(inner);
         if is_title(&word) {
-            return 50;
+            // "Lars Pettersson, miljöstrateg"; a capitalised role after a comma more often
+            // starts a new clause ("Nordic Swan Ecolabel, Kontaktperson ska anges").
+            return if inner.starts_with(char::is_uppercase) {
+                20
+            } else {
+                50
+            };
         }
         // "Anna Lind, 070-123 45 67", "(anna.lind@lund.se)"
         let near: String = inner.chars().take(40).collect();
@@ -1319,12 +1392,14 @@ fn score(text: &str, candidate: &Candidate, listed: bool) -> Option<i32> {
         let unknown = candidate.names().any(|k| k.is_none());
         let first_plain = matches!(candidate.parts[0].0, Part::Name(Some(k)) if !k.ambiguous)
             || candidate.parts[0].0 == Part::Initial;
-        // A surname the lists know and that is no word ends the name: "bjørn olsen".
-        let surname_last = candidate
-            .names()
-            .last()
-            .flatten()
-            .is_some_and(|k| k.class == NameClass::Surname && !k.ambiguous);
+        // A given name and a surname the lists know, neither of them a word: "jesper olsen"
+        // (not "arvo nordby", where "arvo" is the Finnish for value).
+        let surname_last = first_plain
+            && candidate
+                .names()
+                .last()
+                .flatten()
+                .is_some_and(|k| k.class == NameClass::Surname && !k.ambiguous);
         let ok = before == Before::Honorific
             || (words >= 2
                 && first_given

@@ -284,14 +284,15 @@ fn nearest_cue(text: &str, at: usize) -> Option<Cue> {
     while !text.is_char_boundary(from) {
         from += 1;
     }
-    // A placeholder stands for the number it replaced: one word, with digits.
+    // A placeholder is one word the walk goes past, whatever it replaced: the walk over
+    // anonymised text must reach no less far than over the text it came from.
     let mut window = String::with_capacity(at - from);
     let mut inside = false;
     for c in text[from..at].chars() {
         match c {
             '[' => {
                 inside = true;
-                window.push('0');
+                window.push('\u{1}');
             }
             ']' => inside = false,
             _ if !inside => window.push(c),
@@ -299,15 +300,18 @@ fn nearest_cue(text: &str, at: usize) -> Option<Cue> {
         }
     }
     let words: Vec<&str> = window.split_whitespace().rev().take(8).collect();
+    let mut crossed_number = false;
     for (i, word) in words.iter().enumerate() {
-        // A list of numbers shares its cue: "licences 314 908 and 3796 1436"; a sentence's
-        // end ends it.
+        if word.starts_with('\u{1}') {
+            continue;
+        }
+        // A list of licence numbers shares its cue: "licences 314 908 and 3796 1436"; a
+        // sentence's end ends it, and so does a code with a check digit after a dash.
         if word.bytes().any(|b| b.is_ascii_digit()) {
-            // Codes with a check digit after a dash (CPV, organisation numbers) start lists
-            // of their own kind only.
             if word.ends_with(['.', '!', '?', ';']) || word.contains('-') {
                 return None;
             }
+            crossed_number = true;
             continue;
         }
         let trimmed = word.trim_matches(|c: char| !c.is_alphanumeric());
@@ -316,7 +320,10 @@ fn nearest_cue(text: &str, at: usize) -> Option<Cue> {
             return Some(Cue::Phone);
         }
         if is_other_cue(&lower) {
-            return Some(Cue::Other);
+            // Across other numbers only a licence's cue reaches: "CVR 29 18 97 30 og
+            // 3312 3456" may well be a phone number.
+            let licence = LICENCE_STEMS.iter().any(|stem| lower.contains(stem));
+            return (!crossed_number || licence).then_some(Cue::Other);
         }
         let number_before = words
             .get(i + 1)
@@ -333,6 +340,18 @@ fn nearest_cue(text: &str, at: usize) -> Option<Cue> {
     }
     None
 }
+
+/// Stems of the words for ecolabel licences and certificates, whose numbers come in lists.
+const LICENCE_STEMS: [&str; 8] = [
+    "licen",
+    "lisen",
+    "sertifi",
+    "certifi",
+    "svane",
+    "joutsenmerk",
+    "ecolabel",
+    "tco",
+];
 
 /// A Finnish e-invoicing (OVT) address: `0037` and a business id whose check digit holds.
 fn is_ovt(digits: &str) -> bool {

@@ -837,3 +837,20 @@ fn signals_add_up_to_a_name() {
     // A lone listed name at the start of a sentence is not enough.
     assert!(scores("Anna. Leverans")[0].1.is_some_and(|s| s < 70));
 }
+
+#[test]
+fn month_and_day_names_start_no_lowercase_name() {
+    // "Juni", "Maj" and "April" are given names, "Nordby" a surname.
+    let deny = [" Nordby AS ".to_owned()];
+    let text = "Krava er oppfylte innan 1. juni nordby as, 2025.";
+    assert_eq!(
+        found_with(text, &deny),
+        [(FindingKind::DenyListed, "nordby as".to_owned())]
+    );
+    assert!(found("Leverans sker senast 3 maj lindgren meddelar.").is_empty());
+    // A given name that is also a word, before a surname, is no name without context.
+    assert_eq!(
+        found_with("Hankinnan arvo nordby as, on 140 000 euroa.", &deny),
+        [(FindingKind::DenyListed, "nordby as".to_owned())]
+    );
+}
