@@ -321,17 +321,54 @@ impl Indexer {
         let held = if self.db.get_database_backend() == DatabaseBackend::Postgres {
             let txn = self.db.begin().await?;
             if !advisory_lock(&txn).await? {
+                let _ = txn.rollback().await;
                 return Ok(0);
             }
             Some(txn)
         } else {
             None
         };
+        let drained = self.drain_burst(held.as_ref(), sqlite).await;
+        match (drained, held) {
+            (Ok(Some((events, last))), Some(txn)) => {
+                save_cursor(&txn, last).await?;
+                txn.commit().await?;
+                Ok(events)
+            }
+            (Ok(Some((events, last))), None) => {
+                save_cursor(&self.db, last).await?;
+                Ok(events)
+            }
+            // Roll back at once: a transaction merely dropped is rolled back only when its
+            // connection is next used, and until then it keeps the advisory lock, so the next
+            // drain (here or on another replica) would find the lock taken.
+            (Ok(None), held) => {
+                if let Some(txn) = held {
+                    let _ = txn.rollback().await;
+                }
+                Ok(0)
+            }
+            (Err(error), held) => {
+                if let Some(txn) = held {
+                    let _ = txn.rollback().await;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Reads and stages one burst and commits the index; returns how many events it applied
+    /// and the last one's number, or `None` when there was nothing new.
+    async fn drain_burst(
+        &self,
+        held: Option<&sea_orm::DatabaseTransaction>,
+        sqlite: bool,
+    ) -> Result<Option<(usize, i64)>, IndexError> {
         let source = match &self.reader {
             Some(reader) if sqlite => reader,
             _ => &self.db,
         };
-        let mut last = match &held {
+        let mut last = match held {
             Some(txn) => cursor(txn).await?,
             None => cursor(source).await?,
         };
@@ -339,7 +376,7 @@ impl Indexer {
         let (mut events, mut batches) = (0, 0);
         let mut staged = (false, false);
         loop {
-            let batch = match &held {
+            let batch = match held {
                 Some(txn) => read_batch(txn, last, self.burst.batch, &self.handle.handoff).await?,
                 None => {
                     let txn = source.begin().await?;
@@ -367,7 +404,7 @@ impl Indexer {
             tokio::time::sleep(self.burst.linger).await;
         }
         if events == 0 {
-            return Ok(0);
+            return Ok(None);
         }
         if staged.0 {
             self.backends.clauses.commit().await?;
@@ -375,15 +412,8 @@ impl Indexer {
         if staged.1 {
             self.backends.templates.commit().await?;
         }
-        match held {
-            Some(txn) => {
-                save_cursor(&txn, last).await?;
-                txn.commit().await?;
-            }
-            None => save_cursor(&self.db, last).await?,
-        }
         tracing::debug!(events, batches, seq = last, "change events indexed");
-        Ok(events)
+        Ok(Some((events, last)))
     }
 
     /// Drains forever: at once when woken, every [`IDLE_POLL`] otherwise, with exponential
