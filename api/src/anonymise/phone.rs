@@ -173,9 +173,9 @@ const OTHER_CUES: [&str; 77] = [
     "regnr",
 ];
 
-/// Stems of longer words that announce some other number: organisation, reference, licence,
-/// certificate, notice and e-invoicing numbers, postal codes.
-const OTHER_STEMS: [&str; 38] = [
+/// Stems of longer words that announce some other number: organisation, reference, notice
+/// and e-invoicing numbers, postal codes (and [`LICENCE_STEMS`]).
+const OTHER_STEMS: [&str; 30] = [
     "organisa",
     "diarie",
     "referen",
@@ -185,14 +185,6 @@ const OTHER_STEMS: [&str; 38] = [
     "momsreg",
     "kontonummer",
     "tuotenumero",
-    "licen",
-    "lisen",
-    "sertifi",
-    "certifi",
-    "svane",
-    "joutsenmerk",
-    "ecolabel",
-    "tco",
     "ovt",
     "e-invoic",
     "einvoic",
@@ -227,8 +219,13 @@ const UNITS: [&str; 32] = [
 /// "CPV-kod", and any compound of "nummer", "numero" or "number" that is not a phone cue
 /// ("ordrenummer", "asiakasnumero").
 fn is_other_cue(word: &str) -> bool {
-    let is_cue =
-        |w: &str| OTHER_CUES.contains(&w) || OTHER_STEMS.iter().any(|stem| w.starts_with(stem));
+    let is_cue = |w: &str| {
+        OTHER_CUES.contains(&w)
+            || OTHER_STEMS
+                .iter()
+                .chain(&LICENCE_STEMS)
+                .any(|stem| w.starts_with(stem))
+    };
     is_cue(word)
         || word
             .split(['-', '.', '/'])

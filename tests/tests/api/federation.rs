@@ -98,23 +98,32 @@ fn federation_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("federation")
 }
 
-/// Composes the running server's subgraph with a second one and queries through
-/// `@apollo/gateway`. Needs Node.js and `npm ci --prefix tests/federation` (`.ci/run` does it).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn apollo_composes_the_subgraph_and_the_gateway_resolves_clauses_through_it() {
+/// The folder of the Node packages when Node.js runs and `package` is installed there;
+/// otherwise says why the test skips.
+fn node_packages(package: &str) -> Option<PathBuf> {
     let dir = federation_dir();
     let node = Command::new("node").arg("--version").output();
-    let prepared = dir.join("node_modules/@apollo/gateway").is_dir();
+    let prepared = dir.join("node_modules").join(package).is_dir();
     if node.is_err() || !prepared {
         #[expect(clippy::print_stderr, reason = "say why the test skipped")]
         {
             eprintln!(
-                "skipped: needs Node.js and `npm ci --prefix tests/federation` (node found: {}, packages installed: {prepared})",
+                "skipped: needs Node.js and `npm ci --prefix tests/federation` (node found: {}, {package} installed: {prepared})",
                 node.is_ok()
             );
         }
-        return;
+        return None;
     }
+    Some(dir)
+}
+
+/// Composes the running server's subgraph with a second one and queries through
+/// `@apollo/gateway`. Needs Node.js and `npm ci --prefix tests/federation` (`.ci/run` does it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apollo_composes_the_subgraph_and_the_gateway_resolves_clauses_through_it() {
+    let Some(dir) = node_packages("@apollo/gateway") else {
+        return;
+    };
     let app = TestApp::spawn(
         None,
         Options {
@@ -164,19 +173,9 @@ async fn apollo_composes_the_subgraph_and_the_gateway_resolves_clauses_through_i
 /// tests/federation` (`.ci/run` does it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_graphql_over_http_audit_passes_without_warnings() {
-    let dir = federation_dir();
-    let node = Command::new("node").arg("--version").output();
-    let prepared = dir.join("node_modules/graphql-http").is_dir();
-    if node.is_err() || !prepared {
-        #[expect(clippy::print_stderr, reason = "say why the test skipped")]
-        {
-            eprintln!(
-                "skipped: needs Node.js and `npm ci --prefix tests/federation` (node found: {}, packages installed: {prepared})",
-                node.is_ok()
-            );
-        }
+    let Some(dir) = node_packages("graphql-http") else {
         return;
-    }
+    };
     let app = TestApp::spawn(None, Options::default()).await;
     let url = app.url("/graphql");
     let output = tokio::task::spawn_blocking(move || {
