@@ -231,10 +231,21 @@ async fn execute(
     request: Request,
     media: Media,
 ) -> HttpResponse {
+    let response = execute_as(state, identity, request).await;
+    HttpResponse { response, media }
+}
+
+/// Runs an operation in-process for the web app's pages, exactly as `POST /graphql` would for
+/// the same caller (same schema, limits, loaders and error codes).
+pub async fn execute_as(
+    state: &AppState,
+    identity: Identity,
+    request: Request,
+) -> async_graphql::Response {
     let request = request.data(identity).data(loader(state));
     let mut response = state.schema.execute(request).await;
     ensure_codes(&mut response.errors);
-    HttpResponse { response, media }
+    response
 }
 
 /// The media type a response is written in, as GraphQL over HTTP negotiates it from

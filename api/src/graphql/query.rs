@@ -5,7 +5,7 @@ use entity::Country;
 
 use super::{Conn, connection, db, identity, page};
 use crate::{
-    error::GqlResult,
+    error::{GqlResult, ServiceError},
     service::{
         self,
         clause::{ClauseFilter, parse_id},
@@ -56,6 +56,26 @@ impl QueryRoot {
             .await
             .gql()?
             .map(|row| Clause { row, current: None }))
+    }
+
+    /// Several clauses by id, in the order asked (a basket, a reading list); `null` for an id
+    /// that is unknown or not visible to the caller. At most 100 ids.
+    #[graphql(complexity = "ids.len() * child_complexity + 1")]
+    async fn clauses_by_ids(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Clause>>> {
+        const MAX_IDS: usize = 100;
+        if ids.len() > MAX_IDS {
+            return Err(
+                ServiceError::bad_input("ids", format!("at most {MAX_IDS} ids")).into_graphql(),
+            );
+        }
+        let (db, identity) = (db(ctx)?, identity(ctx)?);
+        let mut clauses = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let id = parse_id("ids", id).gql()?;
+            let row = service::clause::get(db, identity, id).await.gql()?;
+            clauses.push(row.map(|row| Clause { row, current: None }));
+        }
+        Ok(clauses)
     }
 
     /// Clauses in creation order. Without a status filter only published clauses are listed.
