@@ -505,6 +505,6 @@ fn write_stdout(text: &str) -> anyhow::Result<()> {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let app = Application::build(args).await?;
     let addr = app.local_addr()?;
-    tracing::info!(%addr, "serving GraphQL at http://{addr}/graphql (GraphiQL at http://{addr}/)");
+    tracing::info!(%addr, "serving the web app at http://{addr}/ and GraphQL at http://{addr}/graphql (GraphiQL at http://{addr}/graphiql)");
     app.run_until(shutdown_signal()).await
 }

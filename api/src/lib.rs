@@ -18,3 +18,4 @@ pub mod service;
 pub mod startup;
 pub mod synthetic;
 pub mod telemetry;
+pub mod web;

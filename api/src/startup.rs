@@ -137,7 +137,7 @@ pub fn router(state: AppState, args: &ServeArgs) -> Router {
         tracing::info_span!("request", method = %request.method(), route)
     });
     Router::new()
-        .route("/", get(graphql::graphiql))
+        .route("/graphiql", get(graphql::graphiql))
         .route(
             "/graphql",
             get(graphql::graphql_get).post(graphql::graphql_post),
@@ -151,6 +151,7 @@ pub fn router(state: AppState, args: &ServeArgs) -> Router {
             "/export/catalogue.ndjson",
             get(crate::export::catalogue_handler),
         )
+        .merge(crate::web::router())
         .layer(RequestBodyLimitLayer::new(args.limits.max_body_bytes))
         // Imports carry whole clause libraries: a limit of their own, outside the one above.
         .merge(

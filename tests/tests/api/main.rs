@@ -20,3 +20,4 @@ mod platform;
 mod search;
 mod subscription;
 mod trust;
+mod web;

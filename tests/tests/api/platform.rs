@@ -30,7 +30,7 @@ backend_test!(health_and_graphiql, |app| {
     assert_eq!(ready.status().as_u16(), 200);
     let page = app
         .client
-        .get(app.url("/"))
+        .get(app.url("/graphiql"))
         .send()
         .await
         .unwrap()

@@ -1,0 +1,62 @@
+// Progressive enhancement for the officer web app; every page works without it.
+// - Search as you type: the search page's results and facets are fetched as an HTML
+//   fragment from the same URL (with partial=1) and swapped in; the address bar follows.
+// - Controls marked data-autosubmit submit their form when changed.
+"use strict";
+(function () {
+  function autosubmit(event) {
+    var el = event.target;
+    if (!el.hasAttribute || !el.hasAttribute("data-autosubmit")) return;
+    var form = el.form;
+    if (form) form.requestSubmit ? form.requestSubmit() : form.submit();
+  }
+  document.addEventListener("change", autosubmit);
+
+  var input = document.querySelector("input[data-live]");
+  if (!input || !window.fetch || !window.URLSearchParams) return;
+  var form = input.form;
+  var timer = null;
+  var controller = null;
+
+  function query() {
+    var params = new URLSearchParams(new FormData(form));
+    params.delete("after");
+    return params;
+  }
+
+  function swap(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html;
+    ["filters", "results"].forEach(function (id) {
+      var fresh = template.content.getElementById(id);
+      var old = document.getElementById(id);
+      if (fresh && old) old.replaceWith(fresh);
+    });
+  }
+
+  function run() {
+    var params = query();
+    var url = form.getAttribute("action") + "?" + params.toString();
+    params.set("partial", "1");
+    if (controller) controller.abort();
+    controller = new AbortController();
+    var results = document.getElementById("results");
+    if (results) results.setAttribute("aria-busy", "true");
+    fetch(form.getAttribute("action") + "?" + params.toString(), {
+      signal: controller.signal,
+      credentials: "same-origin",
+      headers: { Accept: "text/html" }
+    })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        swap(html);
+        history.replaceState(null, "", url);
+      })
+      .catch(function () { /* a newer keystroke took over, or offline: the form still works */ });
+  }
+
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(run, 150);
+  });
+})();

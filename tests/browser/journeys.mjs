@@ -1,0 +1,230 @@
+// The officer web app in a real browser: Debian's Chromium driven by playwright-core.
+//
+//   node journeys.mjs http://127.0.0.1:8080             run the journeys (CHROMIUM=path)
+//   node journeys.mjs http://127.0.0.1:8080 --screenshots  also write docs/screenshots/*.png
+//
+// Journeys: search → facet → clause → add to basket → export DOCX with the keyboard only;
+// language switching; search without JavaScript. Every page visited is checked with axe-core
+// (WCAG 2.1 A/AA rules: no serious or critical violation), and the run fails on any request
+// to another host and on any console error (a CSP violation is one).
+import { readFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const here = dirname(fileURLToPath(import.meta.url));
+
+const base = process.argv[2];
+const screenshots = process.argv.includes("--screenshots");
+if (!base) {
+  console.error("usage: node journeys.mjs <base URL> [--screenshots]");
+  process.exit(2);
+}
+const origin = new URL(base).origin;
+const problems = [];
+const checked = new Set();
+
+function fail(message) {
+  throw new Error(message);
+}
+
+function watch(page) {
+  page.on("request", (request) => {
+    const url = request.url();
+    if (!url.startsWith(origin) && !url.startsWith("data:") && !url.startsWith("blob:")) {
+      problems.push(`request to another host: ${url}`);
+    }
+  });
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console error on ${page.url()}: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`script error on ${page.url()}: ${error.message}`));
+}
+
+/** Runs axe-core on the page once per path; serious and critical violations fail. */
+async function axe(page, label) {
+  const key = new URL(page.url()).pathname + "|" + label;
+  if (checked.has(key)) return;
+  checked.add(key);
+  // Evaluated through the DevTools protocol, so the page's CSP (no inline script) stays on.
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+    });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+    }));
+  });
+  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  for (const v of violations) {
+    console.log(`  axe ${label}: ${v.impact} ${v.id} at ${v.nodes.join(", ")}`);
+  }
+  if (bad.length) problems.push(`axe on ${label}: ${bad.map((v) => v.id).join(", ")}`);
+  console.log(`axe ${label}: ${violations.length} violations, ${bad.length} serious or critical`);
+}
+
+/** Presses Tab until the focused element matches `selector` (keyboard-only navigation). */
+async function tabTo(page, selector, limit = 120) {
+  for (let i = 0; i < limit; i++) {
+    const matches = await page.evaluate(
+      (s) => document.activeElement && document.activeElement.matches(s),
+      selector,
+    );
+    if (matches) return;
+    await page.keyboard.press("Tab");
+  }
+  fail(`Tab never reached ${selector} on ${page.url()}`);
+}
+
+async function shoot(page, name) {
+  if (!screenshots) return;
+  const folder = join(here, "..", "..", "docs", "screenshots");
+  mkdirSync(folder, { recursive: true });
+  await page.screenshot({ path: join(folder, `${name}.png`), fullPage: false });
+}
+
+async function keyboardJourney(browser) {
+  const context = await browser.newContext({ locale: "sv-SE", acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  watch(page);
+  await page.goto(`${base}/`);
+  if (!page.url().endsWith("/sv/")) fail(`Accept-Language sv did not lead to /sv/: ${page.url()}`);
+  await axe(page, "search (empty)");
+
+  // Search with the keyboard: skip link first, then the search box.
+  await page.keyboard.press("Tab");
+  const skip = await page.evaluate(() => document.activeElement.getAttribute("href"));
+  if (skip !== "#main") fail(`the first Tab stop is not the skip link but ${skip}`);
+  await tabTo(page, "#q");
+  await page.keyboard.type("återtagande");
+  await Promise.all([page.waitForURL(/q=%C3%A5tertagande|q=återtagande/), page.keyboard.press("Enter")]);
+  const found = await page.locator("ol.hits > li").count();
+  if (found === 0) fail("the Swedish take-back search found nothing");
+  await axe(page, "search results");
+  await shoot(page, "search");
+
+  // A facet, chosen with the space bar (the script submits on change).
+  await tabTo(page, 'input[name="kind"][value="CONTRACT_PERFORMANCE_CLAUSE"]');
+  await Promise.all([page.waitForURL(/kind=CONTRACT_PERFORMANCE_CLAUSE/), page.keyboard.press("Space")]);
+  const checkedBox = await page.locator('input[name="kind"][value="CONTRACT_PERFORMANCE_CLAUSE"]').isChecked();
+  if (!checkedBox) fail("the facet is not checked after reloading");
+
+  // Open the first hit, read its evidence, put it in the basket.
+  await tabTo(page, "ol.hits > li h3 a");
+  await Promise.all([page.waitForURL(/\/sv\/clauses\//), page.keyboard.press("Enter")]);
+  const evidence = await page.locator("#evidence + p").innerText();
+  if (!/upphandling/.test(evidence)) fail(`no evidence sentence: ${evidence}`);
+  await axe(page, "clause");
+  await shoot(page, "clause");
+  await tabTo(page, "form.add button");
+  await page.keyboard.press("Enter");
+  // Back on the same page after the redirect, which now says the clause is in the basket.
+  await page.locator(".in-basket").first().waitFor();
+
+  // Two more clauses, added from the hit list.
+  for (const query of ["energi", "arbetsvillkor"]) {
+    await page.goto(`${base}/sv/?q=${encodeURIComponent(query)}`);
+    await tabTo(page, "ol.hits form.add button");
+    await page.keyboard.press("Enter");
+    await page.locator("ol.hits .in-basket").first().waitFor();
+  }
+
+  // The basket: three clauses; weigh nothing; download the Word document.
+  await tabTo(page, 'a[href="/sv/basket"]');
+  await Promise.all([page.waitForURL(/\/sv\/basket$/), page.keyboard.press("Enter")]);
+  const items = await page.locator("ol.basket > li").count();
+  if (items !== 3) fail(`the basket holds ${items} clauses, not 3`);
+  await axe(page, "basket");
+  await shoot(page, "basket");
+  await tabTo(page, 'a[href="/sv/basket/tender.docx"]');
+  const [download] = await Promise.all([page.waitForEvent("download"), page.keyboard.press("Enter")]);
+  const path = await download.path();
+  const bytes = readFileSync(path);
+  if (bytes.subarray(0, 2).toString() !== "PK" || bytes.length < 2000) fail("the download is no DOCX");
+  if (!download.suggestedFilename().endsWith(".docx")) fail(`file name ${download.suggestedFilename()}`);
+  console.log(`keyboard journey: ${found} hits, 3 clauses in the basket, DOCX of ${bytes.length} bytes`);
+
+  await page.goto(`${base}/sv/basket/print`);
+  await axe(page, "printable page");
+  await context.close();
+}
+
+async function languageJourney(browser) {
+  const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  watch(page);
+  await page.goto(`${base}/en/?q=energy`);
+  for (const [name, code] of [["Suomi", "fi"], ["Dansk", "da"], ["Norsk bokmål", "nb"], ["Svenska", "sv"], ["English", "en"]]) {
+    await Promise.all([page.waitForURL(new RegExp(`/${code}/\\?q=energy`)), page.getByRole("link", { name, exact: true }).click()]);
+    const lang = await page.evaluate(() => document.documentElement.lang);
+    if (lang !== code) fail(`after choosing ${name} the page is in ${lang}`);
+    await axe(page, `search in ${code}`);
+  }
+  for (const path of ["/en/templates", "/en/statistics", "/en/sign-in"]) {
+    await page.goto(`${base}${path}`);
+    await axe(page, path);
+    if (path === "/en/templates") {
+      await shoot(page, "templates");
+      await page.locator("ol.hits h3 a").first().click();
+      await page.waitForURL(/\/en\/templates\/.+/);
+      await axe(page, "template");
+    }
+    if (path === "/en/statistics") await shoot(page, "statistics");
+  }
+  // The not-found page (its 404 is the one console error expected, so it is not watched).
+  const missing = await context.newPage();
+  const response = await missing.goto(`${base}/en/no-such-page`);
+  if (response.status() !== 404) fail(`a missing page answers ${response.status()}`);
+  await axe(missing, "not found");
+  await context.close();
+}
+
+async function noScriptJourney(browser) {
+  const context = await browser.newContext({ javaScriptEnabled: false, locale: "da-DK" });
+  const page = await context.newPage();
+  watch(page);
+  await page.goto(`${base}/da/`);
+  await page.locator("#q").fill("tilbagetagning");
+  await Promise.all([page.waitForURL(/q=tilbagetagning/), page.locator("#q").press("Enter")]);
+  const hits = await page.locator("ol.hits > li").count();
+  if (hits === 0) fail("the search without JavaScript found nothing");
+  await page.locator('input[name="language"][value="DA"]').check();
+  await Promise.all([page.waitForURL(/language=DA/), page.getByRole("button", { name: "Anvend filtre" }).click()]);
+  await page.locator("ol.hits form.add button").first().click();
+  await page.locator("ol.hits .in-basket").first().waitFor();
+  await page.goto(`${base}/da/basket`);
+  const items = await page.locator("ol.basket > li").count();
+  if (items !== 1) fail(`without JavaScript the basket holds ${items} clauses`);
+  console.log(`no-script journey: ${hits} hits, basket filled`);
+  await context.close();
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+});
+let code = 0;
+try {
+  await keyboardJourney(browser);
+  await languageJourney(browser);
+  await noScriptJourney(browser);
+  if (problems.length) {
+    code = 1;
+    for (const p of problems) console.log(`PROBLEM ${p}`);
+  } else {
+    console.log(`journeys passed (${checked.size} pages checked with axe)`);
+  }
+} catch (error) {
+  code = 1;
+  console.log(`FAILED ${error.stack || error}`);
+  for (const p of problems) console.log(`PROBLEM ${p}`);
+} finally {
+  await browser.close();
+}
+process.exit(code);
