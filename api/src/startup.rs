@@ -137,7 +137,6 @@ pub fn router(state: AppState, args: &ServeArgs) -> Router {
         tracing::info_span!("request", method = %request.method(), route)
     });
     Router::new()
-        .route("/graphiql", get(graphql::graphiql))
         .route(
             "/graphql",
             get(graphql::graphql_get).post(graphql::graphql_post),

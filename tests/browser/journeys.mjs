@@ -185,6 +185,19 @@ async function languageJourney(browser) {
   await context.close();
 }
 
+async function graphiqlJourney(browser) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  watch(page);
+  await page.goto(`${base}/graphiql`);
+  await page.locator(".graphiql-container").waitFor();
+  // The schema arrives by introspection: the documentation explorer lists the query type.
+  await page.getByRole("button", { name: /Show Documentation Explorer/i }).click();
+  await page.getByText("Query", { exact: true }).first().waitFor();
+  console.log("GraphiQL loaded offline and introspected the schema");
+  await context.close();
+}
+
 async function noScriptJourney(browser) {
   const context = await browser.newContext({ javaScriptEnabled: false, locale: "da-DK" });
   const page = await context.newPage();
@@ -214,6 +227,7 @@ try {
   await keyboardJourney(browser);
   await languageJourney(browser);
   await noScriptJourney(browser);
+  await graphiqlJourney(browser);
   if (problems.length) {
     code = 1;
     for (const p of problems) console.log(`PROBLEM ${p}`);

@@ -19,14 +19,14 @@ use async_graphql::{
     Context, Data, MergedObject, Request, Schema, ServerError, SimpleObject,
     connection::{Connection, Edge},
     dataloader::{DataLoader, Loader},
-    http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
+    http::ALL_WEBSOCKET_PROTOCOLS,
     parser::types::{DocumentOperations, OperationType},
 };
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLWebSocket};
 use axum::{
     extract::{State, WebSocketUpgrade},
     http::{StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -487,16 +487,6 @@ fn init_token(payload: &serde_json::Value) -> Option<&str> {
         .find_map(|key| payload.get(key))
         .and_then(serde_json::Value::as_str)?;
     Some(value.strip_prefix("Bearer ").unwrap_or(value).trim())
-}
-
-pub async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("Green Procurement Commons")
-            .finish(),
-    )
 }
 
 pub async fn schema_sdl() -> impl IntoResponse {

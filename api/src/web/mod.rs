@@ -13,6 +13,7 @@ mod context;
 mod cpv;
 mod diff;
 mod docx;
+mod graphiql;
 mod i18n;
 mod layout;
 mod ops;
@@ -43,6 +44,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(root))
         .route("/assets/{file}", get(assets::serve))
+        .route("/graphiql", get(graphiql::page))
+        .route("/graphiql/assets/{file}", get(graphiql::asset))
         .route("/{lang}", get(language_root))
         .route("/{lang}/", get(search::page))
         .route("/{lang}/clauses/{id}", get(clause::page))
@@ -94,8 +97,11 @@ async fn missing(ctx: context::Ctx) -> Response {
 
 async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
+    // GraphiQL brings a policy of its own.
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     for (name, value) in [
-        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "same-origin"),
         (header::X_FRAME_OPTIONS, "DENY"),
