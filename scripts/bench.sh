@@ -9,8 +9,9 @@
 # saturated (closed loop) and at a fixed rate; { __typename } against GET /healthz (a plain
 # axum JSON handler); publish-to-searchable latency; and the mirror's full and incremental
 # sync; bulk import and index end to end against raw ingestion of the same documents.
-# SECTIONS picks groups ("anonymise search floor publish mirror bulk"); BULK is the bulk row's
-# size. The anonymise row times the anonymiser alone on 10 kB texts woven from the
+# SECTIONS picks groups ("anonymise web search floor publish mirror bulk"); BULK is the bulk row's
+# size. The web row starts a demo-catalogue server and runs scripts/web-bench.py (first-load
+# weight of the search page, search-as-you-type latency). The anonymise row times the anonymiser alone on 10 kB texts woven from the
 # anonymisation corpus (ANON_TEXTS of them, default 2000), before anything is seeded.
 # The bulk rows also report the server's CPU time (from /proc); with PERF=1 the tantivy bulk
 # import's server is profiled with perf record (DWARF call graphs) into $PERF_DATA (default
@@ -36,7 +37,7 @@ WARMUP=${WARMUP:-3s}
 OUT=${OUT:-bench-results.jsonl}
 PORT=${PORT:-18080}
 # Which groups of rows to run.
-SECTIONS=${SECTIONS:-anonymise search floor publish mirror bulk}
+SECTIONS=${SECTIONS:-anonymise web search floor publish mirror bulk}
 ANON_TEXTS=${ANON_TEXTS:-2000}
 PROFILE=${PROFILE:-release}
 RATE=${RATE:-100}
@@ -59,10 +60,11 @@ BIN=target/$PROFILE/commons
 LOAD=target/$PROFILE/commons-load
 work=$(mktemp -d)
 server=""
+web_server=""
 bulk_server=""
 meili_server=""
 cleanup() {
-  for pid in $server $bulk_server $meili_server; do kill "$pid" 2>/dev/null || true; done
+  for pid in $server $web_server $bulk_server $meili_server; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -84,8 +86,19 @@ say "anonymiser alone, 10 kB texts from the corpus"
 "$LOAD" anonymise --kb 10 --texts "$ANON_TEXTS" --json "$OUT"
 "$LOAD" anonymise --kb 10 --texts "$ANON_TEXTS" --clean --json "$OUT"
 fi
+if section web; then
+say "officer web app on the demo catalogue: first-load weight, search-as-you-type latency"
+"$BIN" serve --demo true --data-dir "$work/web-data" --listen "127.0.0.1:$((PORT + 3))" \
+  2>"$work/web-server.log" &
+web_server=$!
+wait_up "http://127.0.0.1:$((PORT + 3))"
+scripts/web-bench.py "http://127.0.0.1:$((PORT + 3))" --json "$OUT"
+kill "$web_server"
+wait "$web_server" 2>/dev/null || true
+web_server=""
+fi
 # Nothing else asked for: no catalogue to seed.
-[ "$(echo $SECTIONS)" = anonymise ] && exit 0
+case " $SECTIONS " in *" search "* | *" floor "* | *" publish "* | *" mirror "* | *" bulk "*) ;; *) exit 0 ;; esac
 say "seeding $CLAUSES synthetic clauses"
 start=$(now)
 "$BIN" seed --synthetic "$CLAUSES" --data-dir "$work/data" --quiet
