@@ -218,7 +218,7 @@ pub async fn change(State(state): State<AppState>, mut ctx: Ctx, body: Bytes) ->
     ctx.redirect(&back)
 }
 
-async fn load(state: &AppState, ctx: &Ctx) -> Result<Vec<Value>, PageError> {
+pub(super) async fn load(state: &AppState, ctx: &Ctx) -> Result<Vec<Value>, PageError> {
     if ctx.basket.items.is_empty() {
         return Ok(Vec::new());
     }

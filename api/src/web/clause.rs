@@ -345,17 +345,10 @@ pub async fn reuse(
     )
     .await
     {
-        Ok(_) => {
-            let lang = ctx.lang;
-            let body = html! {
-                h1 { (lang.t("clause.reused_title")) }
-                p role="status" { (lang.t("clause.reused_text")) }
-                p { a href=(ctx.link(&format!("/clauses/{id}"))) { (lang.t("clause.back")) } }
-            };
-            ctx.html(
-                StatusCode::OK,
-                layout::page(&ctx, lang.t("clause.reused_title"), body),
-            )
+        // The copy is the organisation's own draft now: open it in the editor.
+        Ok(data) => {
+            let draft = s(&data["reuseClause"]["clause"], "id");
+            ctx.redirect(&ctx.link(&format!("/mine/{draft}?notice=reused")))
         }
         Err(error) => error.render(&ctx),
     }

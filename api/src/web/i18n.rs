@@ -27,6 +27,39 @@ static CATALOGUES: LazyLock<[Catalogue; 5]> = LazyLock::new(|| {
     ]
 });
 
+/// Every enum of the schema with its values, read once from the SDL.
+static ENUMS: LazyLock<HashMap<String, Vec<String>>> =
+    LazyLock::new(|| enums(&crate::graphql::sdl()));
+
+fn enums(sdl: &str) -> HashMap<String, Vec<String>> {
+    let mut enums = HashMap::new();
+    let mut rest = sdl;
+    while let Some(start) = rest.find("\nenum ") {
+        rest = &rest[start + 6..];
+        let Some((name, body)) = rest.split_once('{') else {
+            break;
+        };
+        let Some((body, after)) = body.split_once('}') else {
+            break;
+        };
+        let mut values = Vec::new();
+        let mut in_description = false;
+        for line in body.lines().map(str::trim) {
+            if line.starts_with("\"\"\"") {
+                in_description = !(in_description || line.len() > 3 && line.ends_with("\"\"\""));
+                continue;
+            }
+            if in_description || line.is_empty() || line.starts_with('"') {
+                continue;
+            }
+            values.push(line.split_whitespace().next().unwrap_or(line).to_owned());
+        }
+        enums.insert(name.trim().to_owned(), values);
+        rest = after;
+    }
+    enums
+}
+
 fn parse(source: &'static str) -> Catalogue {
     source
         .lines()
@@ -152,6 +185,11 @@ impl Lang {
         self.catalogue().get(key.as_str()).copied().unwrap_or("…")
     }
 
+    /// The values of one of the schema's enums, in the schema's order (for form choices).
+    pub fn values(taxonomy: &str) -> &'static [String] {
+        ENUMS.get(taxonomy).map_or(&[], Vec::as_slice)
+    }
+
     /// Whether `value` is a value of the taxonomy (the label catalogue knows every one).
     pub fn knows(taxonomy: &str, value: &str) -> bool {
         Self::En
@@ -222,7 +260,6 @@ mod tests {
 
     #[test]
     fn every_taxonomy_value_of_the_schema_has_a_label() {
-        let sdl = crate::graphql::sdl();
         for taxonomy in [
             "ClauseKind",
             "AmbitionLevel",
@@ -238,28 +275,21 @@ mod tests {
             "ClauseOutcome",
             "CriteriaOrigin",
             "Applicability",
+            "ProcedureType",
+            "ValueBand",
+            "PublicationStatus",
+            "FindingKind",
         ] {
-            let start = sdl
-                .find(&format!("enum {taxonomy} {{"))
-                .unwrap_or_else(|| panic!("enum {taxonomy} is not in the schema"));
-            let body = &sdl[start..];
-            let body = &body[body.find('{').unwrap_or(0) + 1..body.find('}').unwrap_or(0)];
-            let mut in_description = false;
-            for line in body.lines().map(str::trim) {
-                if line.starts_with("\"\"\"") {
-                    in_description =
-                        !(in_description || line.len() > 3 && line.ends_with("\"\"\""));
-                    continue;
-                }
-                if in_description || line.is_empty() {
-                    continue;
-                }
+            let values = Lang::values(taxonomy);
+            assert!(values.len() >= 2, "enum {taxonomy} is not in the schema");
+            for value in values {
                 assert!(
-                    Lang::knows(taxonomy, line),
-                    "no label for {taxonomy}.{line}"
+                    Lang::knows(taxonomy, value),
+                    "no label for {taxonomy}.{value}"
                 );
             }
         }
+        assert_eq!(Lang::values("ValueBand")[0], "UNDER_EUR100K");
     }
 
     #[test]

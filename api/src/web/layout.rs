@@ -44,6 +44,9 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                                         " " span class="count" { "(" (basket_count) ")" }
                                     }
                                 }
+                                @if matches!(ctx.identity, crate::auth::Identity::User(_)) {
+                                    li { a href=(ctx.link("/mine")) aria-current=[current.starts_with("/mine").then_some("page")] { (lang.t("nav.mine")) } }
+                                }
                                 li { (session_link(ctx)) }
                             }
                         }

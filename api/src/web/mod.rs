@@ -13,10 +13,12 @@ mod context;
 mod cpv;
 mod diff;
 mod docx;
+mod editor;
 mod graphiql;
 mod i18n;
 mod layout;
 mod ops;
+mod results;
 mod search;
 mod session;
 mod stats;
@@ -64,6 +66,27 @@ pub fn router() -> Router<AppState> {
             get(session::sign_in_page).post(session::sign_in),
         )
         .route("/{lang}/sign-out", axum::routing::post(session::sign_out))
+        .route("/{lang}/mine", get(editor::mine))
+        .route(
+            "/{lang}/mine/new",
+            get(editor::new_page).post(editor::create),
+        )
+        .route(
+            "/{lang}/mine/results/new",
+            get(results::new_page).post(results::report),
+        )
+        .route(
+            "/{lang}/mine/{id}",
+            get(editor::edit_page).post(editor::save),
+        )
+        .route(
+            "/{lang}/mine/{id}/publish",
+            axum::routing::post(editor::publish),
+        )
+        .route(
+            "/{lang}/mine/{id}/withdraw",
+            axum::routing::post(editor::withdraw),
+        )
         .route("/{lang}/{*rest}", get(missing))
         .layer(axum::middleware::map_response(security_headers))
         .layer(CompressionLayer::new())

@@ -31,6 +31,26 @@ operation!(SEARCH_TEMPLATES, "SearchTemplates");
 operation!(TEMPLATE_PAGE, "TemplatePage");
 operation!(PROCUREMENT_STATS, "ProcurementStats");
 operation!(REUSE_CLAUSE, "ReuseClause");
+operation!(MY_CLAUSES, "MyClauses");
+operation!(CLAUSE_EDITOR, "ClauseEditor");
+operation!(CREATE_CLAUSE, "CreateClause");
+operation!(UPDATE_CLAUSE, "UpdateClause");
+operation!(PUBLISH_CLAUSE, "PublishClause");
+operation!(WITHDRAW_CLAUSE, "WithdrawClause");
+operation!(PREVIEW_ANONYMISATION, "PreviewAnonymisation");
+operation!(REPORT_TENDER_RESULT, "ReportTenderResult");
+
+/// Why the API refused an operation a form sent.
+#[derive(Debug)]
+pub enum Refusal {
+    /// A value the user gave is not accepted; `field` is the input field's name as the form
+    /// uses it (`title`, `cpvCodes`), taken from the error's `field` extension.
+    Invalid { field: String, message: String },
+    /// The record changed since the form was read (a stale `expectedVersion`).
+    Conflict,
+    /// Anything else, shown as an error page.
+    Page(PageError),
+}
 
 /// Runs `operation` for the page's caller and returns its `data`. A `NOT_FOUND` error is
 /// the page's 404; a `BAD_USER_INPUT` error carries the API's message for the user; anything
@@ -41,40 +61,70 @@ pub async fn run(
     operation: &Operation,
     variables: Value,
 ) -> Result<Value, PageError> {
+    submit(state, ctx, operation, variables)
+        .await
+        .map_err(|refusal| match refusal {
+            Refusal::Invalid { message, .. } => PageError::BadRequest(message),
+            Refusal::Conflict => PageError::BadRequest(ctx.lang.t("editor.conflict").to_owned()),
+            Refusal::Page(error) => error,
+        })
+}
+
+/// Like [`run`], for forms: a refused value and a conflict come back as such, so the form
+/// can show them next to what the user typed.
+pub async fn submit(
+    state: &AppState,
+    ctx: &Ctx,
+    operation: &Operation,
+    variables: Value,
+) -> Result<Value, Refusal> {
     let request = Request::new(operation.document)
         .operation_name(operation.name)
         .variables(Variables::from_json(variables));
     let response = crate::graphql::execute_as(state, ctx.identity.clone(), request).await;
     if let Some(error) = response.errors.first() {
-        let code = error
-            .extensions
-            .as_ref()
-            .and_then(|e| e.get("code"))
-            .map(|v| v.to_string().trim_matches('"').to_owned())
-            .unwrap_or_default();
-        let has_field = error
-            .extensions
-            .as_ref()
-            .is_some_and(|e| e.get("field").is_some());
-        return Err(match code.as_str() {
-            "NOT_FOUND" => PageError::NotFound,
+        let extension = |key: &str| {
+            error
+                .extensions
+                .as_ref()
+                .and_then(|e| e.get(key))
+                .map(|v| v.to_string().trim_matches('"').to_owned())
+        };
+        let code = extension("code").unwrap_or_default();
+        let field = extension("field");
+        return Err(match (code.as_str(), field) {
+            ("NOT_FOUND", _) => Refusal::Page(PageError::NotFound),
             // A service's refusal names the field and is meant for the user; a document
             // the schema refuses is this app's bug.
-            "BAD_USER_INPUT" if has_field => PageError::BadRequest(error.message.clone()),
-            "UNAUTHENTICATED" | "FORBIDDEN" => PageError::Forbidden,
-            "SEARCH_UNAVAILABLE" | "RATE_LIMITED" => PageError::Unavailable,
-            "BAD_USER_INPUT" => {
+            ("BAD_USER_INPUT", Some(field)) => Refusal::Invalid {
+                field: form_field(&field).to_owned(),
+                message: error.message.clone(),
+            },
+            ("CONFLICT", _) => Refusal::Conflict,
+            ("UNAUTHENTICATED" | "FORBIDDEN", _) => Refusal::Page(PageError::Forbidden),
+            ("SEARCH_UNAVAILABLE" | "RATE_LIMITED", _) => Refusal::Page(PageError::Unavailable),
+            ("BAD_USER_INPUT", None) => {
                 // The message is about the document, never about the caller's input.
                 tracing::error!(operation = operation.name, message = %error.message, "the schema refuses a page operation");
-                PageError::Internal
+                Refusal::Page(PageError::Internal)
             }
             _ => {
                 tracing::warn!(operation = operation.name, code, "page operation failed");
-                PageError::Internal
+                Refusal::Page(PageError::Internal)
             }
         });
     }
-    response.data.into_json().map_err(|_| PageError::Internal)
+    response
+        .data
+        .into_json()
+        .map_err(|_| Refusal::Page(PageError::Internal))
+}
+
+/// The form field an error's `field` path names: `input.cpvCodes[2]` and `draft.cpvCodes`
+/// are both the form's `cpvCodes`.
+fn form_field(path: &str) -> &str {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    last.split('[').next().unwrap_or(last)
 }
 
 /// A string field of a JSON object, `""` when absent or null.
@@ -104,4 +154,18 @@ pub fn list<'a>(value: &'a Value, key: &str) -> &'a [Value] {
         .get(key)
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_paths_name_the_form_field() {
+        assert_eq!(form_field("input.title"), "title");
+        assert_eq!(form_field("draft.cpvCodes"), "cpvCodes");
+        assert_eq!(form_field("input.labels[3]"), "labels");
+        assert_eq!(form_field("input.clauses[0].outcome"), "outcome");
+        assert_eq!(form_field("reason"), "reason");
+    }
 }

@@ -532,7 +532,14 @@ backend_test!(
                 &[("csrf", &csrf), ("version", "1")],
             )
             .await;
-        assert_eq!(reused.status, 200, "{}", reused.body);
+        // The copy opens in the editor of the reader's organisation.
+        assert_eq!(reused.status, 303, "{}", reused.body);
+        let draft = reused.header("location").to_owned();
+        assert!(draft.starts_with("/sv/mine/"), "{draft}");
+        let editor = browser.get(&draft).await;
+        assert_eq!(editor.status, 200);
+        assert!(editor.body.contains("tillhör nu din organisation"));
+        assert!(editor.body.contains("value=\"Energikrav\""));
         let lineage = app
             .ok(
                 None,
@@ -549,6 +556,323 @@ backend_test!(
         let out = browser.post("/sv/sign-out", &[("csrf", &csrf)]).await;
         assert_eq!(out.status, 303);
         assert!(!browser.cookies.contains_key("gpc_session"));
+    }
+);
+
+/// The value of the hidden `expectedVersion` field of the first form that has one.
+fn expected_version(html: &str) -> String {
+    html.split("name=\"expectedVersion\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned()
+}
+
+/// A complete clause as the editor form posts it.
+fn clause_form<'a>(csrf: &'a str, title: &'a str, text: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("action", "save"),
+        ("title", title),
+        ("text", text),
+        ("purpose", "Longer use of devices."),
+        ("verification", "A signed take-back plan, or equivalent."),
+        ("followUp", "Yearly report of returned units."),
+        ("language", "EN"),
+        ("kind", "CONTRACT_PERFORMANCE_CLAUSE"),
+        ("ambitionLevel", "CORE"),
+        ("productGroup", "COMPUTERS"),
+        ("environmentalImpacts", "CIRC_ECON"),
+        ("environmentalImpacts", "CLIM_MITIG"),
+        ("cpvCodes", "30213100-6"),
+        ("labels", "TCO Certified Generation 10"),
+        ("licence", "CC-BY-4.0"),
+    ]
+}
+
+backend_test!(
+    a_publisher_drafts_previews_publishes_and_withdraws_a_clause_in_the_browser,
+    |app| {
+        let org = app.org("kalmar", "SE").await;
+        let other = app.org("borgholm", "SE").await;
+        let count = "query($org: ID!) { clauses(filter: { organizationId: $org, status: [DRAFT, PUBLISHED, WITHDRAWN] }) { totalCount } }";
+        let owner = publisher(org);
+        let stored = || async {
+            app.ok(Some(&owner), count, json!({ "org": org.to_string() }))
+                .await["clauses"]["totalCount"]
+                .as_i64()
+                .unwrap()
+        };
+
+        // Visitors are sent to sign in.
+        let mut visitor = Browser::new(&app);
+        let page = visitor.get("/en/mine").await;
+        assert_eq!(page.status, 303);
+        assert_eq!(page.header("location"), "/en/sign-in");
+
+        let mut browser = Browser::new(&app);
+        browser.get("/en/sign-in").await;
+        browser.cookies.insert("gpc_session".into(), owner.clone());
+        let csrf = browser.csrf();
+        let mine = browser.get("/en/mine").await;
+        assert_eq!(mine.status, 200);
+        assert!(mine.body.contains("href=\"/en/mine/new\""));
+        assert!(mine.body.contains("aria-current=\"page\">My organisation"));
+
+        // Refusals name the field, keep what was typed and write nothing.
+        let text = "The supplier shall take back [100 %] of devices. Contact person Anna Berg, anna.berg@kalmar.se, for questions.";
+        let mut form = clause_form(&csrf, "", text);
+        let page = browser.post("/en/mine/new", &form).await;
+        assert_eq!(page.status, 400);
+        assert!(page.body.contains("id=\"f-title-error\""), "{}", page.body);
+        assert!(page.body.contains("aria-invalid=\"true\""));
+        assert!(
+            page.body.contains("anna.berg@kalmar.se"),
+            "the text was lost"
+        );
+        form[2] = ("title", "Take-back of devices");
+        form.retain(|(k, _)| *k != "cpvCodes");
+        form.push(("cpvCodes", "30213100-5"));
+        let page = browser.post("/en/mine/new", &form).await;
+        assert_eq!(page.status, 400);
+        assert!(
+            page.body.contains("id=\"f-cpvCodes-error\""),
+            "{}",
+            page.body
+        );
+        form.retain(|(k, _)| *k != "cpvCodes" && *k != "lastReviewed");
+        form.push(("cpvCodes", "30213100-6"));
+        form.push(("lastReviewed", "31.12.2026"));
+        let page = browser.post("/en/mine/new", &form).await;
+        assert_eq!(page.status, 400);
+        assert!(page.body.contains("id=\"f-lastReviewed-error\""));
+        assert_eq!(stored().await, 0, "a refused form wrote something");
+
+        // The preview marks what publishing replaces, without saving.
+        form.retain(|(k, _)| *k != "lastReviewed" && *k != "action");
+        let mut preview = form.clone();
+        preview.push(("action", "preview"));
+        let page = browser.post("/en/mine/new", &preview).await;
+        assert_eq!(page.status, 200);
+        assert!(
+            page.body
+                .contains("<mark class=\"finding\">anna.berg@kalmar.se</mark>"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body
+                .contains("<mark class=\"finding\">Anna Berg</mark>")
+        );
+        preview.push(("partial", "1"));
+        let fragment = browser.post("/en/mine/new", &preview).await;
+        assert!(fragment.body.starts_with("<section id=\"anon-preview\""));
+        assert!(!fragment.body.contains("<html"));
+        assert_eq!(stored().await, 0, "a preview wrote something");
+
+        form.push(("action", "save"));
+        let created = browser.post("/en/mine/new", &form).await;
+        assert_eq!(created.status, 303, "{}", created.body);
+        let location = created.header("location").to_owned();
+        assert!(location.ends_with("?notice=created"), "{location}");
+        let id = location
+            .trim_start_matches("/en/mine/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        let editor = browser.get(&location).await;
+        assert_eq!(editor.status, 200);
+        assert!(editor.body.contains("The draft is created"));
+        assert!(
+            editor
+                .body
+                .contains("<mark class=\"finding\">anna.berg@kalmar.se</mark>")
+        );
+        assert!(editor.body.contains("value=\"CLIM_MITIG\" checked"));
+
+        // Another organisation cannot open the editor.
+        let mut stranger = Browser::new(&app);
+        stranger
+            .cookies
+            .insert("gpc_session".into(), publisher(other));
+        assert_eq!(stranger.get(&format!("/en/mine/{id}")).await.status, 404);
+        // A form without this browser's token is refused.
+        let forged = browser
+            .post(
+                &format!("/en/mine/{id}/publish"),
+                &[("csrf", "0123456789abcdef0123456789abcdef")],
+            )
+            .await;
+        assert_eq!(forged.status, 403);
+
+        // Publishing anonymises: the published text has no name and no address.
+        let revision = expected_version(&editor.body);
+        let published = browser
+            .post(
+                &format!("/en/mine/{id}/publish"),
+                &[("csrf", &csrf), ("expectedVersion", &revision)],
+            )
+            .await;
+        assert_eq!(published.status, 303, "{}", published.body);
+        let clause = app
+            .ok(
+                None,
+                "query($id: ID!) { clause(id: $id) { status latest { text } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(clause["clause"]["status"], "PUBLISHED");
+        let public = clause["clause"]["latest"]["text"].as_str().unwrap();
+        assert!(
+            !public.contains("anna.berg") && !public.contains("Anna Berg"),
+            "{public}"
+        );
+
+        // Two editors: the second save against the old revision keeps its text and shows
+        // the first one's.
+        let editor = browser.get(&format!("/en/mine/{id}")).await;
+        let revision = expected_version(&editor.body);
+        let mut first = clause_form(
+            &csrf,
+            "Take-back of devices",
+            "First editor's requirement text.",
+        );
+        first.push(("expectedVersion", &revision));
+        let saved = browser.post(&format!("/en/mine/{id}"), &first).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let mut second = clause_form(
+            &csrf,
+            "Take-back of devices",
+            "Second editor's requirement text.",
+        );
+        second.push(("expectedVersion", &revision));
+        let conflict = browser.post(&format!("/en/mine/{id}"), &second).await;
+        assert_eq!(conflict.status, 409, "{}", conflict.body);
+        assert!(conflict.body.contains("Someone else saved in the meantime"));
+        assert!(
+            conflict
+                .body
+                .contains(">Second editor&#39;s requirement text.</textarea>")
+                || conflict
+                    .body
+                    .contains(">Second editor's requirement text.</textarea>"),
+            "{}",
+            conflict.body
+        );
+        assert!(conflict.body.contains("First editor"));
+        assert_ne!(expected_version(&conflict.body), revision);
+
+        // Withdrawing needs a reason.
+        let page = browser
+            .post(
+                &format!("/en/mine/{id}/withdraw"),
+                &[("csrf", &csrf), ("reason", " ")],
+            )
+            .await;
+        assert_eq!(page.status, 400);
+        assert!(page.body.contains("id=\"f-reason-error\""));
+        let page = browser
+            .post(
+                &format!("/en/mine/{id}/withdraw"),
+                &[
+                    ("csrf", &csrf),
+                    ("reason", "Replaced by a newer label generation."),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        let mine = browser.get("/en/mine").await;
+        assert!(mine.body.contains("<h2>Withdrawn</h2>"), "{}", mine.body);
+
+        // What publishing lacks is shown at the field that lacks it.
+        let mut bare = clause_form(
+            &csrf,
+            "Energy use of displays",
+            "Displays shall meet [Energy Star 8].",
+        );
+        bare.retain(|(k, _)| *k != "cpvCodes");
+        let created = browser.post("/en/mine/new", &bare).await;
+        let draft = created
+            .header("location")
+            .trim_start_matches("/en/mine/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        let refused = browser
+            .post(&format!("/en/mine/{draft}/publish"), &[("csrf", &csrf)])
+            .await;
+        assert_eq!(refused.status, 400, "{}", refused.body);
+        assert!(
+            refused.body.contains("id=\"f-cpvCodes-error\""),
+            "{}",
+            refused.body
+        );
+    }
+);
+
+backend_test!(
+    a_publisher_reports_a_tender_result_for_the_clauses_in_the_basket,
+    |app| {
+        let author = app.org("vaxjo", "SE").await;
+        let buyer = app.org("ljungby", "SE").await;
+        let id = published_clause(&app, &publisher(author), clause_input("Take-back")).await;
+        let mut browser = Browser::new(&app);
+        browser.get("/en/").await;
+        browser
+            .cookies
+            .insert("gpc_session".into(), publisher(buyer));
+        let csrf = browser.csrf();
+        browser
+            .post(
+                "/en/basket",
+                &[("csrf", &csrf), ("action", "add"), ("id", &id)],
+            )
+            .await;
+        let page = browser.get("/en/mine/results/new").await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains(&format!("name=\"outcome-{id}\"")));
+        let outcome = format!("outcome-{id}");
+        let mut form = vec![
+            ("csrf", csrf.as_str()),
+            ("cpvCode", "30213100-6"),
+            ("procedure", "OPEN"),
+            ("valueBand", "EUR100K_TO1M"),
+            ("awardMonth", "May 2026"),
+            ("tendersReceived", "4"),
+            ("smeTenders", "2"),
+            ("priceWeight", "60"),
+            ("costWeight", "0"),
+            ("qualityWeight", "40"),
+            ("sustainabilityWeight", "20"),
+            ("awarded", "true"),
+            (outcome.as_str(), "MET_BY_ALL"),
+        ];
+        let refused = browser.post("/en/mine/results/new", &form).await;
+        assert_eq!(refused.status, 400);
+        assert!(refused.body.contains("id=\"f-awardMonth-error\""));
+        assert!(
+            refused.body.contains("value=\"4\""),
+            "what was typed is kept"
+        );
+        form[4] = ("awardMonth", "2026-05");
+        form[7] = ("priceWeight", "70");
+        let refused = browser.post("/en/mine/results/new", &form).await;
+        assert_eq!(refused.status, 400, "weights that do not sum to 100");
+        assert!(refused.body.contains("role=\"alert\""));
+        form[7] = ("priceWeight", "60");
+        let done = browser.post("/en/mine/results/new", &form).await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        assert!(done.body.contains("Thank you for the report"));
+        let evidence = app
+            .ok(
+                None,
+                "query($id: ID!) { clause(id: $id) { evidence { results } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(evidence["clause"]["evidence"]["results"], 1);
     }
 );
 
@@ -601,6 +925,19 @@ async fn every_page_answers_in_every_language() {
             !stats.body.contains("style="),
             "inline styles break the CSP"
         );
+        // The publisher's pages, signed in.
+        let org = app.org("hjo", "SE").await;
+        browser.cookies.insert("gpc_session".into(), publisher(org));
+        for lang in ["sv", "nb", "da", "fi", "en"] {
+            for path in ["/mine", "/mine/new", "/mine/results/new"] {
+                let page = browser.get(&format!("/{lang}{path}")).await;
+                assert_eq!(page.status, 200, "/{lang}{path}");
+                assert!(
+                    !page.body.contains(">…<"),
+                    "/{lang}{path} shows a missing text"
+                );
+            }
+        }
         assert_eq!(browser.get("/de/").await.status, 404);
         let graphiql = browser.get("/graphiql").await;
         assert_eq!(graphiql.status, 200);
@@ -640,11 +977,13 @@ async fn the_browser_journeys_pass() {
     };
     with_app(Backend::Sqlite, demo(), |app| async move {
         let base = app.url("");
+        let org = app.org("tingsryd", "SE").await;
         let output = tokio::task::spawn_blocking(move || {
             Command::new("node")
                 .arg(dir.join("journeys.mjs"))
                 .arg(base.trim_end_matches('/'))
                 .env("CHROMIUM", chromium)
+                .env("PUBLISHER_TOKEN", publisher(org))
                 .output()
         })
         .await

@@ -2,6 +2,9 @@
 // - Search as you type: the search page's results and facets are fetched as an HTML
 //   fragment from the same URL (with partial=1) and swapped in; the address bar follows.
 // - Controls marked data-autosubmit submit their form when changed.
+// - The clause editor (form[data-preview]) refreshes its anonymisation preview while the
+//   publisher types: the form is posted with action=preview&partial=1 (nothing is saved)
+//   and the returned section replaces #anon-preview.
 "use strict";
 (function () {
   function autosubmit(event) {
@@ -11,6 +14,41 @@
     if (form) form.requestSubmit ? form.requestSubmit() : form.submit();
   }
   document.addEventListener("change", autosubmit);
+
+  var editor = document.querySelector("form[data-preview]");
+  if (editor && window.fetch && window.FormData) {
+    var previewTimer = null;
+    var previewController = null;
+    editor.addEventListener("input", function (event) {
+      if (event.target.tagName !== "TEXTAREA" && event.target.type !== "text") return;
+      clearTimeout(previewTimer);
+      previewTimer = setTimeout(function () {
+        var data = new URLSearchParams(new FormData(editor));
+        data.set("action", "preview");
+        data.set("partial", "1");
+        if (previewController) previewController.abort();
+        previewController = new AbortController();
+        fetch(editor.getAttribute("action"), {
+          method: "POST",
+          body: data,
+          signal: previewController.signal,
+          credentials: "same-origin",
+          headers: { Accept: "text/html" }
+        })
+          .then(function (response) { return response.ok ? response.text() : null; })
+          .then(function (html) {
+            var old = document.getElementById("anon-preview");
+            if (!html || !old) return;
+            var template = document.createElement("template");
+            template.innerHTML = html;
+            var fresh = template.content.getElementById("anon-preview");
+            // The live region stays in place so screen readers announce the change.
+            if (fresh) old.innerHTML = fresh.innerHTML;
+          })
+          .catch(function () { /* superseded or offline: the check button still works */ });
+      }, 500);
+    });
+  }
 
   var input = document.querySelector("input[data-live]");
   if (!input || !window.fetch || !window.URLSearchParams) return;
