@@ -710,6 +710,7 @@ fn render(ctx: &Ctx, form: &ClauseForm, editor: Editor<'_>, status: StatusCode) 
                 p { (s(withdrawal, "reason")) " (" (date(s(withdrawal, "at"))) ")" }
             }
         }
+        div class="editor-layout" {
         form method="post" action=(action) class="editor" id="editor" data-preview novalidate {
             (csrf_field(ctx))
             @if let Some(revision) = editor.revision {
@@ -738,6 +739,7 @@ fn render(ctx: &Ctx, form: &ClauseForm, editor: Editor<'_>, status: StatusCode) 
             }
         }
         (preview_section(ctx, editor.preview.as_ref(), form))
+        }
         @if let (Some(id), Some(clause)) = (id, editor.clause) {
             (publish_section(ctx, id, clause, editor.revision))
             @if status_value == "PUBLISHED" {
