@@ -158,7 +158,11 @@ fn page(
     after: Option<&str>,
 ) -> async_graphql::Result<PageRequest> {
     let max = data::<MaxPageSize>(ctx)?.0;
-    PageRequest::new(first, after, max).gql()
+    let mut request = PageRequest::new(first, after, max).gql()?;
+    // `totalCount` counts every match, which costs far more than one page: only when the
+    // query selects it (directly or through a fragment).
+    request.count = ctx.look_ahead().field("totalCount").exists();
+    Ok(request)
 }
 
 async fn load<K>(
@@ -178,7 +182,9 @@ where
 /// Fields every connection carries besides edges and page info.
 #[derive(SimpleObject)]
 pub struct ConnectionFields {
-    /// Number of records matching the filter, over all pages.
+    /// Number of records matching the filter, over all pages. Counted only when selected
+    /// (it costs a pass over every match, more than the page itself): leave it out of
+    /// queries that page through a list.
     pub total_count: u64,
 }
 

@@ -488,7 +488,11 @@ pub async fn list(
                 .like(format!("%{}%", &code[1..code.len() - 1])),
         );
     }
-    let total = query.clone().count(db).await?;
+    let total = if page.count {
+        query.clone().count(db).await?
+    } else {
+        0
+    };
     if let Some(after) = page.after {
         query = query.filter(clause::Column::Id.gt(after));
     }

@@ -165,7 +165,11 @@ pub async fn list(
     if let Some(country) = country {
         query = query.filter(organization::Column::Country.eq(country));
     }
-    let total = query.clone().count(db).await?;
+    let total = if page.count {
+        query.clone().count(db).await?
+    } else {
+        0
+    };
     if let Some(after) = page.after {
         query = query.filter(organization::Column::Id.gt(after));
     }

@@ -13,6 +13,9 @@ pub const DEFAULT_PAGE_SIZE: usize = 20;
 pub struct PageRequest {
     pub first: u64,
     pub after: Option<Uuid>,
+    /// Whether the caller wants `totalCount` (a count over every match, which costs more
+    /// than the page itself); when false the page's `total_count` is 0 and never shown.
+    pub count: bool,
 }
 
 impl PageRequest {
@@ -35,6 +38,7 @@ impl PageRequest {
         Ok(Self {
             first: first as u64,
             after,
+            count: true,
         })
     }
 }
@@ -108,6 +112,7 @@ mod tests {
         let request = PageRequest {
             first: 2,
             after: None,
+            count: true,
         };
         let page = Page::from_rows(vec![1, 2, 3], request, 3);
         assert_eq!(page.items, vec![1, 2]);

@@ -633,7 +633,11 @@ pub async fn list(
         query =
             query.filter(template_version::Column::CpvCodes.like(codes::prefix_pattern(prefix)));
     }
-    let total = query.clone().count(db).await?;
+    let total = if page.count {
+        query.clone().count(db).await?
+    } else {
+        0
+    };
     if let Some(after) = page.after {
         query = query.filter(template::Column::Id.gt(after));
     }

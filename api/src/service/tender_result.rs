@@ -416,7 +416,11 @@ pub async fn list(
     if let Some(to) = &filter.to {
         query = query.filter(tender_result::Column::AwardMonth.lte(parse_month("filter.to", to)?));
     }
-    let total = query.clone().count(db).await?;
+    let total = if page.count {
+        query.clone().count(db).await?
+    } else {
+        0
+    };
     if let Some(after) = page.after {
         query = query.filter(tender_result::Column::Id.gt(after));
     }

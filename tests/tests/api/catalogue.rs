@@ -380,6 +380,25 @@ backend_test!(lists_paginate_with_cursors_and_filter, |app| {
     let expected: Vec<String> = (0..5).map(|i| format!("Clause number {i}")).collect();
     assert_eq!(titles, expected);
 
+    // totalCount is only counted when selected: through a fragment and an inline fragment
+    // it still is; every list answers the same pages without it.
+    for document in [
+        "{ clauses(first: 1) { ...Count } } fragment Count on ClauseConnection { totalCount }",
+        "{ clauses(first: 1) { ... on ClauseConnection { totalCount } } }",
+    ] {
+        let data = app.ok(None, document, json!({})).await;
+        assert_eq!(data["clauses"]["totalCount"], 5, "{document}");
+    }
+    let lean = app
+        .ok(
+            None,
+            "{ clauses(first: 5) { nodes { id } } templates { nodes { id } } organizations { nodes { id } } tenderResults { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(lean["clauses"]["nodes"].as_array().unwrap().len(), 5);
+    assert_eq!(lean["organizations"]["nodes"].as_array().unwrap().len(), 1);
+
     let phones = app
         .ok(None, query, json!({ "filter": { "cpv": "3225" } }))
         .await;
