@@ -307,6 +307,8 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let indexer = tokio::spawn(self.indexer.run());
+        let db = self.state.db.clone();
+        tokio::spawn(async move { crate::service::cpv::warn_off_list(&db).await });
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;

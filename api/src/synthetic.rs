@@ -145,7 +145,7 @@ fn capitalised(text: &str) -> String {
         .unwrap_or_default()
 }
 
-/// CPV bases of the product groups the catalogue is about; check digits are computed.
+/// CPV bases of the product groups the catalogue is about; check digits come from the list.
 const CPV_BASES: [&str; 14] = [
     "30213100", "30213300", "30231000", "32250000", "30232110", "48000000", "72000000", "30121100",
     "32420000", "50312000", "90500000", "39130000", "30237200", "48820000",
@@ -153,11 +153,7 @@ const CPV_BASES: [&str; 14] = [
 
 fn cpv_code(rng: &mut Rng) -> String {
     let base = rng.pick(&CPV_BASES);
-    let mut digits = [0u8; 8];
-    for (d, c) in digits.iter_mut().zip(base.bytes()) {
-        *d = c - b'0';
-    }
-    format!("{base}-{}", cpv::check_digit(&digits))
+    cpv::lookup(base).map_or_else(|| format!("{base}-0"), |entry| entry.code.to_owned())
 }
 
 const LABELS: [&str; 6] = [

@@ -1,5 +1,6 @@
 //! The GraphQL schema and its HTTP endpoints.
 
+mod cpv;
 mod feed;
 mod guard;
 mod loaders;
@@ -51,6 +52,7 @@ use crate::{
 #[derive(MergedObject, Default)]
 pub struct Query(
     QueryRoot,
+    cpv::CpvQuery,
     search::SearchQuery,
     trust::TrustQuery,
     feed::FeedQuery,

@@ -65,7 +65,7 @@ pub struct ClauseContent {
     pub social_objectives: Vec<SocialObjective>,
     pub origin: Option<CriteriaOrigin>,
     pub applicability: Option<Applicability>,
-    /// CPV codes with check digit, e.g. `30213100-6`.
+    /// CPV codes of the CPV 2008 list with their check digit, e.g. `30213100-6`.
     #[graphql(default)]
     #[serde(default)]
     pub cpv_codes: Vec<String>,

@@ -421,3 +421,102 @@ backend_test!(lists_paginate_with_cursors_and_filter, |app| {
         .await;
     assert_eq!(field(&bad), "filter.cpv");
 });
+
+backend_test!(cpv_codes_are_checked_against_the_official_list, |app| {
+    let lund = app.org("lund", "SE").await;
+    let token = publisher(lund);
+    // Official codes whose check digit is not the weighted formula's are accepted.
+    let mut input = clause_input("Renewable electricity");
+    input["cpvCodes"] = json!(["09310000-5", "30213100-6"]);
+    let id = published_clause(&app, &token, input).await;
+    // A code that passes the formula but is on no list is refused, naming the item.
+    let mut input = clause_input("Unknown code");
+    input["cpvCodes"] = json!(["30213100-6", "30213199-6"]);
+    let refused = app
+        .gql(Some(&token), CREATE_CLAUSE, json!({ "input": input }))
+        .await;
+    assert_eq!(code(&refused), "BAD_USER_INPUT");
+    assert_eq!(field(&refused), "input.cpvCodes[1]");
+    let message = refused["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("not a code of the CPV 2008 list"),
+        "{message}"
+    );
+    let mut input = clause_input("Wrong check digit");
+    input["cpvCodes"] = json!(["09310000-3"]);
+    let refused = app
+        .gql(Some(&token), CREATE_CLAUSE, json!({ "input": input }))
+        .await;
+    let message = refused["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("09310000-5"), "{message}");
+
+    // Names for forms: by code, by digits, by words in a language.
+    let data = app
+        .ok(
+            None,
+            r#"{
+              exact: cpv(code: "30213100-6") { code en sv da fi norwegian: name(language: NB) }
+              digits: cpv(code: "09310000") { code name }
+              wrong: cpv(code: "30213100-5") { code }
+              unknown: cpv(code: "30213199-6") { code }
+              computers: cpvCodes(prefix: "302131") { code }
+              swedish: cpvCodes(prefix: "bärbar dator", language: SV) { code name(language: SV) }
+              few: cpvCodes(prefix: "03", first: 3) { code }
+            }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["exact"]["sv"], "Bärbara datorer");
+    assert_eq!(data["exact"]["en"], "Portable computers");
+    assert_eq!(data["exact"]["norwegian"], data["exact"]["da"]);
+    assert_eq!(data["digits"]["code"], "09310000-5");
+    assert!(data["wrong"].is_null() && data["unknown"].is_null());
+    let computers = data["computers"].as_array().unwrap();
+    assert!(computers.iter().any(|c| c["code"] == "30213100-6"));
+    assert!(
+        computers
+            .iter()
+            .all(|c| c["code"].as_str().unwrap().starts_with("302131"))
+    );
+    assert!(
+        data["swedish"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["code"] == "30213100-6")
+    );
+    assert_eq!(data["few"].as_array().unwrap().len(), 3);
+    for (document, expected) in [
+        (r#"{ cpvCodes(prefix: "3") { code } }"#, "prefix"),
+        (r#"{ cpvCodes(prefix: "  ") { code } }"#, "prefix"),
+        (r#"{ cpvCodes(prefix: "30", first: 0) { code } }"#, "first"),
+    ] {
+        let refused = app.gql(None, document, json!({})).await;
+        assert_eq!(code(&refused), "BAD_USER_INPUT", "{document}");
+        assert_eq!(field(&refused), expected, "{document}");
+    }
+
+    // Codes stored before the list was checked are found (and logged at start).
+    assert!(
+        commons_api::service::cpv::stored_off_list(&app.db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    entity::clause_version::Entity::update_many()
+        .col_expr(
+            entity::clause_version::Column::CpvCodes,
+            Expr::value(r#"["30213199-6"]"#),
+        )
+        .filter(entity::clause_version::Column::ClauseId.eq(uuid::Uuid::parse_str(&id).unwrap()))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        commons_api::service::cpv::stored_off_list(&app.db)
+            .await
+            .unwrap(),
+        vec!["30213199-6".to_owned()]
+    );
+});
