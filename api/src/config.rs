@@ -227,6 +227,11 @@ pub struct ServeArgs {
     )]
     pub cors_origins: Vec<String>,
 
+    /// Serve `GET /metrics` (Prometheus text format) on this address only, instead of on the
+    /// main listener: e.g. `127.0.0.1:9090`, reachable by the scraper and not the public.
+    #[arg(long, env = "COMMONS_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     #[command(flatten)]
     pub db: DbArgs,
 

@@ -70,6 +70,28 @@ pub const CONCURRENT_IMPORTS: usize = 2;
 pub async fn clauses_handler(
     State(state): State<AppState>,
     identity: Identity,
+    query: Query<ImportParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let response = import(State(state.clone()), identity, query, headers, body).await;
+    let status = response.status();
+    let outcome = if status.is_success() {
+        "ok"
+    } else if status.is_client_error() || status == StatusCode::SERVICE_UNAVAILABLE {
+        "refused"
+    } else {
+        "failed"
+    };
+    state
+        .metrics
+        .count("commons_imports_total", &[("outcome", outcome)], 1);
+    response
+}
+
+async fn import(
+    State(state): State<AppState>,
+    identity: Identity,
     Query(params): Query<ImportParams>,
     headers: HeaderMap,
     body: Body,

@@ -12,6 +12,7 @@ pub mod graphql;
 pub mod health;
 pub mod import;
 pub mod indexing;
+pub mod metrics;
 pub mod row_cache;
 pub mod seed;
 pub mod service;

@@ -48,6 +48,8 @@ pub struct App {
     /// Wakes the indexer after writes outside GraphQL (imports), and takes the search
     /// documents imports hand over to it.
     pub indexer: IndexerHandle,
+    /// This server's metrics (`GET /metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Cheap to clone; handed to every handler.
@@ -136,7 +138,13 @@ pub fn router(state: AppState, args: &ServeArgs) -> Router {
             .unwrap_or("unmatched");
         tracing::info_span!("request", method = %request.method(), route)
     });
-    Router::new()
+    let mut routes = Router::new();
+    // With a metrics address of its own (`--metrics-listen`) the main listener does not
+    // serve them.
+    if args.metrics_listen.is_none() {
+        routes = routes.route("/metrics", get(crate::metrics::handler));
+    }
+    routes
         .route(
             "/graphql",
             get(graphql::graphql_get).post(graphql::graphql_post),
@@ -161,6 +169,10 @@ pub fn router(state: AppState, args: &ServeArgs) -> Router {
                 )
                 .layer(RequestBodyLimitLayer::new(args.limits.max_import_bytes)),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track_http,
+        ))
         .with_state(state)
         .layer(axum::middleware::map_response(coded_payload_too_large))
         .layer(TimeoutLayer::with_status_code(
@@ -176,6 +188,8 @@ pub fn router(state: AppState, args: &ServeArgs) -> Router {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// `GET /metrics` on an address of its own (`--metrics-listen`).
+    metrics: Option<(TcpListener, Router)>,
     state: AppState,
     indexer: Indexer,
 }
@@ -249,6 +263,7 @@ impl Application {
         let indexer = Indexer::new(db.clone(), search.clone(), indexer_handle.clone())
             .with_reader(reader.clone())
             .with_row_cache(Arc::clone(&rows));
+        let metrics = Arc::new(crate::metrics::Metrics::default());
         let schema = graphql::build_schema(
             db.clone(),
             graphql::Reader(reader.clone()),
@@ -256,6 +271,7 @@ impl Application {
             SearchHandle(search.clone()),
             indexer_handle.clone(),
             &args.limits,
+            Arc::clone(&metrics),
         );
         let state = AppState(Arc::new(App {
             db,
@@ -272,6 +288,7 @@ impl Application {
             verifier,
             indexer: indexer_handle,
             ocds: args.export.ocds(),
+            metrics,
         }));
         let router = router(state.clone(), &args);
         let listener = TcpListener::bind(args.listen).await.map_err(|e| {
@@ -285,12 +302,32 @@ impl Application {
             };
             anyhow::anyhow!("cannot listen on {}: {e}{hint}", args.listen)
         })?;
+        let metrics = match args.metrics_listen {
+            Some(address) => {
+                let listener = TcpListener::bind(address).await.map_err(|e| {
+                    anyhow::anyhow!("cannot listen on {address} (--metrics-listen): {e}")
+                })?;
+                let router = Router::new()
+                    .route("/metrics", get(crate::metrics::handler))
+                    .with_state(state.clone());
+                Some((listener, router))
+            }
+            None => None,
+        };
         Ok(Self {
             listener,
             router,
+            metrics,
             state,
             indexer,
         })
+    }
+
+    /// The address `GET /metrics` is served on when it has one of its own.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
     }
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
@@ -309,12 +346,23 @@ impl Application {
         let indexer = tokio::spawn(self.indexer.run());
         let db = self.state.db.clone();
         tokio::spawn(async move { crate::service::cpv::warn_off_list(&db).await });
+        // The metrics listener ends with the process; a scrape holds nothing to finish.
+        let metrics = self.metrics.map(|(listener, router)| {
+            tokio::spawn(async move {
+                if let Err(error) = axum::serve(listener, router).await {
+                    tracing::error!(%error, "the metrics listener stopped");
+                }
+            })
+        });
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
         // Wait until the indexer has stopped, so nothing of this server writes after it returns.
         indexer.abort();
         let _ = indexer.await;
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         Ok(served?)
     }
 }

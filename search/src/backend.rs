@@ -145,6 +145,10 @@ pub struct SearchResponse {
 /// A search index holding the published catalogue.
 #[async_trait::async_trait]
 pub trait SearchBackend: Send + Sync {
+    /// The backend's name in logs and metrics (`tantivy`, `meilisearch`).
+    fn name(&self) -> &'static str {
+        "other"
+    }
     /// Adds or replaces documents (by id).
     async fn upsert(&self, documents: Vec<CatalogueDocument>) -> Result<(), SearchError>;
     /// Removes documents by id; unknown ids are ignored.

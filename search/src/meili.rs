@@ -237,6 +237,10 @@ pub fn settings_match(current: &Settings, desired: &Settings) -> bool {
 
 #[async_trait::async_trait]
 impl SearchBackend for MeiliBackend {
+    fn name(&self) -> &'static str {
+        "meilisearch"
+    }
+
     async fn upsert(&self, documents: Vec<CatalogueDocument>) -> Result<(), SearchError> {
         self.add(&self.index(), &documents).await
     }

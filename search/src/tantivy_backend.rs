@@ -708,6 +708,10 @@ fn should(query: impl Query + 'static) -> (Occur, Box<dyn Query>) {
 
 #[async_trait::async_trait]
 impl SearchBackend for TantivyBackend {
+    fn name(&self) -> &'static str {
+        "tantivy"
+    }
+
     async fn upsert(&self, documents: Vec<CatalogueDocument>) -> Result<(), SearchError> {
         self.blocking(move |inner| {
             inner.write(|writer, inner| {

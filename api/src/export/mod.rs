@@ -18,11 +18,16 @@ use crate::{
 /// `GET /export/ocds`: every published tender result as one OCDS release package.
 pub async fn ocds_handler(State(state): State<AppState>) -> Response {
     match ocds::package(&state.db, &state.ocds, |_| {}).await {
-        Ok(package) => (
-            [(header::CACHE_CONTROL, "public, max-age=60")],
-            Json(package),
-        )
-            .into_response(),
+        Ok(package) => {
+            state
+                .metrics
+                .count("commons_exports_total", &[("format", "ocds")], 1);
+            (
+                [(header::CACHE_CONTROL, "public, max-age=60")],
+                Json(package),
+            )
+                .into_response()
+        }
         Err(error) => {
             tracing::error!(%error, "OCDS export failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
@@ -46,7 +51,12 @@ pub async fn catalogue_handler(State(state): State<AppState>) -> Response {
             .into_response();
     };
     let snapshot = match Snapshot::open(&state.reader, &state.instance).await {
-        Ok(snapshot) => snapshot,
+        Ok(snapshot) => {
+            state
+                .metrics
+                .count("commons_exports_total", &[("format", "catalogue")], 1);
+            snapshot
+        }
         Err(error) => {
             tracing::error!(%error, "cannot open the catalogue snapshot");
             return (StatusCode::SERVICE_UNAVAILABLE, "snapshot unavailable").into_response();

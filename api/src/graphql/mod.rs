@@ -85,6 +85,7 @@ pub fn build_schema(
     search: SearchHandle,
     indexer: IndexerHandle,
     limits: &LimitArgs,
+    metrics: Arc<crate::metrics::Metrics>,
 ) -> AppSchema {
     let mut builder = Schema::build(
         Query::default(),
@@ -98,6 +99,8 @@ pub fn build_schema(
     .data(search)
     .data(indexer)
     .data(MaxPageSize(limits.max_page_size))
+    .data(Arc::clone(&metrics))
+    .extension(crate::metrics::GraphqlMetrics(metrics))
     // Depth is checked by the guard, which measures introspection apart from data.
     .limit_complexity(limits.max_complexity)
     .limit_directives(MAX_DIRECTIVES)

@@ -444,11 +444,14 @@ impl SearchQuery {
         let request = request(ctx, query, filter, facets, sort, first, after)?;
         let offset = request.offset;
         let backend = &data::<SearchHandle>(ctx)?.0.clauses;
-        let response = backend
-            .search(request)
-            .await
-            .map_err(ServiceError::from)
-            .gql()?;
+        let started = std::time::Instant::now();
+        let response = backend.search(request).await;
+        data::<Arc<crate::metrics::Metrics>>(ctx)?.observe(
+            "commons_search_duration_seconds",
+            &[("backend", backend.name())],
+            started.elapsed().as_secs_f64(),
+        );
+        let response = response.map_err(ServiceError::from).gql()?;
         // A result list shows each hit's clause: the page's rows and their current views are
         // read here in one query, rather than through a data loader after the hits resolve.
         // The look-ahead follows fragments and ignores aliases, so it sees every way of
@@ -498,11 +501,14 @@ impl SearchQuery {
         let request = request(ctx, query, filter, facets, sort, first, after)?;
         let offset = request.offset;
         let backend = &data::<SearchHandle>(ctx)?.0.templates;
-        let response = backend
-            .search(request)
-            .await
-            .map_err(ServiceError::from)
-            .gql()?;
+        let started = std::time::Instant::now();
+        let response = backend.search(request).await;
+        data::<Arc<crate::metrics::Metrics>>(ctx)?.observe(
+            "commons_search_duration_seconds",
+            &[("backend", backend.name())],
+            started.elapsed().as_secs_f64(),
+        );
+        let response = response.map_err(ServiceError::from).gql()?;
         Ok(connection(response, offset, |cursor, id, highlight| {
             TemplateSearchEdge {
                 cursor,

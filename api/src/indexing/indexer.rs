@@ -25,7 +25,8 @@ use uuid::Uuid;
 use super::{Handoff, documents};
 use crate::{row_cache::ClauseRowCache, service::evidence};
 
-const CONSUMER: &str = "search";
+/// The search indexer's name in `feed_cursor`.
+pub const CONSUMER: &str = "search";
 /// Advisory-lock key shared by all replicas (arbitrary, fixed).
 const LOCK_KEY: i64 = 0x0067_7063_5f69_6478;
 const IDLE_POLL: Duration = Duration::from_millis(500);

@@ -5,4 +5,4 @@ mod handoff;
 mod indexer;
 
 pub use handoff::Handoff;
-pub use indexer::{Backends, Burst, Indexer, IndexerHandle, ensure_initialised, reindex};
+pub use indexer::{Backends, Burst, CONSUMER, Indexer, IndexerHandle, ensure_initialised, reindex};

@@ -41,6 +41,8 @@ pub enum Backend {
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Where `GET /metrics` is served when the server was given `--metrics-listen`.
+    pub metrics_addr: Option<SocketAddr>,
     pub db: DatabaseConnection,
     pub client: reqwest::Client,
     /// The running server's shared state (for tests that hold its limits).
@@ -98,6 +100,7 @@ impl TestApp {
             .await
             .unwrap();
         let addr = app.local_addr().unwrap();
+        let metrics_addr = app.metrics_addr();
         let db = app.state().db.clone();
         let state = app.state().clone();
         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -106,6 +109,7 @@ impl TestApp {
         }));
         Self {
             addr,
+            metrics_addr,
             db,
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
