@@ -232,6 +232,18 @@ pub struct ServeArgs {
     #[arg(long, env = "COMMONS_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
 
+    /// Requests per second and burst per client class, e.g.
+    /// `anonymous=20/40,publisher=50/100,agency=200/400,admin=200/400`; a class left out
+    /// is not limited; `off` (the default) limits nobody. Clients are token subjects, or
+    /// addresses for anonymous callers. Refusals are `429` with `Retry-After`.
+    #[arg(long, env = "COMMONS_RATE_LIMITS", default_value = "off")]
+    pub rate_limits: crate::ratelimit::Limits,
+
+    /// Proxies whose `X-Forwarded-For` names the client (addresses or networks,
+    /// comma-separated, e.g. `10.0.0.0/8`); from anyone else the header is ignored.
+    #[arg(long, env = "COMMONS_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<crate::ratelimit::Proxy>,
+
     #[command(flatten)]
     pub db: DbArgs,
 

@@ -13,6 +13,7 @@ pub mod health;
 pub mod import;
 pub mod indexing;
 pub mod metrics;
+pub mod ratelimit;
 pub mod row_cache;
 pub mod seed;
 pub mod service;

@@ -50,6 +50,8 @@ pub struct App {
     pub indexer: IndexerHandle,
     /// This server's metrics (`GET /metrics`).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Requests per client (`--rate-limits`).
+    pub rate_limiter: crate::ratelimit::RateLimiter,
 }
 
 /// Cheap to clone; handed to every handler.
@@ -171,6 +173,10 @@ pub fn router(state: AppState, args: &ServeArgs) -> Router {
         )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            crate::ratelimit::limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             crate::metrics::track_http,
         ))
         .with_state(state)
@@ -289,6 +295,10 @@ impl Application {
             indexer: indexer_handle,
             ocds: args.export.ocds(),
             metrics,
+            rate_limiter: crate::ratelimit::RateLimiter::new(
+                args.rate_limits.clone(),
+                args.trusted_proxies.clone(),
+            ),
         }));
         let router = router(state.clone(), &args);
         let listener = TcpListener::bind(args.listen).await.map_err(|e| {
@@ -354,9 +364,14 @@ impl Application {
                 }
             })
         });
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = axum::serve(
+            self.listener,
+            // The peer's address: rate limits count anonymous clients by it.
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         // Wait until the indexer has stopped, so nothing of this server writes after it returns.
         indexer.abort();
         let _ = indexer.await;

@@ -41,6 +41,11 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' da
      style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
+/// The web app's session token in a request, if any (not verified here).
+pub fn session_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    context::cookie(headers, session::SESSION_COOKIE).filter(|t| !t.is_empty())
+}
+
 /// The app's routes (merged into the server's router).
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -345,3 +345,109 @@ backend_test!(responses_follow_graphql_over_http, |app| {
     assert_eq!(status, 200, "{body}");
     assert!(body.get("data").is_some(), "{body}");
 });
+
+/// `--rate-limits`: a bucket per client (token subject, else address), refusals coded and
+/// timed; `X-Forwarded-For` counts only from a trusted proxy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_are_rate_limited_per_subject_and_address() {
+    let options = Options {
+        extra: vec![
+            "--rate-limits".into(),
+            "anonymous=0.5/3,publisher=0.5/2".into(),
+            "--trusted-proxies".into(),
+            "127.0.0.1".into(),
+        ],
+        ..Options::default()
+    };
+    with_app(Backend::Sqlite, options, |app| async move {
+        let post = |token: Option<String>, forwarded: &'static str| {
+            let mut request = app
+                .client
+                .post(app.url("/graphql"))
+                .header("X-Forwarded-For", forwarded)
+                .json(&json!({ "query": "{ __typename }" }));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            request.send()
+        };
+        for _ in 0..3 {
+            let ok = post(None, "203.0.113.1").await.unwrap();
+            assert_eq!(ok.status().as_u16(), 200);
+        }
+        let refused = post(None, "203.0.113.1").await.unwrap();
+        assert_eq!(refused.status().as_u16(), 429);
+        let retry: u64 = refused.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=2).contains(&retry), "Retry-After {retry}");
+        let body: serde_json::Value = refused.json().await.unwrap();
+        assert_eq!(code(&body), "RATE_LIMITED");
+        // The web app's pages count too; health probes never do.
+        let page = app
+            .client
+            .get(app.url("/en/"))
+            .header("X-Forwarded-For", "203.0.113.1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status().as_u16(), 429);
+        let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(health.status().as_u16(), 200);
+        // Another address behind the trusted proxy has a bucket of its own.
+        let other = post(None, "203.0.113.2").await.unwrap();
+        assert_eq!(other.status().as_u16(), 200);
+        // A publisher is counted by subject, whatever its address.
+        let org = app.org("lund", "SE").await;
+        let token = publisher(org);
+        for _ in 0..2 {
+            let ok = post(Some(token.clone()), "203.0.113.1").await.unwrap();
+            assert_eq!(ok.status().as_u16(), 200);
+        }
+        let refused = post(Some(token.clone()), "203.0.113.3").await.unwrap();
+        assert_eq!(refused.status().as_u16(), 429);
+        let metrics = app
+            .client
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metrics.contains(
+                r#"commons_http_requests_total{route="/graphql",method="POST",status="429"} 2"#
+            ),
+            "{metrics}"
+        );
+    })
+    .await;
+}
+
+/// Without a trusted proxy, `X-Forwarded-For` cannot buy a fresh bucket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_addresses_from_untrusted_peers_are_ignored() {
+    let options = Options {
+        extra: vec!["--rate-limits".into(), "anonymous=0.5/2".into()],
+        ..Options::default()
+    };
+    with_app(Backend::Sqlite, options, |app| async move {
+        let mut statuses = Vec::new();
+        for i in 0..4 {
+            let response = app
+                .client
+                .post(app.url("/graphql"))
+                .header("X-Forwarded-For", format!("198.51.100.{i}"))
+                .json(&json!({ "query": "{ __typename }" }))
+                .send()
+                .await
+                .unwrap();
+            statuses.push(response.status().as_u16());
+        }
+        assert_eq!(statuses, [200, 200, 429, 429]);
+    })
+    .await;
+}
