@@ -348,7 +348,10 @@ mod tests {
         let proxy: Proxy = "10.0.0.0/8".parse().expect("valid");
         let limiter = RateLimiter::new(Limits::default(), vec![proxy]);
         let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", "203.0.113.9, 10.1.1.1".parse().expect("valid"));
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 10.1.1.1".parse().expect("valid"),
+        );
         let via_proxy = limiter.address(Some("10.0.0.5".parse().expect("valid")), &headers);
         assert_eq!(via_proxy, Some("203.0.113.9".parse().expect("valid")));
         let direct = limiter.address(Some("198.51.100.7".parse().expect("valid")), &headers);

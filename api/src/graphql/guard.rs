@@ -21,7 +21,7 @@ use async_graphql::{
     parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet},
 };
 
-use super::parsed::ParsedDocuments;
+use super::{parsed::ParsedDocuments, persisted::PersistedQueries};
 use crate::error::ErrorCode;
 
 /// Most selections a document may expand to, fragments spread out.
@@ -34,6 +34,7 @@ pub const MAX_INTROSPECTION_DEPTH: u64 = 24;
 /// The guard, with the parsed documents it shares between requests.
 pub struct DocumentGuard {
     parsed: Arc<ParsedDocuments>,
+    persisted: Arc<PersistedQueries>,
     limits: Limits,
 }
 
@@ -50,6 +51,7 @@ impl DocumentGuard {
     pub fn new(limits: Limits) -> Self {
         Self {
             parsed: Arc::default(),
+            persisted: Arc::default(),
             limits,
         }
     }
@@ -59,6 +61,7 @@ impl ExtensionFactory for DocumentGuard {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(RequestGuard {
             parsed: Arc::clone(&self.parsed),
+            persisted: Arc::clone(&self.persisted),
             limits: self.limits,
         })
     }
@@ -66,6 +69,7 @@ impl ExtensionFactory for DocumentGuard {
 
 struct RequestGuard {
     parsed: Arc<ParsedDocuments>,
+    persisted: Arc<PersistedQueries>,
     limits: Limits,
 }
 
@@ -272,6 +276,8 @@ impl Extension for RequestGuard {
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
+        // A persisted query's text comes from its hash, then passes the same checks.
+        self.persisted.resolve(&mut request)?;
         let document = match self.parsed.get(&request.query) {
             Some(document) => document,
             None => {

@@ -6,6 +6,7 @@ mod guard;
 mod loaders;
 mod mutation;
 mod parsed;
+mod persisted;
 mod query;
 mod search;
 mod trust;
@@ -241,9 +242,33 @@ async fn execute(
     identity: Identity,
     request: Request,
     media: Media,
+    caching: Caching,
 ) -> HttpResponse {
+    // An answer for a signed-in caller is theirs alone.
+    let caching = match identity {
+        Identity::User(_) => Caching::Private,
+        Identity::Anonymous => caching,
+    };
     let response = execute_as(state, identity, request).await;
-    HttpResponse { response, media }
+    HttpResponse {
+        response,
+        media,
+        caching,
+    }
+}
+
+/// How long a shared cache may keep an anonymous `GET` answer before asking again (with
+/// `If-None-Match`, answered `304` when nothing changed).
+const PUBLIC_MAX_AGE: &str = "public, max-age=30";
+
+/// What caches may do with a response.
+pub enum Caching {
+    /// An anonymous `POST`: no caching headers beyond what the schema sets.
+    Unset,
+    /// A signed-in caller's answer: `private, no-store`.
+    Private,
+    /// An anonymous `GET`: public for a short while, with an `ETag`.
+    Public { if_none_match: Option<String> },
 }
 
 /// Runs an operation in-process for the web app's pages, exactly as `POST /graphql` would for
@@ -303,11 +328,32 @@ impl Media {
 pub struct HttpResponse {
     response: async_graphql::Response,
     media: Media,
+    caching: Caching,
+}
+
+/// A strong entity tag of a response body.
+fn entity_tag(body: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(body.as_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// Whether `If-None-Match` names `tag` (or is `*`).
+fn matches_tag(if_none_match: &str, tag: &str) -> bool {
+    if_none_match
+        .split(',')
+        .map(str::trim)
+        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == tag)
 }
 
 impl IntoResponse for HttpResponse {
     fn into_response(self) -> Response {
-        let Self { response, media } = self;
+        let Self {
+            response,
+            media,
+            caching,
+        } = self;
         // Errors before execution have no path; a field's error has one, even when it nulls
         // the whole `data` (a failed mutation with a non-null payload).
         let request_error = response.data == async_graphql::Value::Null
@@ -330,17 +376,45 @@ impl IntoResponse for HttpResponse {
             Media::GraphqlResponse => "application/graphql-response+json",
             Media::Json => "application/json",
         };
-        let mut out = (
-            status,
-            [(header::CONTENT_TYPE, content_type)],
-            body.to_string(),
-        )
-            .into_response();
+        let body = body.to_string();
+        let cacheable = response.errors.is_empty() && status == StatusCode::OK;
+        let (cache_control, tag) = match &caching {
+            Caching::Private => (Some("private, no-store".to_owned()), None),
+            Caching::Public { .. } if cacheable => (
+                Some(cache_control.unwrap_or_else(|| PUBLIC_MAX_AGE.to_owned())),
+                Some(entity_tag(&body)),
+            ),
+            Caching::Public { .. } => (Some("no-store".to_owned()), None),
+            Caching::Unset => (cache_control, None),
+        };
+        let not_modified = match (&caching, &tag) {
+            (
+                Caching::Public {
+                    if_none_match: Some(wanted),
+                },
+                Some(tag),
+            ) => matches_tag(wanted, tag),
+            _ => false,
+        };
+        let mut out = if not_modified {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
+        };
+        out.headers_mut().extend(headers);
+        let out_headers = out.headers_mut();
         if let Some(value) = cache_control.and_then(|v| axum::http::HeaderValue::from_str(&v).ok())
         {
-            out.headers_mut().insert(header::CACHE_CONTROL, value);
+            out_headers.insert(header::CACHE_CONTROL, value);
         }
-        out.headers_mut().extend(headers);
+        if let Some(value) = tag.and_then(|t| axum::http::HeaderValue::from_str(&t).ok()) {
+            out_headers.insert(header::ETAG, value);
+            // The answer depends on the media type asked for and on who asks.
+            out_headers.insert(
+                header::VARY,
+                axum::http::HeaderValue::from_static("Accept, Authorization"),
+            );
+        }
         out
     }
 }
@@ -407,9 +481,15 @@ pub async fn graphql_post(
         });
         return (StatusCode::UNSUPPORTED_MEDIA_TYPE, axum::Json(body)).into_response();
     }
-    execute(&state, identity, request.into_inner(), Media::of(&headers))
-        .await
-        .into_response()
+    execute(
+        &state,
+        identity,
+        request.into_inner(),
+        Media::of(&headers),
+        Caching::Unset,
+    )
+    .await
+    .into_response()
 }
 
 /// Whether the operation the request selects is a mutation (refused over GET).
@@ -448,9 +528,19 @@ pub async fn graphql_get(
         )
             .into_response();
     }
-    execute(&state, identity, request, Media::of(&headers))
-        .await
-        .into_response()
+    let if_none_match = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    execute(
+        &state,
+        identity,
+        request,
+        Media::of(&headers),
+        Caching::Public { if_none_match },
+    )
+    .await
+    .into_response()
 }
 
 /// `GET /graphql/ws`: subscriptions over graphql-transport-ws (and the older graphql-ws).
