@@ -93,6 +93,26 @@ pub struct AuthArgs {
     #[arg(long, env = "COMMONS_JWT_JWKS")]
     pub jwt_jwks: Option<PathBuf>,
 
+    /// JWKS URL of an identity provider (Entra ID, Keycloak, ID-porten, Suomi.fi): keys are
+    /// fetched over HTTPS, kept, fetched again every 15 minutes and, at most once a minute,
+    /// for a token with an unknown `kid`.
+    #[arg(long, env = "COMMONS_JWT_JWKS_URL", conflicts_with_all = ["jwt_jwks", "jwt_public_key"])]
+    pub jwt_jwks_url: Option<String>,
+
+    /// Find the JWKS URL by OpenID Connect discovery: `jwks_uri` of
+    /// `{--jwt-issuer}/.well-known/openid-configuration`.
+    #[arg(long, env = "COMMONS_JWT_OIDC_DISCOVERY", conflicts_with_all = ["jwt_jwks", "jwt_public_key", "jwt_jwks_url"])]
+    pub jwt_oidc_discovery: bool,
+
+    /// Claim holding the caller's organisation id (a dotted path for a nested claim).
+    #[arg(long, env = "COMMONS_JWT_ORG_CLAIM", default_value = "org")]
+    pub jwt_org_claim: String,
+
+    /// Claim holding the caller's roles: an array or a space-separated string of
+    /// `publisher`, `agency`, `admin` (any case); e.g. `realm_access.roles` for Keycloak.
+    #[arg(long, env = "COMMONS_JWT_ROLES_CLAIM", default_value = "roles")]
+    pub jwt_roles_claim: String,
+
     /// Required `iss` claim.
     #[arg(
         long,

@@ -231,7 +231,10 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
     let headers = request.headers();
     // A token that verifies names the client; one that does not is refused later anyway,
     // and is limited by address meanwhile.
-    let caller = token(headers).and_then(|t| state.verifier.verify(t).ok());
+    let caller = match token(headers) {
+        Some(token) => state.verifier.verify_fresh(token).await.ok(),
+        None => None,
+    };
     let (key, limit) = match &caller {
         Some(caller) => (
             format!("sub:{}", caller.sub),

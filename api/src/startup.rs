@@ -73,7 +73,30 @@ impl FromRef<AppState> for Arc<JwtVerifier> {
 
 /// Builds the token verifier from configuration, pinning its algorithms.
 pub fn verifier(args: &AuthArgs) -> anyhow::Result<JwtVerifier> {
+    let claims = crate::auth::ClaimNames {
+        org: args.jwt_org_claim.clone(),
+        roles: args.jwt_roles_claim.clone(),
+    };
+    Ok(keyed_verifier(args)?.with_claims(claims))
+}
+
+fn keyed_verifier(args: &AuthArgs) -> anyhow::Result<JwtVerifier> {
+    use crate::auth::KeySource;
     let (issuer, audience) = (&args.jwt_issuer, &args.jwt_audience);
+    if let Some(url) = &args.jwt_jwks_url {
+        return Ok(JwtVerifier::remote(
+            KeySource::Jwks(url.clone()),
+            issuer,
+            audience,
+        )?);
+    }
+    if args.jwt_oidc_discovery {
+        return Ok(JwtVerifier::remote(
+            KeySource::Discovery(issuer.clone()),
+            issuer,
+            audience,
+        )?);
+    }
     if let Some(path) = &args.jwt_jwks {
         return Ok(JwtVerifier::jwks(path, issuer, audience)?);
     }
@@ -356,6 +379,12 @@ impl Application {
         let indexer = tokio::spawn(self.indexer.run());
         let db = self.state.db.clone();
         tokio::spawn(async move { crate::service::cpv::warn_off_list(&db).await });
+        // An identity provider's keys: fetched now and kept fresh while the server runs.
+        let keys = self
+            .state
+            .verifier
+            .remote_keys()
+            .map(|keys| tokio::spawn(keys.keep_fresh()));
         // The metrics listener ends with the process; a scrape holds nothing to finish.
         let metrics = self.metrics.map(|(listener, router)| {
             tokio::spawn(async move {
@@ -377,6 +406,9 @@ impl Application {
         let _ = indexer.await;
         if let Some(metrics) = metrics {
             metrics.abort();
+        }
+        if let Some(keys) = keys {
+            keys.abort();
         }
         Ok(served?)
     }

@@ -559,18 +559,18 @@ pub async fn graphql_ws(
             let schema = state.schema.clone();
             GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move {
-                    let identity =
-                        match init_token(&payload) {
-                            Some(token) => state
-                                .verifier
-                                .verify(token)
-                                .map(Identity::User)
-                                .map_err(|error| {
-                                    tracing::info!(reason = %error, "subscription token rejected");
-                                    async_graphql::Error::new(error.to_string())
-                                })?,
-                            None => identity,
-                        };
+                    let identity = match init_token(&payload) {
+                        Some(token) => state
+                            .verifier
+                            .verify_fresh(token)
+                            .await
+                            .map(Identity::User)
+                            .map_err(|error| {
+                                tracing::info!(reason = %error, "subscription token rejected");
+                                async_graphql::Error::new(error.to_string())
+                            })?,
+                        None => identity,
+                    };
                     let mut data = Data::default();
                     data.insert(identity);
                     data.insert(loader(&state));

@@ -71,7 +71,7 @@ impl FromRequestParts<AppState> for Ctx {
                 token
             }
         };
-        let identity = session::identity(headers, state, &mut set_cookies, secure);
+        let identity = session::identity(headers, state, &mut set_cookies, secure).await;
         Ok(Self {
             lang,
             here,

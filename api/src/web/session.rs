@@ -23,7 +23,7 @@ pub const SESSION_COOKIE: &str = "gpc_session";
 const MAX_TOKEN: usize = 3800;
 
 /// The caller of a page request. A session whose token no longer verifies is dropped.
-pub fn identity(
+pub async fn identity(
     headers: &HeaderMap,
     state: &AppState,
     set_cookies: &mut Vec<String>,
@@ -32,7 +32,7 @@ pub fn identity(
     let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
         return Identity::Anonymous;
     };
-    match state.verifier.verify(token) {
+    match state.verifier.verify_fresh(token).await {
         Ok(caller) => Identity::User(caller),
         Err(error) => {
             tracing::info!(reason = %error, "web session token rejected");
@@ -96,7 +96,7 @@ pub async fn sign_in(State(state): State<AppState>, mut ctx: Ctx, body: Bytes) -
     if !usable {
         return form(&ctx, Some(lang.t("session.token_invalid")));
     }
-    if let Err(error) = state.verifier.verify(&token) {
+    if let Err(error) = state.verifier.verify_fresh(&token).await {
         tracing::info!(reason = %error, "web sign-in refused");
         return form(&ctx, Some(lang.t("session.token_invalid")));
     }

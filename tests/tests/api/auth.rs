@@ -365,3 +365,195 @@ async fn the_scheme_is_case_insensitive_and_two_credentials_are_refused() {
         assert_eq!(code(&body), "UNAUTHENTICATED");
     }
 }
+
+/// An identity provider in miniature: serves a key set the test can rotate or take down,
+/// and its OpenID configuration; counts the key-set downloads.
+struct Provider {
+    url: String,
+    keys: std::sync::Arc<std::sync::Mutex<Value>>,
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Provider {
+    async fn start(kids: &[&str]) -> Self {
+        use std::sync::{
+            Arc, Mutex,
+            atomic::{AtomicBool, AtomicUsize, Ordering},
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let keys = Arc::new(Mutex::new(key_set(kids)));
+        let down = Arc::new(AtomicBool::new(false));
+        let hits = Arc::new(AtomicUsize::new(0));
+        let jwks = {
+            let (keys, down, hits) = (keys.clone(), down.clone(), hits.clone());
+            move || async move {
+                hits.fetch_add(1, Ordering::SeqCst);
+                if down.load(Ordering::SeqCst) {
+                    return Err(axum::http::StatusCode::SERVICE_UNAVAILABLE);
+                }
+                Ok(axum::Json(keys.lock().unwrap().clone()))
+            }
+        };
+        let configuration = {
+            let url = url.clone();
+            move || async move {
+                axum::Json(json!({ "issuer": url, "jwks_uri": format!("{url}/keys") }))
+            }
+        };
+        let router = axum::Router::new()
+            .route("/keys", axum::routing::get(jwks))
+            .route(
+                "/.well-known/openid-configuration",
+                axum::routing::get(configuration),
+            );
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        Self {
+            url,
+            keys,
+            down,
+            hits,
+        }
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    async fn fetched_once(&self) {
+        for _ in 0..100 {
+            if self.hits() > 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the server never fetched the keys");
+    }
+}
+
+/// The fixture key set with only the keys named.
+fn key_set(kids: &[&str]) -> Value {
+    let all: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("jwks.json")).unwrap()).unwrap();
+    let keys: Vec<Value> = all["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| kids.contains(&k["kid"].as_str().unwrap()))
+        .cloned()
+        .collect();
+    json!({ "keys": keys })
+}
+
+/// `--jwt-jwks-url`: keys fetched from the provider, fetched again when it rotates them
+/// (once a minute at most for unknown key ids), kept while it is down; claim names as the
+/// provider writes them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_keys_are_fetched_rotated_and_kept_while_it_is_down() {
+    let provider = Provider::start(&["rsa-1"]).await;
+    let options = Options {
+        extra: vec![
+            "--jwt-jwks-url".into(),
+            format!("{}/keys", provider.url),
+            "--jwt-org-claim".into(),
+            "org_id".into(),
+            "--jwt-roles-claim".into(),
+            "realm_access.roles".into(),
+        ],
+        ..Options::default()
+    };
+    with_app(Backend::Sqlite, options, |app| async move {
+        provider.fetched_once().await;
+        let org = uuid::Uuid::now_v7().to_string();
+        let provider_claims = |extra: Value| {
+            let mut c = claims(json!({
+                "org_id": org,
+                "realm_access": { "roles": ["Publisher", "offline_access"] }
+            }));
+            c.as_object_mut().unwrap().remove("roles");
+            for (k, v) in extra.as_object().unwrap() {
+                c[k] = v.clone();
+            }
+            c
+        };
+        let query = "{ viewer { authenticated roles organization { id } } }";
+        let ask = |token: String| {
+            let app = &app;
+            async move {
+                app.client
+                    .post(app.url("/graphql"))
+                    .bearer_auth(token)
+                    .json(&json!({ "query": query }))
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let response = ask(rs256(&provider_claims(json!({})), Some("rsa-1"))).await;
+        assert_eq!(response.status().as_u16(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            body["data"]["viewer"]["roles"],
+            json!(["PUBLISHER"]),
+            "{body}"
+        );
+
+        // The provider rotates to a new key: the first token that names it makes the set be
+        // fetched again.
+        *provider.keys.lock().unwrap() = key_set(&["ec-1"]);
+        let before = provider.hits();
+        let rotated = ask(es256(&provider_claims(json!({})), Some("ec-1"))).await;
+        assert_eq!(rotated.status().as_u16(), 200);
+        assert_eq!(provider.hits(), before + 1);
+        // A stream of made-up key ids does not make it fetch again within the minute.
+        for kid in ["made-up-1", "made-up-2", "made-up-3"] {
+            let refused = ask(es256(&provider_claims(json!({})), Some(kid))).await;
+            assert_eq!(refused.status().as_u16(), 401);
+        }
+        assert_eq!(provider.hits(), before + 1);
+        // While the provider is down, the keys fetched last stay in use.
+        provider
+            .down
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let still = ask(es256(&provider_claims(json!({})), Some("ec-1"))).await;
+        assert_eq!(still.status().as_u16(), 200);
+        // An organisation claim that is not an id is refused, never ignored.
+        let bad = ask(es256(
+            &provider_claims(json!({ "org_id": "lund" })),
+            Some("ec-1"),
+        ))
+        .await;
+        assert_eq!(bad.status().as_u16(), 401);
+    })
+    .await;
+}
+
+/// `--jwt-oidc-discovery`: the key set's URL comes from the issuer's OpenID configuration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_keys_are_found_by_openid_discovery() {
+    let provider = Provider::start(&["rsa-1", "ec-1"]).await;
+    let options = Options {
+        extra: vec![
+            "--jwt-oidc-discovery".into(),
+            "--jwt-issuer".into(),
+            provider.url.clone(),
+        ],
+        ..Options::default()
+    };
+    with_app(Backend::Sqlite, options, |app| async move {
+        provider.fetched_once().await;
+        let token = rs256(&claims(json!({ "iss": provider.url })), Some("rsa-1"));
+        let (status, body) = status_and_body(&app, &token).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"]["viewer"]["authenticated"], true);
+        // A token of the development secret is refused.
+        let (status, _) = status_and_body(
+            &app,
+            &hs256(&claims(json!({ "iss": provider.url })), SECRET),
+        )
+        .await;
+        assert_eq!(status, 401);
+    })
+    .await;
+}
