@@ -11,6 +11,7 @@
    warm-up pass.
 """
 import argparse
+import gzip
 import http.client
 import json
 import re
@@ -54,7 +55,9 @@ def main():
     conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=30)
 
     page, encoding, _ = fetch(conn, "/sv/")
-    assets = re.findall(rb'(?:href|src)="(/assets/[^"]+)"', page)
+    # Counted as sent (compressed); read as the browser reads it.
+    html = gzip.decompress(page) if encoding == "gzip" else page
+    assets = re.findall(rb'(?:href|src)="(/assets/[^"]+)"', html)
     total = len(page)
     parts = [f"HTML {len(page)} B ({encoding or 'identity'})"]
     for asset in dict.fromkeys(assets):
