@@ -160,7 +160,7 @@ fn serve(data_dir: &std::path::Path, demo: bool) -> Server {
             .next()
             .expect("commons serve exited before serving")
             .expect("read log");
-        if let Some(rest) = line.split("serving GraphQL at ").nth(1) {
+        if let Some(rest) = line.split(" GraphQL at ").nth(1) {
             let url = rest.split("/graphql").next().expect("url").to_owned();
             break url;
         }

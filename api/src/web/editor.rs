@@ -475,34 +475,31 @@ pub async fn save(
     }
 }
 
-/// `POST /{lang}/mine/{id}/publish`.
-pub async fn publish(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path((_, id)): Path<(String, String)>,
-    body: Bytes,
-) -> Response {
-    if let Err(response) = publisher(&ctx) {
-        return *response;
-    }
-    let fields: HashMap<String, String> = form_urlencoded::parse(&body)
+/// A short action form (publish, withdraw): a publisher's, with this browser's CSRF token.
+fn action_form(ctx: &Ctx, body: &[u8]) -> Result<HashMap<String, String>, Box<Response>> {
+    publisher(ctx)?;
+    let fields: HashMap<String, String> = form_urlencoded::parse(body)
         .take(10)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     if !ctx.csrf_ok(fields.get("csrf").map(String::as_str)) {
-        return PageError::StaleForm.render(&ctx);
+        return Err(Box::new(PageError::StaleForm.render(ctx)));
     }
-    let expected = fields
-        .get("expectedVersion")
-        .and_then(|v| v.parse::<i64>().ok());
-    let variables = json!({ "id": id, "expectedVersion": expected });
-    let refusal = match ops::submit(&state, &ctx, &ops::PUBLISH_CLAUSE, variables).await {
-        Ok(_) => return ctx.redirect(&ctx.link(&format!("/mine/{id}?notice=published"))),
-        Err(refusal) => refusal,
-    };
-    let clause = match load(&state, &ctx, &id).await {
+    Ok(fields)
+}
+
+/// The editor as the clause is saved now, after an action the API refused: a refused value
+/// at its field (or at the withdrawal reason, given as typed), a conflict as a notice.
+async fn after_refusal(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    refusal: Refusal,
+    reason: Option<&str>,
+) -> Response {
+    let clause = match load(state, ctx, id).await {
         Ok(clause) => clause,
-        Err(error) => return error.render(&ctx),
+        Err(error) => return error.render(ctx),
     };
     let form = ClauseForm::from_draft(&clause["draft"]);
     let mut editor = Editor {
@@ -510,14 +507,42 @@ pub async fn publish(
         revision: Some(int(&clause, "revision")),
         ..Editor::default()
     };
-    match refusal {
-        // What publishing needs (a kind, a CPV code, …) is shown at the field it names.
-        Refusal::Invalid { field, message } => refused(&ctx, &form, editor, (field, message)),
+    let status = match refusal {
+        Refusal::Invalid { field, message } => {
+            match reason {
+                Some(reason) => editor.withdraw_error = Some((reason.to_owned(), message)),
+                // What publishing needs (a kind, a CPV code, …) is shown at that field.
+                None => editor.error = Some((field, message)),
+            }
+            StatusCode::BAD_REQUEST
+        }
         Refusal::Conflict => {
             editor.notice = Some("editor.publish_conflict");
-            render(&ctx, &form, editor, StatusCode::CONFLICT)
+            StatusCode::CONFLICT
         }
-        Refusal::Page(error) => error.render(&ctx),
+        Refusal::Page(error) => return error.render(ctx),
+    };
+    render(ctx, &form, editor, status)
+}
+
+/// `POST /{lang}/mine/{id}/publish`.
+pub async fn publish(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((_, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let fields = match action_form(&ctx, &body) {
+        Ok(fields) => fields,
+        Err(response) => return *response,
+    };
+    let expected = fields
+        .get("expectedVersion")
+        .and_then(|v| v.parse::<i64>().ok());
+    let variables = json!({ "id": id, "expectedVersion": expected });
+    match ops::submit(&state, &ctx, &ops::PUBLISH_CLAUSE, variables).await {
+        Ok(_) => ctx.redirect(&ctx.link(&format!("/mine/{id}?notice=published"))),
+        Err(refusal) => after_refusal(&state, &ctx, &id, refusal, None).await,
     }
 }
 
@@ -528,16 +553,10 @@ pub async fn withdraw(
     Path((_, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    if let Err(response) = publisher(&ctx) {
-        return *response;
-    }
-    let fields: HashMap<String, String> = form_urlencoded::parse(&body)
-        .take(10)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    if !ctx.csrf_ok(fields.get("csrf").map(String::as_str)) {
-        return PageError::StaleForm.render(&ctx);
-    }
+    let fields = match action_form(&ctx, &body) {
+        Ok(fields) => fields,
+        Err(response) => return *response,
+    };
     let reason = fields.get("reason").map_or("", |r| r.trim());
     let expected = fields
         .get("expectedVersion")
@@ -554,28 +573,7 @@ pub async fn withdraw(
             Err(refusal) => refusal,
         }
     };
-    let clause = match load(&state, &ctx, &id).await {
-        Ok(clause) => clause,
-        Err(error) => return error.render(&ctx),
-    };
-    let form = ClauseForm::from_draft(&clause["draft"]);
-    let mut editor = Editor {
-        clause: Some(&clause),
-        revision: Some(int(&clause, "revision")),
-        ..Editor::default()
-    };
-    let status = match refusal {
-        Refusal::Invalid { message, .. } => {
-            editor.withdraw_error = Some((reason.to_owned(), message));
-            StatusCode::BAD_REQUEST
-        }
-        Refusal::Conflict => {
-            editor.notice = Some("editor.publish_conflict");
-            StatusCode::CONFLICT
-        }
-        Refusal::Page(error) => return error.render(&ctx),
-    };
-    render(&ctx, &form, editor, status)
+    after_refusal(&state, &ctx, &id, refusal, Some(reason)).await
 }
 
 fn refused(ctx: &Ctx, form: &ClauseForm, mut editor: Editor<'_>, error: FieldError) -> Response {
