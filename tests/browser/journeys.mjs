@@ -243,7 +243,10 @@ async function publisherJourney(browser, token) {
   await page.locator("#f-kind").selectOption("CONTRACT_PERFORMANCE_CLAUSE");
   await page.locator("#f-ambitionLevel").selectOption("CORE");
   await page.locator("#f-environmentalImpacts-CIRC_ECON").check();
-  await page.locator("#f-cpvCodes").fill("30213100-6");
+  // The CPV finder looks the code up by its digits and adds it to the field.
+  await page.locator("#f-cpvCodes-find").fill("3021310");
+  await page.locator('#f-cpvCodes-found button[data-code="30213100-6"]').click();
+  if ((await page.locator("#f-cpvCodes").inputValue()) !== "30213100-6") fail("the CPV finder did not add the code");
   await Promise.all([page.waitForURL(/\/nb\/mine\/[0-9a-f-]+\?notice=created/), page.getByRole("button", { name: "Opprett utkastet" }).click()]);
   await axe(page, "edit clause");
 

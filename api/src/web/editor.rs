@@ -726,6 +726,7 @@ fn render(ctx: &Ctx, form: &ClauseForm, editor: Editor<'_>, status: StatusCode) 
                 (multi_field(lang, form, name, taxonomy, legend, error_for(name)))
             }
             (plain_field(lang, form, "cpvCodes", "editor.cpv_codes", Some("editor.cpv_hint"), "text", error_for("cpvCodes")))
+            (cpv_finder(ctx, "f-cpvCodes"))
             (labels_field(lang, form, error_for("labels")))
             div class="grid" {
                 (plain_field(lang, form, "licence", "editor.licence", None, "text", error_for("licence")))
@@ -889,6 +890,22 @@ fn plain_field(
             input type=(kind) id=(id) name=(name) value=(form.get(name))
                 aria-describedby=[described_by(name, hint.is_some(), error.is_some())]
                 aria-invalid=[error.map(|_| "true")];
+        }
+    }
+}
+
+/// A finder for CPV codes by digits or words, shown by the page's script (which sends
+/// `CpvSuggestions` to `/graphql`); choosing a code adds it to the field `target`.
+pub fn cpv_finder(ctx: &Ctx, target: &str) -> Markup {
+    let lang = ctx.lang;
+    html! {
+        div class="cpv-finder" hidden data-cpv-finder data-target=(target)
+            data-query=(ops::CPV_SUGGESTIONS.document) data-language=(lang.api()) {
+            label for={ (target) "-find" } { (lang.t("editor.cpv_find")) }
+            p class="hint" id={ (target) "-find-hint" } { (lang.t("editor.cpv_find_hint")) }
+            input type="search" id={ (target) "-find" } autocomplete="off"
+                aria-describedby={ (target) "-find-hint" } aria-controls={ (target) "-found" };
+            ul class="plain found" id={ (target) "-found" } aria-live="polite" {}
         }
     }
 }

@@ -39,6 +39,7 @@ operation!(PUBLISH_CLAUSE, "PublishClause");
 operation!(WITHDRAW_CLAUSE, "WithdrawClause");
 operation!(PREVIEW_ANONYMISATION, "PreviewAnonymisation");
 operation!(REPORT_TENDER_RESULT, "ReportTenderResult");
+operation!(CPV_SUGGESTIONS, "CpvSuggestions");
 
 /// Why the API refused an operation a form sent.
 #[derive(Debug)]

@@ -226,6 +226,7 @@ fn render(
                     aria-describedby=(describe("cpvCode", true, error_for("cpvCode").is_some()))
                     aria-invalid=[error_for("cpvCode").map(|_| "true")];
             }))
+            (super::editor::cpv_finder(ctx, "f-cpvCode"))
             div class="grid" {
                 (choice(lang, "procedure", "ProcedureType", "results.procedure", get("procedure"), error_for("procedure")))
                 (choice(lang, "valueBand", "ValueBand", "results.value_band", get("valueBand"), error_for("valueBand")))

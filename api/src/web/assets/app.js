@@ -5,6 +5,8 @@
 // - The clause editor (form[data-preview]) refreshes its anonymisation preview while the
 //   publisher types: the form is posted with action=preview&partial=1 (nothing is saved)
 //   and the returned section replaces #anon-preview.
+// - CPV finders ([data-cpv-finder]) look codes up by digits or words (the CpvSuggestions
+//   operation, POST /graphql) and add the chosen one to their field.
 "use strict";
 (function () {
   function autosubmit(event) {
@@ -14,6 +16,54 @@
     if (form) form.requestSubmit ? form.requestSubmit() : form.submit();
   }
   document.addEventListener("change", autosubmit);
+
+  Array.prototype.forEach.call(document.querySelectorAll("[data-cpv-finder]"), function (finder) {
+    var target = document.getElementById(finder.getAttribute("data-target"));
+    var input = finder.querySelector("input");
+    var list = finder.querySelector("ul");
+    if (!target || !input || !list || !window.fetch) return;
+    finder.hidden = false;
+    var timer = null;
+    function choose(code) {
+      var codes = target.value.split(/[\s,;]+/).filter(Boolean);
+      if (codes.indexOf(code) < 0) codes.push(code);
+      target.value = codes.join(", ");
+      target.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var prefix = input.value.trim();
+        if (prefix.length < 2) { list.textContent = ""; return; }
+        fetch("/graphql", {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", Accept: "application/json" },
+          body: JSON.stringify({
+            query: finder.getAttribute("data-query"),
+            operationName: "CpvSuggestions",
+            variables: { prefix: prefix, language: finder.getAttribute("data-language") }
+          })
+        })
+          .then(function (response) { return response.json(); })
+          .then(function (body) {
+            list.textContent = "";
+            ((body.data || {}).cpvCodes || []).forEach(function (found) {
+              var item = document.createElement("li");
+              var button = document.createElement("button");
+              button.type = "button";
+              button.className = "link";
+              button.setAttribute("data-code", found.code);
+              button.textContent = found.code + " " + found.name;
+              button.addEventListener("click", function () { choose(found.code); });
+              item.appendChild(button);
+              list.appendChild(item);
+            });
+          })
+          .catch(function () { /* offline: the codes can still be typed */ });
+      }, 200);
+    });
+  });
 
   var editor = document.querySelector("form[data-preview]");
   if (editor && window.fetch && window.FormData) {
