@@ -559,6 +559,54 @@ impl JwtVerifier {
     }
 }
 
+/// The token of an `Authorization: Bearer …` value (the scheme in any case, RFC 9110
+/// §11.1); `None` for another scheme or an empty token.
+pub fn bearer_token(value: &axum::http::HeaderValue) -> Option<&str> {
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// A token verified earlier in the same request (by the rate limiter), kept in the request's
+/// extensions so the extractors after it do not verify it again.
+#[derive(Clone)]
+pub struct Verified {
+    token: Arc<str>,
+    caller: Caller,
+}
+
+impl Verified {
+    pub fn new(token: &str, caller: Caller) -> Self {
+        Self {
+            token: Arc::from(token),
+            caller,
+        }
+    }
+
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+impl JwtVerifier {
+    /// [`JwtVerifier::verify_fresh`], or the caller of this very token when it was verified
+    /// earlier in the request.
+    pub async fn verify_in(
+        &self,
+        extensions: &axum::http::Extensions,
+        token: &str,
+    ) -> Result<Caller, AuthError> {
+        match extensions.get::<Verified>() {
+            Some(verified) if &*verified.token == token => Ok(verified.caller.clone()),
+            _ => self.verify_fresh(token).await,
+        }
+    }
+}
+
 /// Signs a development token with the HS256 secret (`commons token`).
 pub fn issue_dev_token(
     secret: &[u8],
@@ -629,20 +677,63 @@ where
         if values.next().is_some() {
             return Err(AuthRejection(AuthError::Malformed));
         }
-        // The scheme name is case-insensitive (RFC 9110 §11.1).
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .filter(|t| !t.is_empty())
-            .ok_or(AuthRejection(AuthError::Malformed))?;
+        let token = bearer_token(value).ok_or(AuthRejection(AuthError::Malformed))?;
         let verifier = Arc::<JwtVerifier>::from_ref(state);
         verifier
-            .verify_fresh(token)
+            .verify_in(&parts.extensions, token)
             .await
             .map(Self::User)
             .map_err(AuthRejection)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_verification_is_reused_only_for_the_same_token() {
+        let verifier = JwtVerifier::hs256(b"secret", "iss", "aud");
+        let mut extensions = axum::http::Extensions::new();
+        let stashed = Caller {
+            sub: "verified-before".into(),
+            org: None,
+            roles: vec![Role::Agency],
+        };
+        extensions.insert(Verified::new("token-a", stashed));
+        let reused = verifier
+            .verify_in(&extensions, "token-a")
+            .await
+            .expect("reused");
+        assert_eq!(reused.sub, "verified-before");
+        // Any other token is verified, and this one is no token at all.
+        assert!(verifier.verify_in(&extensions, "token-b").await.is_err());
+        let token = issue_dev_token(
+            b"secret",
+            "iss",
+            "aud",
+            "someone",
+            None,
+            &[],
+            Duration::from_secs(60),
+        )
+        .expect("token");
+        let fresh = verifier
+            .verify_in(&extensions, &token)
+            .await
+            .expect("verified");
+        assert_eq!(fresh.sub, "someone");
+        assert_eq!(
+            bearer_token(&axum::http::HeaderValue::from_static("bearer  abc ")),
+            Some("abc")
+        );
+        assert_eq!(
+            bearer_token(&axum::http::HeaderValue::from_static("Basic abc")),
+            None
+        );
+        assert_eq!(
+            bearer_token(&axum::http::HeaderValue::from_static("Bearer ")),
+            None
+        );
     }
 }

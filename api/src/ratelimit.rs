@@ -208,18 +208,13 @@ impl RateLimiter {
 /// The bearer token of a request, from `Authorization` or the web app's session cookie.
 fn token(headers: &HeaderMap) -> Option<&str> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
-        return value
-            .to_str()
-            .ok()
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim());
+        return crate::auth::bearer_token(value);
     }
     crate::web::session_token(headers)
 }
 
 /// Axum middleware applying the limits.
-pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn limit(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let limiter = &state.rate_limiter;
     if limiter.limits.is_off() {
         return next.run(request).await;
@@ -228,13 +223,23 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
     if matches!(path, "/healthz" | "/readyz" | "/metrics") || path.starts_with("/import/") {
         return next.run(request).await;
     }
-    let headers = request.headers();
-    // A token that verifies names the client; one that does not is refused later anyway,
-    // and is limited by address meanwhile.
-    let caller = match token(headers) {
-        Some(token) => state.verifier.verify_fresh(token).await.ok(),
+    // A token that verifies names the client (and is not verified again after this); one
+    // that does not is refused later anyway, and is limited by address meanwhile.
+    let verified = match token(request.headers()) {
+        Some(token) => match state.verifier.verify_fresh(token).await {
+            Ok(caller) => Some(crate::auth::Verified::new(token, caller)),
+            Err(_) => None,
+        },
         None => None,
     };
+    let caller = verified
+        .as_ref()
+        .map(crate::auth::Verified::caller)
+        .cloned();
+    if let Some(verified) = verified {
+        request.extensions_mut().insert(verified);
+    }
+    let headers = request.headers();
     let (key, limit) = match &caller {
         Some(caller) => (
             format!("sub:{}", caller.sub),

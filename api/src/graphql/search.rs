@@ -422,6 +422,22 @@ fn decode_offset(cursor: &str) -> ServiceResult<usize> {
         .ok_or_else(invalid)
 }
 
+/// One search on a backend, its latency recorded by backend.
+async fn timed_search(
+    ctx: &Context<'_>,
+    backend: &Arc<dyn search::SearchBackend>,
+    request: SearchRequest,
+) -> Result<SearchResponse> {
+    let started = std::time::Instant::now();
+    let response = backend.search(request).await;
+    data::<Arc<crate::metrics::Metrics>>(ctx)?.observe(
+        "commons_search_duration_seconds",
+        &[("backend", backend.name())],
+        started.elapsed().as_secs_f64(),
+    );
+    response.map_err(ServiceError::from).gql()
+}
+
 #[derive(Default)]
 pub struct SearchQuery;
 
@@ -443,15 +459,7 @@ impl SearchQuery {
         let filter = filter.unwrap_or_default().into_filter().gql()?;
         let request = request(ctx, query, filter, facets, sort, first, after)?;
         let offset = request.offset;
-        let backend = &data::<SearchHandle>(ctx)?.0.clauses;
-        let started = std::time::Instant::now();
-        let response = backend.search(request).await;
-        data::<Arc<crate::metrics::Metrics>>(ctx)?.observe(
-            "commons_search_duration_seconds",
-            &[("backend", backend.name())],
-            started.elapsed().as_secs_f64(),
-        );
-        let response = response.map_err(ServiceError::from).gql()?;
+        let response = timed_search(ctx, &data::<SearchHandle>(ctx)?.0.clauses, request).await?;
         // A result list shows each hit's clause: the page's rows and their current views are
         // read here in one query, rather than through a data loader after the hits resolve.
         // The look-ahead follows fragments and ignores aliases, so it sees every way of
@@ -500,15 +508,7 @@ impl SearchQuery {
         let filter = filter.unwrap_or_default().into_filter().gql()?;
         let request = request(ctx, query, filter, facets, sort, first, after)?;
         let offset = request.offset;
-        let backend = &data::<SearchHandle>(ctx)?.0.templates;
-        let started = std::time::Instant::now();
-        let response = backend.search(request).await;
-        data::<Arc<crate::metrics::Metrics>>(ctx)?.observe(
-            "commons_search_duration_seconds",
-            &[("backend", backend.name())],
-            started.elapsed().as_secs_f64(),
-        );
-        let response = response.map_err(ServiceError::from).gql()?;
+        let response = timed_search(ctx, &data::<SearchHandle>(ctx)?.0.templates, request).await?;
         Ok(connection(response, offset, |cursor, id, highlight| {
             TemplateSearchEdge {
                 cursor,

@@ -71,7 +71,8 @@ impl FromRequestParts<AppState> for Ctx {
                 token
             }
         };
-        let identity = session::identity(headers, state, &mut set_cookies, secure).await;
+        let identity =
+            session::identity(headers, &parts.extensions, state, &mut set_cookies, secure).await;
         Ok(Self {
             lang,
             here,

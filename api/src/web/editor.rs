@@ -329,18 +329,29 @@ pub async fn new_page(ctx: Ctx) -> Response {
     render(&ctx, &form, Editor::default(), StatusCode::OK)
 }
 
+/// The clause form a publisher posted with this browser's CSRF token, and its other fields.
+fn clause_form(
+    ctx: &Ctx,
+    body: &[u8],
+) -> Result<(ClauseForm, HashMap<String, String>), Box<Response>> {
+    publisher(ctx)?;
+    if body.len() > MAX_BODY {
+        let error = PageError::BadRequest(ctx.lang.t("error.bad_form").into());
+        return Err(Box::new(error.render(ctx)));
+    }
+    let (form, other) = ClauseForm::from_body(body);
+    if !ctx.csrf_ok(other.get("csrf").map(String::as_str)) {
+        return Err(Box::new(PageError::StaleForm.render(ctx)));
+    }
+    Ok((form, other))
+}
+
 /// `POST /{lang}/mine/new`: creates the draft (or previews the text without saving).
 pub async fn create(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
-    if let Err(response) = publisher(&ctx) {
-        return *response;
-    }
-    if body.len() > MAX_BODY {
-        return PageError::BadRequest(ctx.lang.t("error.bad_form").into()).render(&ctx);
-    }
-    let (form, other) = ClauseForm::from_body(&body);
-    if !ctx.csrf_ok(other.get("csrf").map(String::as_str)) {
-        return PageError::StaleForm.render(&ctx);
-    }
+    let (form, other) = match clause_form(&ctx, &body) {
+        Ok(read) => read,
+        Err(response) => return *response,
+    };
     if other.get("action").map(String::as_str) == Some("preview") {
         return preview_response(&state, &ctx, &form, None, &other).await;
     }
@@ -423,16 +434,10 @@ pub async fn save(
     Path((_, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    if let Err(response) = publisher(&ctx) {
-        return *response;
-    }
-    if body.len() > MAX_BODY {
-        return PageError::BadRequest(ctx.lang.t("error.bad_form").into()).render(&ctx);
-    }
-    let (form, other) = ClauseForm::from_body(&body);
-    if !ctx.csrf_ok(other.get("csrf").map(String::as_str)) {
-        return PageError::StaleForm.render(&ctx);
-    }
+    let (form, other) = match clause_form(&ctx, &body) {
+        Ok(read) => read,
+        Err(response) => return *response,
+    };
     let clause = match load(&state, &ctx, &id).await {
         Ok(clause) => clause,
         Err(error) => return error.render(&ctx),
@@ -769,7 +774,7 @@ fn field_label(lang: Lang, name: &str) -> &'static str {
 }
 
 /// The ids the field's description and error carry, for `aria-describedby`.
-fn described_by(name: &str, hint: bool, error: bool) -> Option<String> {
+pub(super) fn described_by(name: &str, hint: bool, error: bool) -> Option<String> {
     let mut ids = Vec::new();
     if hint {
         ids.push(format!("{}-hint", field_id(name)));

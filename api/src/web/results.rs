@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::{
     Lang,
     context::{Ctx, PageError},
-    editor::publisher,
+    editor::{described_by, publisher},
     layout::{self, csrf_field},
     ops::{self, Refusal, s},
 };
@@ -223,7 +223,7 @@ fn render(
             (csrf_field(ctx))
             (field(lang, "cpvCode", "results.cpv_code", Some("results.cpv_hint"), error_for("cpvCode"), html! {
                 input type="text" id="f-cpvCode" name="cpvCode" value=(get("cpvCode")) required
-                    aria-describedby=(describe("cpvCode", true, error_for("cpvCode").is_some()))
+                    aria-describedby=[described_by("cpvCode", true, error_for("cpvCode").is_some())]
                     aria-invalid=[error_for("cpvCode").map(|_| "true")];
             }))
             (super::editor::cpv_finder(ctx, "f-cpvCode"))
@@ -232,7 +232,7 @@ fn render(
                 (choice(lang, "valueBand", "ValueBand", "results.value_band", get("valueBand"), error_for("valueBand")))
                 (field(lang, "awardMonth", "results.award_month", Some("results.month_hint"), error_for("awardMonth"), html! {
                     input type="month" id="f-awardMonth" name="awardMonth" value=(get("awardMonth")) required placeholder="2026-05"
-                        aria-describedby=(describe("awardMonth", true, error_for("awardMonth").is_some()))
+                        aria-describedby=[described_by("awardMonth", true, error_for("awardMonth").is_some())]
                         aria-invalid=[error_for("awardMonth").map(|_| "true")];
                 }))
             }
@@ -261,7 +261,7 @@ fn render(
             }
             (field(lang, "noAwardReason", "results.no_award_reason", Some("results.no_award_hint"), error_for("noAwardReason"), html! {
                 textarea id="f-noAwardReason" name="noAwardReason" rows="2"
-                    aria-describedby=(describe("noAwardReason", true, error_for("noAwardReason").is_some()))
+                    aria-describedby=[described_by("noAwardReason", true, error_for("noAwardReason").is_some())]
                     aria-invalid=[error_for("noAwardReason").map(|_| "true")] { (get("noAwardReason")) }
             }))
             div class="check" {
@@ -270,7 +270,7 @@ fn render(
             }
             (field(lang, "lessonsLearned", "results.lessons", Some("results.lessons_hint"), error_for("lessonsLearned"), html! {
                 textarea id="f-lessonsLearned" name="lessonsLearned" rows="4"
-                    aria-describedby=(describe("lessonsLearned", true, error_for("lessonsLearned").is_some()))
+                    aria-describedby=[described_by("lessonsLearned", true, error_for("lessonsLearned").is_some())]
                     aria-invalid=[error_for("lessonsLearned").map(|_| "true")] { (get("lessonsLearned")) }
             }))
             h2 { (lang.t("results.clauses")) }
@@ -287,17 +287,6 @@ fn render(
         }
     };
     ctx.html(status, layout::page(ctx, lang.t("results.new"), body))
-}
-
-fn describe(name: &str, hint: bool, error: bool) -> String {
-    let mut ids = Vec::new();
-    if hint {
-        ids.push(format!("f-{name}-hint"));
-    }
-    if error {
-        ids.push(format!("f-{name}-error"));
-    }
-    ids.join(" ")
 }
 
 /// A labelled field around `control`, with its hint and error.

@@ -25,6 +25,7 @@ const MAX_TOKEN: usize = 3800;
 /// The caller of a page request. A session whose token no longer verifies is dropped.
 pub async fn identity(
     headers: &HeaderMap,
+    extensions: &axum::http::Extensions,
     state: &AppState,
     set_cookies: &mut Vec<String>,
     secure: bool,
@@ -32,7 +33,7 @@ pub async fn identity(
     let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
         return Identity::Anonymous;
     };
-    match state.verifier.verify_fresh(token).await {
+    match state.verifier.verify_in(extensions, token).await {
         Ok(caller) => Identity::User(caller),
         Err(error) => {
             tracing::info!(reason = %error, "web session token rejected");
