@@ -13,6 +13,7 @@ pub mod deny_term;
 pub mod enums;
 pub mod feed_cursor;
 pub mod label;
+pub mod list_count;
 pub mod mirror_upstream;
 pub mod organization;
 pub mod template;

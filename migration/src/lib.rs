@@ -7,6 +7,7 @@ mod m20261122_000002_search_cursor;
 pub mod m20261122_000003_trust;
 mod m20261122_000004_feed;
 mod m20261204_000005_mirror_resume;
+mod m20261207_000006_list_pages;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_trust::Migration),
             Box::new(m20261122_000004_feed::Migration),
             Box::new(m20261204_000005_mirror_resume::Migration),
+            Box::new(m20261207_000006_list_pages::Migration),
         ]
     }
 }

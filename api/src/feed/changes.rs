@@ -88,7 +88,9 @@ mod tests {
         assert!(
             decode_cursor(
                 "after",
-                &crate::service::page::encode_cursor(uuid::Uuid::nil())
+                &crate::service::page::encode_cursor(&crate::service::page::Cursor::Id(
+                    uuid::Uuid::nil()
+                ))
             )
             .is_err()
         );

@@ -31,7 +31,6 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use sea_orm::DatabaseConnection;
-use uuid::Uuid;
 
 pub use loaders::Loaders;
 pub use mutation::MutationRoot;
@@ -44,7 +43,7 @@ use crate::{
     error::{ErrorCode, GqlResult, ServiceError},
     indexing::IndexerHandle,
     row_cache::ClauseRowCache,
-    service::page::{Page, PageRequest, encode_cursor},
+    service::page::{Cursor, Page, PageRequest, encode_cursor},
     startup::AppState,
 };
 
@@ -188,9 +187,11 @@ where
 /// Fields every connection carries besides edges and page info.
 #[derive(SimpleObject)]
 pub struct ConnectionFields {
-    /// Number of records matching the filter, over all pages. Counted only when selected
-    /// (it costs a pass over every match, more than the page itself): leave it out of
-    /// queries that page through a list.
+    /// Number of records matching the filter, over all pages, computed only when selected.
+    /// For clauses, templates and tender results filtered by status and organisation alone
+    /// (the default list, an organisation's list) it is read from counters the database
+    /// keeps, at the cost of one page; other filters count every match, which costs more
+    /// than the page: leave it out of queries that page through such a list.
     pub total_count: u64,
 }
 
@@ -198,7 +199,7 @@ pub type Conn<N> = Connection<String, N, ConnectionFields>;
 
 fn connection<T, N: async_graphql::OutputType>(
     page: Page<T>,
-    id_of: impl Fn(&T) -> Uuid,
+    cursor_of: impl Fn(&T) -> Cursor,
     node: impl Fn(T) -> N,
 ) -> Conn<N> {
     let mut conn = Connection::with_additional_fields(
@@ -211,7 +212,7 @@ fn connection<T, N: async_graphql::OutputType>(
     conn.edges.extend(
         page.items
             .into_iter()
-            .map(|item| Edge::new(encode_cursor(id_of(&item)), node(item))),
+            .map(|item| Edge::new(encode_cursor(&cursor_of(&item)), node(item))),
     );
     conn
 }

@@ -9,6 +9,7 @@ use crate::{
     service::{
         self,
         clause::{ClauseFilter, parse_id},
+        page::{CatalogueOrder, Cursor, TenderResultOrder},
         template::TemplateFilter,
         tender_result::TenderResultFilter,
     },
@@ -46,7 +47,7 @@ impl QueryRoot {
         let result = service::organization::list(db(ctx)?, country, page)
             .await
             .gql()?;
-        Ok(connection(result, |o| o.id, Organization))
+        Ok(connection(result, |o| Cursor::Id(o.id), Organization))
     }
 
     /// A clause by id; drafts only for their own organisation.
@@ -78,7 +79,9 @@ impl QueryRoot {
         Ok(clauses)
     }
 
-    /// Clauses in creation order. Without a status filter only published clauses are listed.
+    /// Clauses, in creation order unless `orderBy` says otherwise. Without a status filter
+    /// only published clauses are listed. A page costs the same at any depth and catalogue
+    /// size; a cursor (`after`) belongs to the order it was read in.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
     async fn clauses(
         &self,
@@ -86,15 +89,16 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
         filter: Option<ClauseFilter>,
+        #[graphql(default)] order_by: CatalogueOrder,
     ) -> Result<Conn<Clause>> {
         let page = page(ctx, first, after.as_deref())?;
-        let result =
-            service::clause::list(db(ctx)?, identity(ctx)?, filter.unwrap_or_default(), page)
-                .await
-                .gql()?;
+        let filter = filter.unwrap_or_default();
+        let result = service::clause::list(db(ctx)?, identity(ctx)?, filter, order_by, page)
+            .await
+            .gql()?;
         Ok(connection(
             result,
-            |(c, _)| c.id,
+            |row| service::clause::cursor(order_by, row),
             |(row, current)| Clause { row, current },
         ))
     }
@@ -107,6 +111,7 @@ impl QueryRoot {
             .map(|row| Template { row, current: None }))
     }
 
+    /// Templates, in creation order unless `orderBy` says otherwise; like `clauses`.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
     async fn templates(
         &self,
@@ -114,15 +119,16 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
         filter: Option<TemplateFilter>,
+        #[graphql(default)] order_by: CatalogueOrder,
     ) -> Result<Conn<Template>> {
         let page = page(ctx, first, after.as_deref())?;
-        let result =
-            service::template::list(db(ctx)?, identity(ctx)?, filter.unwrap_or_default(), page)
-                .await
-                .gql()?;
+        let filter = filter.unwrap_or_default();
+        let result = service::template::list(db(ctx)?, identity(ctx)?, filter, order_by, page)
+            .await
+            .gql()?;
         Ok(connection(
             result,
-            |(t, _)| t.id,
+            |row| service::template::cursor(order_by, row),
             |(row, current)| Template { row, current },
         ))
     }
@@ -142,11 +148,17 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
         filter: Option<TenderResultFilter>,
+        #[graphql(default)] order_by: TenderResultOrder,
     ) -> Result<Conn<TenderResult>> {
         let page = page(ctx, first, after.as_deref())?;
-        let result = service::tender_result::list(db(ctx)?, filter.unwrap_or_default(), page)
+        let filter = filter.unwrap_or_default();
+        let result = service::tender_result::list(db(ctx)?, filter, order_by, page)
             .await
             .gql()?;
-        Ok(connection(result, |r| r.id, TenderResult))
+        Ok(connection(
+            result,
+            |r| service::tender_result::cursor(order_by, r),
+            TenderResult,
+        ))
     }
 }

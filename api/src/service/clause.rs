@@ -8,11 +8,10 @@ use entity::{
     clause_version, codes,
 };
 use sea_orm::{
-    ActiveModelTrait,
+    ActiveEnum, ActiveModelTrait,
     ActiveValue::NotSet,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set, TransactionSession,
-    TryIntoModel,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set, TransactionSession, TryIntoModel,
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
@@ -22,7 +21,8 @@ use super::{
     Db,
     anonymisation::{FieldPreview, Scrubber},
     audit, cpv,
-    page::{Page, PageRequest},
+    listing::{self, Statuses, Total},
+    page::{CatalogueOrder, Cursor, OrderColumns, Page, PageRequest, keyset},
     record_change,
     validate::{self, limits},
 };
@@ -378,6 +378,9 @@ pub struct ClauseFilter {
     pub focus: Option<Focus>,
     pub environmental_impact: Option<EnvironmentalImpact>,
     pub social_objective: Option<SocialObjective>,
+    /// Only clauses changed at or after this time (`updatedAt`), e.g. to catch up since a
+    /// previous visit.
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Parses a GraphQL `ID` into a UUID, naming the field when it is not one.
@@ -426,51 +429,81 @@ pub fn with_current() -> sea_orm::SelectTwo<clause::Entity, clause_version::Enti
         .select_also(clause_version::Entity)
 }
 
+/// A page of clauses with their current views. Status, organisation, language, kind and
+/// ambition level filter on the clause row itself (the current view's columns are kept there
+/// by triggers), and each order has an index that leads with the status: a page is one index
+/// range read plus one version lookup per row, at any catalogue size.
 pub async fn list(
     db: &impl Db,
     identity: &Identity,
     filter: ClauseFilter,
+    order: CatalogueOrder,
     page: PageRequest,
 ) -> ServiceResult<Page<ClauseRow>> {
-    let mut visible = Condition::any().add(clause::Column::PublishedVersion.gt(0));
-    if let Some(org) = identity.org() {
-        visible = visible.add(clause::Column::OrganizationId.eq(org));
-    }
-    let statuses = filter
-        .status
-        .unwrap_or_else(|| vec![PublicationStatus::Published]);
+    let (rows, total) = page_query(identity, filter, order, &page)?;
+    let total = total.get(db, "clause", page.count).await?;
+    Ok(Page::from_rows(rows.all(db).await?, &page, total))
+}
+
+/// The statement that reads a page of [`list`] (public so its plan can be checked) and how
+/// its total is found.
+pub fn page_query(
+    identity: &Identity,
+    filter: ClauseFilter,
+    order: CatalogueOrder,
+    page: &PageRequest,
+) -> ServiceResult<(
+    sea_orm::SelectTwo<clause::Entity, clause_version::Entity>,
+    Total<clause::Entity>,
+)> {
+    let statuses = Statuses::new(filter.status, identity.org());
+    let organization = filter
+        .organization_id
+        .as_ref()
+        .map(|org| parse_id("filter.organizationId", org))
+        .transpose()?;
+    let column = |name| listing::list_column(clause::Entity, name);
     let mut query = clause::Entity::find()
-        .join(JoinType::InnerJoin, current_version())
-        .filter(visible)
-        .filter(clause::Column::Status.is_in(statuses));
-    if let Some(org) = &filter.organization_id {
-        query = query
-            .filter(clause::Column::OrganizationId.eq(parse_id("filter.organizationId", org)?));
+        .filter(statuses.condition(clause::Column::Status, clause::Column::OrganizationId));
+    // Whether only status and organisation filter the list: then the counters count it.
+    let mut counted = true;
+    if let Some(org) = organization {
+        query = query.filter(clause::Column::OrganizationId.eq(org));
     }
-    if let Some(kind) = filter.kind {
-        query = query.filter(clause_version::Column::Kind.eq(kind));
+    if let Some(since) = filter.updated_since {
+        query = query.filter(clause::Column::UpdatedAt.gte(since));
+        counted = false;
     }
-    if let Some(level) = filter.ambition_level {
-        query = query.filter(clause_version::Column::AmbitionLevel.eq(level));
+    for (name, value) in [
+        ("list_kind", filter.kind.map(|k| k.to_value())),
+        ("list_level", filter.ambition_level.map(|l| l.to_value())),
+        ("list_language", filter.language.map(|l| l.to_value())),
+    ] {
+        if let Some(value) = value {
+            query = query.filter(Expr::expr(column(name)).eq(value));
+            counted = false;
+        }
     }
-    if let Some(language) = filter.language {
-        query = query.filter(clause_version::Column::Language.eq(language));
-    }
+    let mut query = query.join(JoinType::InnerJoin, current_version());
     if let Some(group) = filter.product_group {
         query = query.filter(clause_version::Column::ProductGroup.eq(group));
+        counted = false;
     }
     if let Some(prefix) = &filter.cpv {
         if !cpv::is_prefix(prefix) {
             return Err(ServiceError::bad_input("filter.cpv", "must be 2–8 digits"));
         }
         query = query.filter(clause_version::Column::CpvCodes.like(codes::prefix_pattern(prefix)));
+        counted = false;
     }
     match filter.focus {
         Some(Focus::Environmental) => {
             query = query.filter(clause_version::Column::EnvironmentalImpacts.ne("[]"));
+            counted = false;
         }
         Some(Focus::Social) => {
             query = query.filter(clause_version::Column::SocialObjectives.ne("[]"));
+            counted = false;
         }
         None => {}
     }
@@ -480,6 +513,7 @@ pub async fn list(
             clause_version::Column::EnvironmentalImpacts
                 .like(format!("%{}%", &code[1..code.len() - 1])),
         );
+        counted = false;
     }
     if let Some(objective) = filter.social_objective {
         let code = codes::encode_enums(&[objective]);
@@ -487,22 +521,26 @@ pub async fn list(
             clause_version::Column::SocialObjectives
                 .like(format!("%{}%", &code[1..code.len() - 1])),
         );
+        counted = false;
     }
-    let total = if page.count {
-        query.clone().count(db).await?
+    let total = if counted {
+        Total::Counters(statuses, organization)
     } else {
-        0
+        Total::Count(Box::new(query.clone()))
     };
-    if let Some(after) = page.after {
-        query = query.filter(clause::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(clause::Column::Id)
-        .limit(page.first + 1)
-        .select_also(clause_version::Entity)
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page, total))
+    let columns = OrderColumns {
+        id: Expr::col((clause::Entity, clause::Column::Id)),
+        updated_at: Some(Expr::col((clause::Entity, clause::Column::UpdatedAt))),
+        title: Some(column("list_title")),
+    };
+    let rows = keyset(query, order, columns, page)?.select_also(clause_version::Entity);
+    Ok((rows, total))
+}
+
+/// A clause row's cursor in `order`.
+pub fn cursor(order: CatalogueOrder, (clause, current): &ClauseRow) -> Cursor {
+    let title = current.as_ref().map_or("", |v| v.title.as_str());
+    Cursor::of(order, clause.id, clause.updated_at, title)
 }
 
 /// Published versions, newest first.

@@ -8,6 +8,7 @@ pub mod clause;
 pub mod cpv;
 pub mod evidence;
 pub mod lineage;
+pub mod listing;
 pub mod organization;
 pub mod page;
 pub mod rescan;

@@ -3,15 +3,15 @@
 use async_graphql::{Enum, InputObject};
 use entity::{ChangeOperation, Country, EntityType, OrganizationKind, organization};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionSession,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    TransactionSession, sea_query::Expr,
 };
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
     Db, audit,
-    page::{Page, PageRequest},
+    page::{CatalogueOrder, OrderColumns, Page, PageRequest, keyset},
     record_change,
     validate::{self, limits},
 };
@@ -170,15 +170,15 @@ pub async fn list(
     } else {
         0
     };
-    if let Some(after) = page.after {
-        query = query.filter(organization::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(organization::Column::Id)
-        .limit(page.first + 1)
+    let columns = OrderColumns {
+        id: Expr::col((organization::Entity, organization::Column::Id)),
+        updated_at: None,
+        title: None,
+    };
+    let rows = keyset(query, CatalogueOrder::Id, columns, &page)?
         .all(db)
         .await?;
-    Ok(Page::from_rows(rows, page, total))
+    Ok(Page::from_rows(rows, &page, total))
 }
 
 /// The caller's organisation for writing: the publisher's own, and never one mirrored from

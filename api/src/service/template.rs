@@ -6,10 +6,10 @@ use entity::{
     template, template_clause, template_version,
 };
 use sea_orm::{
-    ActiveModelTrait,
+    ActiveEnum, ActiveModelTrait,
     ActiveValue::NotSet,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, Set, TransactionSession,
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    RelationTrait, Set, TransactionSession,
     sea_query::{Expr, ExprTrait},
 };
 use serde::Deserialize;
@@ -21,7 +21,8 @@ use super::{
     audit,
     clause::{parse_id, resolve_published},
     cpv,
-    page::{Page, PageRequest},
+    listing::{self, Statuses, Total},
+    page::{CatalogueOrder, Cursor, OrderColumns, Page, PageRequest, keyset},
     record_change,
     validate::{self, limits},
 };
@@ -80,6 +81,8 @@ pub struct TemplateFilter {
     pub language: Option<Language>,
     /// CPV code prefix of 2–8 digits.
     pub cpv: Option<String>,
+    /// Only templates changed at or after this time (`updatedAt`).
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A validated clause reference ready to store.
@@ -595,12 +598,29 @@ pub async fn withdraw(
 /// A template with its current view (latest published version, or the draft if unpublished).
 pub type TemplateRow = (template::Model, Option<template_version::Model>);
 
+/// A page of templates with their current views, read like [`super::clause::list`]'s.
 pub async fn list(
     db: &impl Db,
     identity: &Identity,
     filter: TemplateFilter,
+    order: CatalogueOrder,
     page: PageRequest,
 ) -> ServiceResult<Page<TemplateRow>> {
+    let (rows, total) = page_query(identity, filter, order, &page)?;
+    let total = total.get(db, "template", page.count).await?;
+    Ok(Page::from_rows(rows.all(db).await?, &page, total))
+}
+
+/// The statement that reads a page of [`list`] and how its total is found.
+pub fn page_query(
+    identity: &Identity,
+    filter: TemplateFilter,
+    order: CatalogueOrder,
+    page: &PageRequest,
+) -> ServiceResult<(
+    sea_orm::SelectTwo<template::Entity, template_version::Entity>,
+    Total<template::Entity>,
+)> {
     let current_version = template::Relation::Versions
         .def()
         .on_condition(|left, right| {
@@ -608,46 +628,54 @@ pub async fn list(
                 .equals((left, template::Column::PublishedVersion))
                 .into()
         });
-    let mut visible = Condition::any().add(template::Column::PublishedVersion.gt(0));
-    if let Some(org) = identity.org() {
-        visible = visible.add(template::Column::OrganizationId.eq(org));
-    }
-    let statuses = filter
-        .status
-        .unwrap_or_else(|| vec![PublicationStatus::Published]);
+    let statuses = Statuses::new(filter.status, identity.org());
+    let organization = filter
+        .organization_id
+        .as_ref()
+        .map(|org| parse_id("filter.organizationId", org))
+        .transpose()?;
+    let column = |name| listing::list_column(template::Entity, name);
     let mut query = template::Entity::find()
-        .join(JoinType::InnerJoin, current_version)
-        .filter(visible)
-        .filter(template::Column::Status.is_in(statuses));
-    if let Some(org) = &filter.organization_id {
-        query = query
-            .filter(template::Column::OrganizationId.eq(parse_id("filter.organizationId", org)?));
+        .filter(statuses.condition(template::Column::Status, template::Column::OrganizationId));
+    let mut counted = true;
+    if let Some(org) = organization {
+        query = query.filter(template::Column::OrganizationId.eq(org));
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(template::Column::UpdatedAt.gte(since));
+        counted = false;
     }
     if let Some(language) = filter.language {
-        query = query.filter(template_version::Column::Language.eq(language));
+        query = query.filter(Expr::expr(column("list_language")).eq(language.to_value()));
+        counted = false;
     }
+    let mut query = query.join(JoinType::InnerJoin, current_version);
     if let Some(prefix) = &filter.cpv {
         if !cpv::is_prefix(prefix) {
             return Err(ServiceError::bad_input("filter.cpv", "must be 2–8 digits"));
         }
         query =
             query.filter(template_version::Column::CpvCodes.like(codes::prefix_pattern(prefix)));
+        counted = false;
     }
-    let total = if page.count {
-        query.clone().count(db).await?
+    let total = if counted {
+        Total::Counters(statuses, organization)
     } else {
-        0
+        Total::Count(Box::new(query.clone()))
     };
-    if let Some(after) = page.after {
-        query = query.filter(template::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(template::Column::Id)
-        .limit(page.first + 1)
-        .select_also(template_version::Entity)
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page, total))
+    let columns = OrderColumns {
+        id: Expr::col((template::Entity, template::Column::Id)),
+        updated_at: Some(Expr::col((template::Entity, template::Column::UpdatedAt))),
+        title: Some(column("list_title")),
+    };
+    let rows = keyset(query, order, columns, page)?.select_also(template_version::Entity);
+    Ok((rows, total))
+}
+
+/// A template row's cursor in `order`.
+pub fn cursor(order: CatalogueOrder, (template, current): &TemplateRow) -> Cursor {
+    let title = current.as_ref().map_or("", |v| v.title.as_str());
+    Cursor::of(order, template.id, template.updated_at, title)
 }
 
 /// Published versions, newest first.

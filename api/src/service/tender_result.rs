@@ -7,8 +7,8 @@ use entity::{
     ValueBand, organization, template, tender_result, tender_result_clause,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionSession,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionSession, sea_query::Expr,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -19,7 +19,8 @@ use super::{
     audit,
     clause::{parse_id, resolve_published},
     cpv,
-    page::{Page, PageRequest},
+    listing::{Statuses, Total},
+    page::{Cursor, OrderColumns, Page, PageRequest, TenderResultOrder, keyset},
     record_change,
     validate::{self, limits},
 };
@@ -81,6 +82,8 @@ pub struct TenderResultFilter {
     pub from: Option<String>,
     /// Latest award month, `YYYY-MM`.
     pub to: Option<String>,
+    /// Only results changed at or after this time (`updatedAt`).
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Parses `YYYY-MM` into the first day of that month.
@@ -387,49 +390,85 @@ pub async fn clauses_of(
         .await?)
 }
 
+/// A page of published tender results, read like [`super::clause::list`]'s.
 pub async fn list(
     db: &impl Db,
     filter: TenderResultFilter,
+    order: TenderResultOrder,
     page: PageRequest,
 ) -> ServiceResult<Page<tender_result::Model>> {
-    let mut query = tender_result::Entity::find()
-        .filter(tender_result::Column::Status.eq(PublicationStatus::Published));
-    if let Some(org) = &filter.organization_id {
-        query = query.filter(
-            tender_result::Column::OrganizationId.eq(parse_id("filter.organizationId", org)?),
-        );
+    let (rows, total) = page_query(filter, order, &page)?;
+    let total = total.get(db, "tender_result", page.count).await?;
+    Ok(Page::from_rows(rows.all(db).await?, &page, total))
+}
+
+/// The statement that reads a page of [`list`] and how its total is found.
+pub fn page_query(
+    filter: TenderResultFilter,
+    order: TenderResultOrder,
+    page: &PageRequest,
+) -> ServiceResult<(
+    sea_orm::Select<tender_result::Entity>,
+    Total<tender_result::Entity>,
+)> {
+    let statuses = Statuses::new(None, None);
+    let organization = filter
+        .organization_id
+        .as_ref()
+        .map(|org| parse_id("filter.organizationId", org))
+        .transpose()?;
+    let mut query = tender_result::Entity::find().filter(statuses.condition(
+        tender_result::Column::Status,
+        tender_result::Column::OrganizationId,
+    ));
+    let mut counted = true;
+    if let Some(org) = organization {
+        query = query.filter(tender_result::Column::OrganizationId.eq(org));
     }
     if let Some(template) = &filter.template_id {
         query = query
             .filter(tender_result::Column::TemplateId.eq(parse_id("filter.templateId", template)?));
+        counted = false;
     }
     if let Some(prefix) = &filter.cpv {
         if !cpv::is_prefix(prefix) {
             return Err(ServiceError::bad_input("filter.cpv", "must be 2–8 digits"));
         }
         query = query.filter(tender_result::Column::CpvCode.starts_with(prefix));
+        counted = false;
     }
     if let Some(from) = &filter.from {
         query =
             query.filter(tender_result::Column::AwardMonth.gte(parse_month("filter.from", from)?));
+        counted = false;
     }
     if let Some(to) = &filter.to {
         query = query.filter(tender_result::Column::AwardMonth.lte(parse_month("filter.to", to)?));
+        counted = false;
     }
-    let total = if page.count {
-        query.clone().count(db).await?
+    if let Some(since) = filter.updated_since {
+        query = query.filter(tender_result::Column::UpdatedAt.gte(since));
+        counted = false;
+    }
+    let total = if counted {
+        Total::Counters(statuses, organization)
     } else {
-        0
+        Total::Count(Box::new(query.clone()))
     };
-    if let Some(after) = page.after {
-        query = query.filter(tender_result::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(tender_result::Column::Id)
-        .limit(page.first + 1)
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page, total))
+    let columns = OrderColumns {
+        id: Expr::col((tender_result::Entity, tender_result::Column::Id)),
+        updated_at: Some(Expr::col((
+            tender_result::Entity,
+            tender_result::Column::UpdatedAt,
+        ))),
+        title: None,
+    };
+    Ok((keyset(query, order.into(), columns, page)?, total))
+}
+
+/// A tender result's cursor in `order`.
+pub fn cursor(order: TenderResultOrder, result: &tender_result::Model) -> Cursor {
+    Cursor::of(order.into(), result.id, result.updated_at, "")
 }
 
 #[cfg(test)]

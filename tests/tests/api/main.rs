@@ -14,6 +14,7 @@ mod feed;
 mod hostile;
 mod import;
 mod limits;
+mod lists;
 mod metrics;
 mod migrations;
 mod mirror;

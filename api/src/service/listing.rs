@@ -1,0 +1,130 @@
+//! What a list shows and how many: the status rule every catalogue list shares, and
+//! `totalCount` from the counters the database keeps (`list_count`).
+
+use entity::{PublicationStatus, list_count};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, Select,
+    sea_query::{Alias, Expr, SimpleExpr},
+};
+use uuid::Uuid;
+
+use super::Db;
+use crate::error::ServiceResult;
+
+/// A denormalised list column (`list_title`, …) of `table`, kept by triggers and not mapped
+/// by the entity (see migration `m20261207_000006_list_pages`).
+pub fn list_column(table: impl sea_orm::Iden + 'static, name: &'static str) -> SimpleExpr {
+    Expr::col((table, Alias::new(name)))
+}
+
+/// The statuses a list asked for, as the caller may see them: published and withdrawn
+/// records for everyone, drafts only of the caller's own organisation.
+#[derive(Debug, Clone)]
+pub struct Statuses {
+    shared: Vec<PublicationStatus>,
+    /// The organisation whose drafts are listed, when drafts were asked for.
+    drafts_of: Option<Uuid>,
+}
+
+impl Statuses {
+    pub fn new(asked: Option<Vec<PublicationStatus>>, viewer: Option<Uuid>) -> Self {
+        let asked = asked.unwrap_or_else(|| vec![PublicationStatus::Published]);
+        let mut shared: Vec<_> = asked
+            .iter()
+            .copied()
+            .filter(|s| *s != PublicationStatus::Draft)
+            .collect();
+        shared.sort_by_key(|s| *s as u8);
+        shared.dedup();
+        let drafts_of = viewer.filter(|_| asked.contains(&PublicationStatus::Draft));
+        Self { shared, drafts_of }
+    }
+
+    /// The filter on a table's status and organisation columns. One status compares with
+    /// `=`, so an index that leads with the status serves the page.
+    pub fn condition(&self, status: impl ColumnTrait, organization: impl ColumnTrait) -> Condition {
+        let mut any = Condition::any();
+        if !self.shared.is_empty() {
+            any = any.add(status.is_in(self.shared.iter().copied()));
+        }
+        if let Some(org) = self.drafts_of {
+            any = any.add(
+                Condition::all()
+                    .add(status.eq(PublicationStatus::Draft))
+                    .add(organization.eq(org)),
+            );
+        }
+        if self.shared.is_empty() && self.drafts_of.is_none() {
+            // Nothing the caller may see was asked for.
+            any = any.add(Expr::value(false));
+        }
+        any
+    }
+
+    /// `totalCount` of a list filtered by these statuses and at most an organisation, from
+    /// the counters: a sum over one row per organisation and status.
+    pub async fn count(
+        &self,
+        db: &impl Db,
+        table: &str,
+        organization: Option<Uuid>,
+    ) -> ServiceResult<u64> {
+        let mut query = list_count::Entity::find()
+            .filter(list_count::Column::EntityType.eq(table))
+            .filter(self.condition(
+                list_count::Column::Status,
+                list_count::Column::OrganizationId,
+            ));
+        if let Some(org) = organization {
+            query = query.filter(list_count::Column::OrganizationId.eq(org));
+        }
+        let rows = query.all(db).await?;
+        Ok(rows.iter().map(|row| row.n.max(0) as u64).sum())
+    }
+}
+
+/// How a list's `totalCount` is found: from the counters when only status and
+/// organisation filter it, otherwise by counting the filtered query.
+pub enum Total<E: EntityTrait> {
+    Counters(Statuses, Option<Uuid>),
+    Count(Box<Select<E>>),
+}
+
+impl<E: EntityTrait> Total<E>
+where
+    E::Model: Sync,
+{
+    /// The count for `table`, or 0 without asking the database when it was not selected.
+    pub async fn get(self, db: &impl Db, table: &str, selected: bool) -> ServiceResult<u64> {
+        Ok(match self {
+            _ if !selected => 0,
+            Self::Counters(statuses, organization) => {
+                statuses.count(db, table, organization).await?
+            }
+            Self::Count(query) => (*query).count(db).await?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drafts_only_for_their_organisation() {
+        let org = Uuid::now_v7();
+        let all = Some(vec![
+            PublicationStatus::Draft,
+            PublicationStatus::Published,
+            PublicationStatus::Published,
+        ]);
+        let mine = Statuses::new(all.clone(), Some(org));
+        assert_eq!(mine.shared, vec![PublicationStatus::Published]);
+        assert_eq!(mine.drafts_of, Some(org));
+        let anonymous = Statuses::new(all, None);
+        assert_eq!(anonymous.drafts_of, None);
+        let default = Statuses::new(None, Some(org));
+        assert_eq!(default.shared, vec![PublicationStatus::Published]);
+        assert_eq!(default.drafts_of, None);
+    }
+}
