@@ -265,19 +265,9 @@ async fn apply_batch(
     records: Vec<Record>,
     report: &mut SyncReport,
 ) -> anyhow::Result<u64> {
-    let mut applied = 0;
-    for record in records {
-        let version = match &record {
-            Record::Clause { clause, .. } => Some(clause.published_version),
-            Record::Template { template, .. } => Some(template.published_version),
-            _ => None,
-        };
-        match apply::record(txn, record, base, ChangeOperation::Upsert, version).await? {
-            Applied::KeptLocal => report.kept_local += 1,
-            _ => applied += 1,
-        }
-    }
-    Ok(applied)
+    let done = apply::snapshot_batch(txn, records, base).await?;
+    report.kept_local += done.kept_local;
+    Ok(done.written)
 }
 
 /// Applies one batch of snapshot records. `floor`, given with a download's first batch, is
