@@ -113,6 +113,21 @@ pub struct SearchRequest {
     pub limit: usize,
 }
 
+impl SearchRequest {
+    /// The order results come in. A request without words (browsing, filters only) has no
+    /// relevance to rank by: every match ties, and ties would come in the order the index
+    /// happened to store them, which differs between instances and shifts as segments
+    /// merge. Such a request lists the newest first, on both backends.
+    pub fn effective_sort(&self) -> SortOrder {
+        match self.sort {
+            SortOrder::Relevance if !self.query.chars().any(char::is_alphanumeric) => {
+                SortOrder::Newest
+            }
+            sort => sort,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
     pub id: String,

@@ -337,7 +337,7 @@ impl SearchBackend for MeiliBackend {
         if !facets.is_empty() {
             query.with_facets(Selectors::Some(&facets));
         }
-        match request.sort {
+        match request.effective_sort() {
             SortOrder::Relevance => {}
             SortOrder::Newest => {
                 query.with_sort(&["published_at:desc"]);

@@ -182,6 +182,21 @@ pub async fn run(backend: &dyn SearchBackend) {
         ids(&inflected)
     );
 
+    // Browsing without words lists the newest first, whatever the index's storage order.
+    let published: std::collections::HashMap<String, i64> = fixture()
+        .into_iter()
+        .map(|d| (d.id.clone(), d.published_at))
+        .collect();
+    for blank in ["", "  ", "?!"] {
+        let browsed = search(request(blank)).await;
+        let times: Vec<i64> = ids(&browsed).iter().map(|id| published[*id]).collect();
+        assert!(
+            times.len() > 1 && times.windows(2).all(|w| w[0] >= w[1]),
+            "browsing {blank:?} is not newest first: {:?}",
+            ids(&browsed)
+        );
+    }
+
     // Filters combine; CPV prefixes match every code below them.
     let mut filtered = request("");
     filtered.filter = SearchFilter {

@@ -556,7 +556,7 @@ impl Inner {
         let searcher = self.reader.searcher();
         let total = searcher.search(&query, &Count).map_err(unavailable)?;
         let limit = request.limit.max(1);
-        let addresses: Vec<DocAddress> = match request.sort {
+        let addresses: Vec<DocAddress> = match request.effective_sort() {
             SortOrder::Relevance => searcher
                 .search(
                     &query,
