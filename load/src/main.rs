@@ -99,6 +99,20 @@ enum Target {
         #[arg(long)]
         clean: bool,
     },
+    /// Any GraphQL document, sent to any GraphQL server (this API or another one serving the
+    /// same database, for comparison). Request `i` takes line `i` (round robin) of
+    /// `--variables` as its variables; an answer counts as failed unless it is a 200 without
+    /// `errors`.
+    Graphql {
+        #[arg(long, default_value = "http://127.0.0.1:8080/graphql")]
+        url: String,
+        /// The document.
+        #[arg(long)]
+        query: String,
+        /// A file of JSON objects, one per line, used in turn as the variables.
+        #[arg(long)]
+        variables: Option<PathBuf>,
+    },
     /// A plain GET, e.g. `/healthz` (an axum JSON handler with no GraphQL).
     Get {
         #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
@@ -277,6 +291,42 @@ async fn main() -> anyhow::Result<()> {
             .await
         }
         Target::RawIngest { .. } | Target::Anonymise { .. } => unreachable!("handled above"),
+        Target::Graphql {
+            url,
+            query,
+            variables,
+        } => {
+            let client = client()?;
+            let lines = match variables {
+                Some(path) => std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?
+                    .lines()
+                    .filter(|line| !line.trim().is_empty())
+                    .map(|line| {
+                        serde_json::from_str::<serde_json::Value>(line)
+                            .with_context(|| format!("{}: not a JSON line: {line}", path.display()))
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()?,
+                None => vec![serde_json::json!({})],
+            };
+            anyhow::ensure!(!lines.is_empty(), "the variables file has no lines");
+            let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
+                lines
+                    .into_iter()
+                    .map(|variables| {
+                        serde_json::to_vec(
+                            &serde_json::json!({ "query": query, "variables": variables }),
+                        )
+                    })
+                    .collect::<Result<_, _>>()?,
+            );
+            let name = load.name.unwrap_or_else(|| format!("graphql {url}"));
+            runner::run(&name, plan, move |i| {
+                let (client, url, bodies) = (client.clone(), url.clone(), bodies.clone());
+                async move { post_ok(&client, &url, bodies[i % bodies.len()].clone()).await }
+            })
+            .await
+        }
         Target::Get { url } => {
             let client = client()?;
             let name = load.name.unwrap_or_else(|| format!("GET {url}"));
