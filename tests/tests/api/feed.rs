@@ -169,10 +169,10 @@ backend_test!(
         assert_eq!(header.records, records.len() as u64);
         assert_eq!(watermark.records, records.len() as u64);
         let count = |t: EntityType| records.iter().filter(|r| r.entity_type() == t).count();
-        // The demo catalogue (10 organisations, 53 clauses, 8 templates, 18 results) and the
+        // The demo catalogue (10 organisations, 168 clauses, 8 templates, 18 results) and the
         // organisation made here; the draft is not there.
         assert_eq!(count(EntityType::Organization), 11);
-        assert_eq!(count(EntityType::Clause), 53);
+        assert_eq!(count(EntityType::Clause), 168);
         assert_eq!(count(EntityType::Template), 8);
         assert_eq!(count(EntityType::TenderResult), 18);
         let text = lines

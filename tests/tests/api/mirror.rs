@@ -224,7 +224,7 @@ backend_test!(
         let upstream_clauses = clauses(&upstream).await;
         assert_eq!(
             upstream_clauses.len(),
-            164 + 23,
+            168 + 23,
             "demo + busy writer, one deleted"
         );
         assert_eq!(clauses(&mirror).await, upstream_clauses);
