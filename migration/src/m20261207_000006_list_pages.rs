@@ -9,8 +9,11 @@
 //!   `published_version`, whichever path writes (API, import, mirror, seed), so no service
 //!   code can forget them. The entities do not map these columns: nothing in Rust writes them.
 //! - `list_count` holds how many clauses, templates and tender results each organisation has
-//!   in each status, kept by triggers on insert, delete and change of status or organisation;
-//!   `totalCount` for a status and organisation filter reads it instead of counting.
+//!   in each status, and under the nil organisation id how many there are in all, kept by
+//!   triggers on insert, delete and change of status or organisation; `totalCount` for a
+//!   status and organisation filter reads a row or two of it instead of counting. (Writes to
+//!   these tables already take the change feed's lock one at a time, so the total rows add
+//!   no contention.)
 //! - Indexes lead with the filters a page has (status, organisation, language) and end with
 //!   its order (id, `updated_at`, title), so a keyset page is one index range read.
 
@@ -143,12 +146,13 @@ fn postgres_triggers() -> Vec<String> {
          BEGIN
            IF TG_OP <> 'INSERT' THEN
              UPDATE list_count SET n = n - 1
-              WHERE entity_type = TG_TABLE_NAME AND organization_id = OLD.organization_id
-                AND status = OLD.status;
+              WHERE entity_type = TG_TABLE_NAME AND status = OLD.status
+                AND organization_id IN (OLD.organization_id, '00000000-0000-0000-0000-000000000000');
            END IF;
            IF TG_OP <> 'DELETE' THEN
              INSERT INTO list_count (entity_type, organization_id, status, n)
-             VALUES (TG_TABLE_NAME, NEW.organization_id, NEW.status, 1)
+             VALUES (TG_TABLE_NAME, NEW.organization_id, NEW.status, 1),
+                    (TG_TABLE_NAME, '00000000-0000-0000-0000-000000000000', NEW.status, 1)
              ON CONFLICT (entity_type, organization_id, status) DO UPDATE SET n = list_count.n + 1;
            END IF;
            RETURN NULL;
@@ -199,17 +203,20 @@ fn sqlite_triggers() -> Vec<String> {
             ));
         }
     }
+    // The organisation's row and the total's (nil id; uuids are 16-byte blobs on SQLite).
     let add = |row: &str| {
         format!(
             "INSERT INTO list_count (entity_type, organization_id, status, n)
-             VALUES ('{{table}}', {row}.organization_id, {row}.status, 1)
+             VALUES ('{{table}}', {row}.organization_id, {row}.status, 1),
+                    ('{{table}}', zeroblob(16), {row}.status, 1)
              ON CONFLICT (entity_type, organization_id, status) DO UPDATE SET n = n + 1;"
         )
     };
     let remove = |row: &str| {
         format!(
             "UPDATE list_count SET n = n - 1 WHERE entity_type = '{{table}}'
-             AND organization_id = {row}.organization_id AND status = {row}.status;"
+             AND organization_id IN ({row}.organization_id, zeroblob(16))
+             AND status = {row}.status;"
         )
     };
     for table in COUNTED {
@@ -327,11 +334,20 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        let nil = match backend {
+            DbBackend::Postgres => "'00000000-0000-0000-0000-000000000000'::uuid",
+            _ => "zeroblob(16)",
+        };
         for table in COUNTED {
             db.execute_unprepared(&format!(
                 "INSERT INTO list_count (entity_type, organization_id, status, n)
                  SELECT '{table}', organization_id, status, COUNT(*) FROM {table}
                  GROUP BY organization_id, status"
+            ))
+            .await?;
+            db.execute_unprepared(&format!(
+                "INSERT INTO list_count (entity_type, organization_id, status, n)
+                 SELECT '{table}', {nil}, status, COUNT(*) FROM {table} GROUP BY status"
             ))
             .await?;
         }

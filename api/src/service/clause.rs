@@ -532,6 +532,10 @@ pub fn page_query(
         id: Expr::col((clause::Entity, clause::Column::Id)),
         updated_at: Some(Expr::col((clause::Entity, clause::Column::UpdatedAt))),
         title: Some(column("list_title")),
+        joined_id: Some(Expr::col((
+            clause_version::Entity,
+            clause_version::Column::ClauseId,
+        ))),
     };
     let rows = keyset(query, order, columns, page)?.select_also(clause_version::Entity);
     Ok((rows, total))

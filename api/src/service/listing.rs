@@ -62,23 +62,41 @@ impl Statuses {
     }
 
     /// `totalCount` of a list filtered by these statuses and at most an organisation, from
-    /// the counters: a sum over one row per organisation and status.
+    /// the counters: at most one row per status (the totals, kept under the nil id, or the
+    /// organisation's), plus the caller's drafts.
     pub async fn count(
         &self,
         db: &impl Db,
         table: &str,
         organization: Option<Uuid>,
     ) -> ServiceResult<u64> {
-        let mut query = list_count::Entity::find()
-            .filter(list_count::Column::EntityType.eq(table))
-            .filter(self.condition(
-                list_count::Column::Status,
-                list_count::Column::OrganizationId,
-            ));
-        if let Some(org) = organization {
-            query = query.filter(list_count::Column::OrganizationId.eq(org));
+        let shared_from = organization.unwrap_or(Uuid::nil());
+        let drafts_of = self
+            .drafts_of
+            .filter(|own| organization.is_none_or(|o| o == *own));
+        if self.shared.is_empty() && drafts_of.is_none() {
+            return Ok(0);
         }
-        let rows = query.all(db).await?;
+        let mut wanted = Condition::any();
+        if !self.shared.is_empty() {
+            wanted = wanted.add(
+                Condition::all()
+                    .add(list_count::Column::Status.is_in(self.shared.iter().copied()))
+                    .add(list_count::Column::OrganizationId.eq(shared_from)),
+            );
+        }
+        if let Some(own) = drafts_of {
+            wanted = wanted.add(
+                Condition::all()
+                    .add(list_count::Column::Status.eq(PublicationStatus::Draft))
+                    .add(list_count::Column::OrganizationId.eq(own)),
+            );
+        }
+        let rows = list_count::Entity::find()
+            .filter(list_count::Column::EntityType.eq(table))
+            .filter(wanted)
+            .all(db)
+            .await?;
         Ok(rows.iter().map(|row| row.n.max(0) as u64).sum())
     }
 }

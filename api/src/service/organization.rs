@@ -174,6 +174,7 @@ pub async fn list(
         id: Expr::col((organization::Entity, organization::Column::Id)),
         updated_at: None,
         title: None,
+        joined_id: None,
     };
     let rows = keyset(query, CatalogueOrder::Id, columns, &page)?
         .all(db)

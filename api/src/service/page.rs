@@ -128,6 +128,10 @@ pub struct OrderColumns {
     pub id: SimpleExpr,
     pub updated_at: Option<SimpleExpr>,
     pub title: Option<SimpleExpr>,
+    /// A joined table's column equal to the id (the current version's `clause_id`). In id
+    /// order a cursor bounds it too: PostgreSQL otherwise may merge-join the version table's
+    /// primary key from its start and walk every version before the cursor.
+    pub joined_id: Option<SimpleExpr>,
 }
 
 /// Orders `query` and starts it after the request's cursor, reading `first + 1` rows.
@@ -162,7 +166,12 @@ pub fn keyset<E: sea_orm::EntityTrait>(
                 Expr::tuple([key.clone(), columns.id.clone()]),
                 Expr::tuple([cursor_key, cursor_id]),
             ),
-            _ => (Expr::expr(columns.id.clone()), Expr::expr(cursor_id)),
+            _ => {
+                if let Some(joined) = &columns.joined_id {
+                    query = query.filter(Expr::expr(joined.clone()).gt(cursor_id.clone()));
+                }
+                (Expr::expr(columns.id.clone()), Expr::expr(cursor_id))
+            }
         };
         query = query.filter(match direction {
             SortOrder::Desc => left.lt(right),

@@ -667,6 +667,10 @@ pub fn page_query(
         id: Expr::col((template::Entity, template::Column::Id)),
         updated_at: Some(Expr::col((template::Entity, template::Column::UpdatedAt))),
         title: Some(column("list_title")),
+        joined_id: Some(Expr::col((
+            template_version::Entity,
+            template_version::Column::TemplateId,
+        ))),
     };
     let rows = keyset(query, order, columns, page)?.select_also(template_version::Entity);
     Ok((rows, total))

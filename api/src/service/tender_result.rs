@@ -462,6 +462,7 @@ pub fn page_query(
             tender_result::Column::UpdatedAt,
         ))),
         title: None,
+        joined_id: None,
     };
     Ok((keyset(query, order.into(), columns, page)?, total))
 }

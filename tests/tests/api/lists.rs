@@ -478,3 +478,80 @@ async fn page_queries_read_an_index_on_postgres() {
     })
     .await;
 }
+
+/// A catalogue written before the list columns and counters existed gets them on upgrade.
+async fn check_backfill(url: &str) {
+    let db = Database::connect(url).await.unwrap();
+    Migrator::up(&db, Some(5)).await.unwrap();
+    commons_api::seed::load_demo(&db).await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    let backend = db.get_database_backend();
+    let scalar = |sql: &str| {
+        let db = db.clone();
+        let sql = sql.to_owned();
+        async move {
+            db.query_one_raw(Statement::from_string(backend, sql))
+                .await
+                .unwrap()
+                .unwrap()
+                .try_get_by_index::<i64>(0)
+                .unwrap()
+        }
+    };
+    let clauses = scalar("SELECT COUNT(*) FROM clause").await;
+    assert!(clauses > 100, "the demo catalogue was loaded");
+    let mismatched = scalar(
+        "SELECT COUNT(*) FROM clause c JOIN clause_version v
+           ON v.clause_id = c.id AND v.version = c.published_version
+         WHERE c.list_title IS NULL OR c.list_title <> v.title
+            OR c.list_language <> v.language OR c.list_kind <> v.kind",
+    )
+    .await;
+    assert_eq!(
+        mismatched, 0,
+        "list columns copied from the current versions"
+    );
+    for table in ["clause", "template", "tender_result"] {
+        let counted = scalar(&format!(
+            "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM list_count WHERE entity_type = '{table}'"
+        ))
+        .await;
+        let rows = scalar(&format!("SELECT COUNT(*) FROM {table}")).await;
+        // Each record is counted under its organisation and in the total.
+        assert_eq!(counted, 2 * rows, "{table}");
+    }
+    let page = clause::page_query(
+        &Identity::Anonymous,
+        ClauseFilter::default(),
+        CatalogueOrder::Title,
+        &PageRequest {
+            first: 5,
+            after: None,
+            count: true,
+        },
+    )
+    .unwrap();
+    let total = page.1.get(&db, "clause", true).await.unwrap();
+    let published = scalar("SELECT COUNT(*) FROM clause WHERE status = 'published'").await;
+    assert_eq!(total as i64, published);
+    let rows = page.0.all(&db).await.unwrap();
+    assert_eq!(rows.len(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_catalogue_is_backfilled_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    check_backfill(&format!(
+        "sqlite://{}/old.db?mode=rwc",
+        dir.path().display()
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_catalogue_is_backfilled_on_postgres() {
+    with_database(Backend::Postgres, |url| async move {
+        check_backfill(&url.unwrap()).await;
+    })
+    .await;
+}
