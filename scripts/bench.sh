@@ -150,7 +150,8 @@ for size in ${LIST_SIZES:-10000 100000 1000000}; do
   "$BIN" seed --synthetic "$size" --database-url "$LIST_PG/$db" --data-dir "$work/lists-pg" --quiet
   echo "seed + index of $size clauses on PostgreSQL: $(since "$start") s" >&2
   psql "$LIST_PG/$db" -q -c "VACUUM ANALYZE"
-  COMMONS_JWT_SECRET=bench-secret "$BIN" serve --no-demo --database-url "$LIST_PG/$db" \
+  # Without TLS, like PostGraphile's driver: sqlx would otherwise negotiate TLS on loopback.
+  COMMONS_JWT_SECRET=bench-secret "$BIN" serve --no-demo --database-url "$LIST_PG/$db?sslmode=disable" \
     --data-dir "$work/lists-pg" --listen "127.0.0.1:$list_port" 2>"$work/lists-server.log" &
   list_server=$!
   wait_up "http://127.0.0.1:$list_port"
