@@ -29,9 +29,10 @@ use std::{
     sync::{Mutex, MutexGuard},
 };
 
+use sea_orm::{ColumnTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::service::clause::ClauseRow;
+use crate::{error::ServiceResult, service::clause::ClauseRow};
 
 /// Most rows kept; the oldest go first.
 const MAX_ROWS: usize = 20_000;
@@ -136,6 +137,34 @@ impl ClauseRowCache {
             state.order.push_back(id);
             state.bytes += size;
         }
+    }
+
+    /// Whether rows are kept at all (a writing connection is watched).
+    pub fn watching(&self) -> bool {
+        self.state().watching
+    }
+
+    /// The clauses `ids` with their current views: those kept here, and the rest read in one
+    /// query (and kept, if nothing was written meanwhile).
+    pub async fn read(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        ids: &[Uuid],
+    ) -> ServiceResult<HashMap<Uuid, ClauseRow>> {
+        let Lookup {
+            mut found,
+            missing,
+            ticket,
+        } = self.lookup(ids);
+        if !missing.is_empty() {
+            let rows = crate::service::clause::with_current()
+                .filter(entity::clause::Column::Id.is_in(missing))
+                .all(db)
+                .await?;
+            self.fill(ticket, &rows);
+            found.extend(rows.into_iter().map(|row| (row.0.id, row)));
+        }
+        Ok(found)
     }
 
     /// A writing connection is watched from now on.

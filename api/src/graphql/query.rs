@@ -1,11 +1,14 @@
 //! Read operations.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object, Result};
 use entity::Country;
 
 use super::{Conn, connection, db, identity, page};
 use crate::{
     error::{GqlResult, ServiceError},
+    row_cache::ClauseRowCache,
     service::{
         self,
         clause::{ClauseFilter, parse_id},
@@ -93,7 +96,8 @@ impl QueryRoot {
     ) -> Result<Conn<Clause>> {
         let page = page(ctx, first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
-        let result = service::clause::list(db(ctx)?, identity(ctx)?, filter, order_by, page)
+        let cache = super::data::<Arc<ClauseRowCache>>(ctx)?;
+        let result = service::clause::list(db(ctx)?, cache, identity(ctx)?, filter, order_by, page)
             .await
             .gql()?;
         Ok(connection(

@@ -10,7 +10,6 @@ use entity::{
     AmbitionLevel, ClauseKind, Country, EnvironmentalImpact, Language, ProductGroup,
     SocialObjective,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
 use search::{Facet, SearchFilter, SearchRequest, SearchResponse, SortOrder, StaleAt};
 use serde::Serialize;
 
@@ -21,7 +20,7 @@ use super::{
 use crate::{
     error::{GqlResult, ServiceError, ServiceResult},
     indexing::{Backends, documents::name},
-    row_cache::{ClauseRowCache, Lookup},
+    row_cache::ClauseRowCache,
     service::{
         self,
         clause::{ClauseRow, Focus},
@@ -384,29 +383,6 @@ fn request(
     })
 }
 
-/// The clauses of a result page with their current views, by id: those kept in `cache`,
-/// and the rest read in one query (and kept, if nothing was written meanwhile).
-async fn page_rows(
-    db: &DatabaseConnection,
-    cache: &ClauseRowCache,
-    ids: &[uuid::Uuid],
-) -> ServiceResult<HashMap<uuid::Uuid, ClauseRow>> {
-    let Lookup {
-        mut found,
-        missing,
-        ticket,
-    } = cache.lookup(ids);
-    if !missing.is_empty() {
-        let rows = service::clause::with_current()
-            .filter(entity::clause::Column::Id.is_in(missing))
-            .all(db)
-            .await?;
-        cache.fill(ticket, &rows);
-        found.extend(rows.into_iter().map(|row| (row.0.id, row)));
-    }
-    Ok(found)
-}
-
 const CURSOR_PREFIX: &str = "s1:";
 
 fn encode_offset(offset: usize) -> String {
@@ -477,7 +453,7 @@ impl SearchQuery {
                 .filter_map(|hit| uuid::Uuid::parse_str(&hit.id).ok())
                 .collect();
             let cache = data::<Arc<ClauseRowCache>>(ctx)?;
-            page_rows(super::reader(ctx)?, cache, &ids).await.gql()?
+            cache.read(super::reader(ctx)?, &ids).await.gql()?
         } else {
             HashMap::new()
         };
