@@ -20,6 +20,7 @@ mod migrations;
 mod mirror;
 mod platform;
 mod search;
+mod search_quality;
 mod subscription;
 mod trust;
 mod web;
