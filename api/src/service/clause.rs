@@ -21,7 +21,7 @@ use super::{
     Db,
     anonymisation::{FieldPreview, Scrubber},
     audit, cpv,
-    listing::{self, Statuses, Total},
+    listing::{self, BaseColumns, ListBase, Statuses, Total},
     page::{CatalogueOrder, Cursor, OrderColumns, Page, PageRequest, keyset},
     record_change,
     validate::{self, limits},
@@ -472,24 +472,23 @@ pub fn page_query(
     order: CatalogueOrder,
     page: &PageRequest,
 ) -> ServiceResult<(sea_orm::Select<clause::Entity>, Total<clause::Entity>)> {
-    let statuses = Statuses::new(filter.status, identity.org());
-    let organization = filter
-        .organization_id
-        .as_ref()
-        .map(|org| parse_id("filter.organizationId", org))
-        .transpose()?;
+    let ListBase {
+        mut query,
+        statuses,
+        organization,
+        // Whether only status and organisation filter the list: then the counters count it.
+        mut counted,
+    } = ListBase::new(
+        BaseColumns {
+            status: clause::Column::Status,
+            organization: clause::Column::OrganizationId,
+            updated_at: clause::Column::UpdatedAt,
+        },
+        Statuses::new(filter.status, identity.org()),
+        filter.organization_id.as_ref(),
+        filter.updated_since,
+    )?;
     let column = |name| listing::list_column(clause::Entity, name);
-    let mut query = clause::Entity::find()
-        .filter(statuses.condition(clause::Column::Status, clause::Column::OrganizationId));
-    // Whether only status and organisation filter the list: then the counters count it.
-    let mut counted = true;
-    if let Some(org) = organization {
-        query = query.filter(clause::Column::OrganizationId.eq(org));
-    }
-    if let Some(since) = filter.updated_since {
-        query = query.filter(clause::Column::UpdatedAt.gte(since));
-        counted = false;
-    }
     for (name, value) in [
         ("list_kind", filter.kind.map(|k| k.to_value())),
         ("list_level", filter.ambition_level.map(|l| l.to_value())),

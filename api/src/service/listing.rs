@@ -8,7 +8,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::Db;
+use super::{Db, clause::parse_id};
 use crate::error::ServiceResult;
 
 /// A denormalised list column (`list_title`, …) of `table`, kept by triggers and not mapped
@@ -98,6 +98,50 @@ impl Statuses {
             .all(db)
             .await?;
         Ok(rows.iter().map(|row| row.n.max(0) as u64).sum())
+    }
+}
+
+/// The filters every list has: what the caller may see of the statuses asked for, the
+/// organisation and `updatedSince`. Returns the query, the organisation, and whether the
+/// counters can count the list so far (they keep statuses and organisations, not times).
+pub struct ListBase<E: EntityTrait> {
+    pub query: Select<E>,
+    pub statuses: Statuses,
+    pub organization: Option<Uuid>,
+    pub counted: bool,
+}
+
+/// The status, organisation and change-time columns of a listed table.
+pub struct BaseColumns<C> {
+    pub status: C,
+    pub organization: C,
+    pub updated_at: C,
+}
+
+impl<E: EntityTrait> ListBase<E> {
+    pub fn new(
+        columns: BaseColumns<E::Column>,
+        statuses: Statuses,
+        organization: Option<&async_graphql::ID>,
+        updated_since: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> ServiceResult<Self> {
+        let organization = organization
+            .map(|org| parse_id("filter.organizationId", org))
+            .transpose()?;
+        let mut query = E::find().filter(statuses.condition(columns.status, columns.organization));
+        if let Some(org) = organization {
+            query = query.filter(columns.organization.eq(org));
+        }
+        let counted = updated_since.is_none();
+        if let Some(since) = updated_since {
+            query = query.filter(columns.updated_at.gte(since));
+        }
+        Ok(Self {
+            query,
+            statuses,
+            organization,
+            counted,
+        })
     }
 }
 

@@ -21,7 +21,7 @@ use super::{
     audit,
     clause::{parse_id, resolve_published},
     cpv,
-    listing::{self, Statuses, Total},
+    listing::{self, BaseColumns, ListBase, Statuses, Total},
     page::{CatalogueOrder, Cursor, OrderColumns, Page, PageRequest, keyset},
     record_change,
     validate::{self, limits},
@@ -628,23 +628,22 @@ pub fn page_query(
                 .equals((left, template::Column::PublishedVersion))
                 .into()
         });
-    let statuses = Statuses::new(filter.status, identity.org());
-    let organization = filter
-        .organization_id
-        .as_ref()
-        .map(|org| parse_id("filter.organizationId", org))
-        .transpose()?;
+    let ListBase {
+        mut query,
+        statuses,
+        organization,
+        mut counted,
+    } = ListBase::new(
+        BaseColumns {
+            status: template::Column::Status,
+            organization: template::Column::OrganizationId,
+            updated_at: template::Column::UpdatedAt,
+        },
+        Statuses::new(filter.status, identity.org()),
+        filter.organization_id.as_ref(),
+        filter.updated_since,
+    )?;
     let column = |name| listing::list_column(template::Entity, name);
-    let mut query = template::Entity::find()
-        .filter(statuses.condition(template::Column::Status, template::Column::OrganizationId));
-    let mut counted = true;
-    if let Some(org) = organization {
-        query = query.filter(template::Column::OrganizationId.eq(org));
-    }
-    if let Some(since) = filter.updated_since {
-        query = query.filter(template::Column::UpdatedAt.gte(since));
-        counted = false;
-    }
     if let Some(language) = filter.language {
         query = query.filter(Expr::expr(column("list_language")).eq(language.to_value()));
         counted = false;

@@ -19,7 +19,7 @@ use super::{
     audit,
     clause::{parse_id, resolve_published},
     cpv,
-    listing::{Statuses, Total},
+    listing::{BaseColumns, ListBase, Statuses, Total},
     page::{Cursor, OrderColumns, Page, PageRequest, TenderResultOrder, keyset},
     record_change,
     validate::{self, limits},
@@ -411,20 +411,22 @@ pub fn page_query(
     sea_orm::Select<tender_result::Entity>,
     Total<tender_result::Entity>,
 )> {
-    let statuses = Statuses::new(None, None);
-    let organization = filter
-        .organization_id
-        .as_ref()
-        .map(|org| parse_id("filter.organizationId", org))
-        .transpose()?;
-    let mut query = tender_result::Entity::find().filter(statuses.condition(
-        tender_result::Column::Status,
-        tender_result::Column::OrganizationId,
-    ));
-    let mut counted = true;
-    if let Some(org) = organization {
-        query = query.filter(tender_result::Column::OrganizationId.eq(org));
-    }
+    let ListBase {
+        mut query,
+        statuses,
+        organization,
+        mut counted,
+    } = ListBase::new(
+        BaseColumns {
+            status: tender_result::Column::Status,
+            organization: tender_result::Column::OrganizationId,
+            updated_at: tender_result::Column::UpdatedAt,
+        },
+        // Tender results are listed once published, for everyone.
+        Statuses::new(None, None),
+        filter.organization_id.as_ref(),
+        filter.updated_since,
+    )?;
     if let Some(template) = &filter.template_id {
         query = query
             .filter(tender_result::Column::TemplateId.eq(parse_id("filter.templateId", template)?));
@@ -444,10 +446,6 @@ pub fn page_query(
     }
     if let Some(to) = &filter.to {
         query = query.filter(tender_result::Column::AwardMonth.lte(parse_month("filter.to", to)?));
-        counted = false;
-    }
-    if let Some(since) = filter.updated_since {
-        query = query.filter(tender_result::Column::UpdatedAt.gte(since));
         counted = false;
     }
     let total = if counted {
