@@ -189,7 +189,7 @@ for size in ${LIST_SIZES:-10000 100000 1000000}; do
       --listen "127.0.0.1:$list_port" 2>"$work/lists-server.log" &
     list_server=$!
     wait_up "http://127.0.0.1:$list_port"
-    # The same ids and cursors: the synthetic catalogue is the same for the same size.
+    # The cursor and ids from this database (SQLite orders the 16-byte ids as PostgreSQL does).
     python3 - "$work/lists-sqlite/commons.db" "$work/lists" <<'PY'
 import base64, json, sqlite3, sys, uuid
 db = sqlite3.connect(sys.argv[1])
@@ -198,6 +198,11 @@ as_text = lambda v: str(uuid.UUID(bytes=v)) if isinstance(v, bytes) else v
 depth = min(50_000, len(rows) // 2)
 cursor = base64.urlsafe_b64encode(f"k1:{as_text(rows[depth - 1])}".encode()).decode().rstrip("=")
 open(f"{sys.argv[2]}/sqlite-deep.jsonl", "w").write(json.dumps({"after": cursor}) + "\n")
+# By-id rows: the same draw as list-bench-vars.py makes from PostgreSQL.
+import random
+ids = [as_text(r) for r in rows[:5000]]
+random.Random(1).shuffle(ids)
+open(f"{sys.argv[2]}/ids.jsonl", "w").write("".join(json.dumps({"id": i}) + "\n" for i in ids[:1000]))
 PY
     list_rows commons "http://127.0.0.1:$list_port/graphql" "$size" SQLite \
       "$COMMONS_LIST" "$COMMONS_COUNT" "$COMMONS_BY_ID" "$work/lists/sqlite-deep.jsonl"
