@@ -229,6 +229,28 @@ pub struct TantivyBackend {
     gate: SearchGate,
 }
 
+/// The Levenshtein distance between `a` and `b` if it is at most `max`.
+fn edit_distance_within(a: &[char], b: &str, max: usize) -> Option<usize> {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        current[0] = i + 1;
+        let mut row_min = current[0];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+            row_min = row_min.min(current[j + 1]);
+        }
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    let distance = previous[b.len()];
+    (distance <= max).then_some(distance)
+}
+
 fn tokens(index: &Index, analyzer: &str, text: &str) -> Vec<String> {
     let Some(mut analyzer) = index.tokenizers().get(analyzer) else {
         return Vec::new();
@@ -452,10 +474,59 @@ impl Inner {
                 let phrase = window.join(" ");
                 if let Some(&group) = self.synonyms.by_phrase.get(&phrase) {
                     words.push(should(self.synonym_query(group, &phrase)));
+                } else if n == 1 {
+                    // A misspelt word is corrected before it is expanded, so it still reaches
+                    // the other languages (the fuzzy terms above only find its own).
+                    // The corrected word itself counts as a synonym too (nothing is skipped):
+                    // the clauses in the query's own language keep their lead.
+                    for (_, group) in self.corrected_synonyms(&phrase) {
+                        words.push(should(self.synonym_query(group, "")));
+                    }
                 }
             }
         }
         Box::new(BooleanQuery::new(words))
+    }
+
+    /// The synonym list's single words nearest to `word` within the typo distance of its
+    /// length (1 edit from 5 letters, 2 from 9), when `word` itself is neither a listed word
+    /// nor a word of the index (a real word is not "corrected" into another).
+    fn corrected_synonyms(&self, word: &str) -> Vec<(&str, usize)> {
+        let length = word.chars().count();
+        let max = match length {
+            0..=4 => return Vec::new(),
+            5..=8 => 1,
+            _ => 2,
+        };
+        let searcher = self.reader.searcher();
+        let f = &self.fields;
+        let known = [f.title, f.text].into_iter().any(|field| {
+            searcher
+                .doc_freq(&Term::from_field_text(field, word))
+                .is_ok_and(|n| n > 0)
+        });
+        if known {
+            return Vec::new();
+        }
+        let word: Vec<char> = word.chars().collect();
+        let mut best = max + 1;
+        let mut nearest = Vec::new();
+        for (key, &group) in &self.synonyms.by_phrase {
+            if key.contains(' ') || key.chars().count().abs_diff(length) > max {
+                continue;
+            }
+            let Some(distance) = edit_distance_within(&word, key, best.min(max)) else {
+                continue;
+            };
+            if distance < best {
+                best = distance;
+                nearest.clear();
+            }
+            nearest.push((key.as_str(), group));
+        }
+        // Deterministic whatever the map's order.
+        nearest.sort_unstable();
+        nearest
     }
 
     fn synonym_query(&self, group: usize, matched: &str) -> BooleanQuery {
@@ -800,5 +871,21 @@ impl SearchBackend for TantivyBackend {
             inner.search(&request)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::edit_distance_within;
+
+    #[test]
+    fn edit_distances_are_bounded() {
+        let word: Vec<char> = "barnarbte".chars().collect();
+        assert_eq!(edit_distance_within(&word, "barnarbete", 2), Some(1));
+        assert_eq!(edit_distance_within(&word, "barnarbete", 0), None);
+        let word: Vec<char> = "tonr".chars().collect();
+        assert_eq!(edit_distance_within(&word, "toner", 1), Some(1));
+        assert_eq!(edit_distance_within(&word, "blekk", 2), None);
+        assert_eq!(edit_distance_within(&[], "", 0), Some(0));
     }
 }

@@ -7,6 +7,12 @@ async fn tantivy_in_memory_passes_the_behaviour_suite() {
 }
 
 #[tokio::test]
+async fn tantivy_corrects_a_typo_before_expanding_synonyms() {
+    let backend = search::TantivyBackend::in_memory().expect("index");
+    search::suite::typos_reach_other_languages(&backend).await;
+}
+
+#[tokio::test]
 async fn tantivy_on_disk_passes_the_behaviour_suite_and_reopens() {
     let dir = tempfile::tempdir().expect("tempdir");
     {
