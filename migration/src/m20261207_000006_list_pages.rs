@@ -26,7 +26,7 @@ use sea_orm_migration::{
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The denormalised columns: (table, column, type, source column in the version table).
+/// The denormalised columns: (table, column, source column in the version table).
 const LIST_COLUMNS: [(&str, &str, &str); 6] = [
     ("clause", "list_title", "title"),
     ("clause", "list_language", "language"),

@@ -214,6 +214,8 @@ backend_test!(lists_read_in_every_order_and_count_from_counters, |app| {
         (None, json!({}), 5),
         (None, json!({ "organizationId": lund }), 4),
         (None, json!({ "status": ["WITHDRAWN"] }), 1),
+        // Drafts are nobody's but their organisation's: asked for alone, nothing is visible.
+        (None, json!({ "status": ["DRAFT"] }), 0),
         (None, json!({ "status": ["DRAFT", "PUBLISHED"] }), 5),
         (Some(&token), json!({ "status": ["DRAFT", "PUBLISHED"] }), 6),
         (Some(&other), json!({ "status": ["DRAFT", "PUBLISHED"] }), 5),
