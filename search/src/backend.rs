@@ -164,6 +164,11 @@ pub trait SearchBackend: Send + Sync {
     fn name(&self) -> &'static str {
         "other"
     }
+    /// Whether the index was created empty when it was opened (new, or emptied because it
+    /// was built with another analysis): the caller fills it from the database.
+    fn is_new(&self) -> bool {
+        false
+    }
     /// Adds or replaces documents (by id).
     async fn upsert(&self, documents: Vec<CatalogueDocument>) -> Result<(), SearchError>;
     /// Removes documents by id; unknown ids are ignored.

@@ -4,7 +4,9 @@
 //! Only published, non-withdrawn material is ever indexed, so nothing a search returns can
 //! be a draft or a withdrawn clause.
 
+pub mod analysis;
 mod backend;
+mod cover;
 pub mod document;
 pub mod meili;
 mod meili_http;

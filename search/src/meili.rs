@@ -14,12 +14,14 @@ use meilisearch_sdk::{
     task_info::TaskInfo,
     tasks::Task,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     CatalogueDocument, Facet, FacetCount, FacetValue, Hit, MAX_QUERY_CHARS, SearchBackend,
     SearchError, SearchFilter, SearchRequest, SearchResponse, SortOrder, StaleAt,
-    meili_http::Transport, synonyms::Synonyms,
+    analysis::{Analysis, analysed_words},
+    meili_http::Transport,
+    synonyms::Synonyms,
 };
 
 /// Documents sent per request.
@@ -32,7 +34,7 @@ const TASK_TIMEOUT: Duration = Duration::from_secs(120);
 const TASK_POLL: Duration = Duration::from_millis(50);
 
 /// Attributes searched, most important first.
-pub const SEARCHABLE: [&str; 8] = [
+pub const SEARCHABLE: [&str; 9] = [
     "title",
     "text",
     "purpose",
@@ -41,7 +43,28 @@ pub const SEARCHABLE: [&str; 8] = [
     "scoring_rule",
     "labels",
     "organization_name",
+    "analysed",
 ];
+
+/// A catalogue document as Meilisearch stores it: with the shared analysis's words
+/// ([`analysed_words`]: compound parts and listed synonym forms), which Meilisearch's own
+/// tokenizer does not find for the Nordic languages.
+#[derive(Serialize)]
+struct MeiliDocument<'a> {
+    #[serde(flatten)]
+    document: &'a CatalogueDocument,
+    analysed: String,
+}
+
+fn meili_documents(documents: &[CatalogueDocument]) -> Vec<MeiliDocument<'_>> {
+    documents
+        .iter()
+        .map(|document| MeiliDocument {
+            document,
+            analysed: analysed_words(document),
+        })
+        .collect()
+}
 
 /// The index settings this code expects.
 pub fn settings() -> Result<Settings, SearchError> {
@@ -57,6 +80,13 @@ pub fn settings() -> Result<Settings, SearchError> {
             map.insert(term.clone(), others);
         }
     }
+    // Meilisearch keeps no notes of ours, so the analysis the documents were sent with is
+    // recorded as a synonym of a word nobody types: another analysis changes the settings,
+    // and a changed index is filled again ([`SearchBackend::is_new`]).
+    map.insert(
+        format!("commonsanalysis{:016x}", Analysis::bundled().fingerprint()),
+        vec!["commonsanalysis".to_owned()],
+    );
     Ok(Settings::new()
         .with_searchable_attributes(SEARCHABLE)
         .with_filterable_attributes(filterable)
@@ -108,6 +138,8 @@ pub struct MeiliBackend {
     uid: String,
     /// Tasks enqueued by [`SearchBackend::stage`] and not yet waited for, in enqueue order.
     staged: std::sync::Mutex<Vec<TaskInfo>>,
+    /// The index was created, or its settings changed, when connecting.
+    new: bool,
 }
 
 #[derive(Deserialize)]
@@ -119,17 +151,21 @@ impl MeiliBackend {
     /// Connects, creates the index if needed and brings its settings up to date.
     pub async fn connect(url: &str, key: Option<&str>, uid: &str) -> Result<Self, SearchError> {
         let client = Client::new_with_client(url, key, Transport::new(key).map_err(unavailable)?);
-        let backend = Self {
+        let mut backend = Self {
             client,
             uid: uid.to_owned(),
             staged: std::sync::Mutex::default(),
+            new: false,
         };
         if backend.client.get_index(uid).await.is_err() {
             backend
                 .wait(backend.client.create_index(uid, Some("id")).await)
                 .await?;
+            backend.new = true;
         }
-        backend.apply_settings(&backend.index()).await?;
+        // New settings (a new searchable field, another synonym list) need the documents
+        // sent again with the analysis that goes with them.
+        backend.new |= backend.apply_settings(&backend.index()).await?;
         Ok(backend)
     }
 
@@ -180,7 +216,11 @@ impl MeiliBackend {
     ) -> Result<(), SearchError> {
         let mut tasks = Vec::with_capacity(documents.len().div_ceil(BATCH_SIZE));
         for batch in documents.chunks(BATCH_SIZE) {
-            tasks.push(index.add_or_replace(batch, Some("id")).await);
+            tasks.push(
+                index
+                    .add_or_replace(&meili_documents(batch), Some("id"))
+                    .await,
+            );
         }
         for task in tasks {
             self.wait(task).await?;
@@ -205,7 +245,7 @@ impl MeiliBackend {
 
 /// Whether the parts of the settings this code manages are already in place.
 pub fn settings_match(current: &Settings, desired: &Settings) -> bool {
-    fn sorted<T: Clone + serde::Serialize>(v: &Option<Vec<T>>) -> Vec<String> {
+    fn sorted<T: Clone + Serialize>(v: &Option<Vec<T>>) -> Vec<String> {
         let mut out: Vec<String> = v
             .iter()
             .flatten()
@@ -237,6 +277,10 @@ pub fn settings_match(current: &Settings, desired: &Settings) -> bool {
 
 #[async_trait::async_trait]
 impl SearchBackend for MeiliBackend {
+    fn is_new(&self) -> bool {
+        self.new
+    }
+
     fn name(&self) -> &'static str {
         "meilisearch"
     }
@@ -284,7 +328,7 @@ impl SearchBackend for MeiliBackend {
         let index = self.index();
         for batch in upserts.chunks(BATCH_SIZE) {
             let task = index
-                .add_or_replace(batch, Some("id"))
+                .add_or_replace(&meili_documents(batch), Some("id"))
                 .await
                 .map_err(unavailable)?;
             self.remember(task)?;

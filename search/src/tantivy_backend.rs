@@ -18,8 +18,8 @@ use tantivy::{
     collector::{Count, DocSetCollector, TopDocs},
     directory::MmapDirectory,
     query::{
-        AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery,
-        TermQuery,
+        AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery,
+        Query, RangeQuery, TermQuery,
     },
     schema::{
         FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
@@ -34,14 +34,22 @@ use tantivy::{
 
 use crate::{
     CatalogueDocument, Facet, FacetCount, FacetValue, Hit, MAX_QUERY_CHARS, SearchBackend,
-    SearchError, SearchRequest, SearchResponse, SortOrder, StaleAt, synonyms::Synonyms,
+    SearchError, SearchRequest, SearchResponse, SortOrder, StaleAt,
+    analysis::{Analysis, analysed_words},
+    cover::CoverQuery,
+    synonyms::Synonyms,
 };
 
 /// Most query words taken into account; the rest of a very long query is ignored.
 const MAX_QUERY_WORDS: usize = 16;
 const FOLDED: &str = "folded";
 const LOWER: &str = "lower";
+/// The file in an index folder naming the analysis its documents were indexed with.
+const ANALYSIS_MARKER: &str = "analysis";
 const WRITER_HEAP_BYTES: usize = 64 * 1024 * 1024;
+/// Added to a clause's score for each query word it matches (in any of the word's forms), so
+/// clauses matching more of the words rank first; larger than any one word's relevance.
+const WORD_BONUS: f32 = 100.0;
 
 /// Stemming analyzers per clause language code.
 const STEM_LANGUAGES: [(&str, StemLanguage); 6] = [
@@ -58,6 +66,8 @@ struct Fields {
     title: Field,
     text: Field,
     extra: Field,
+    /// What the shared analysis adds: compound parts and listed synonym forms.
+    analysed: Field,
     /// `(language code, field)` holding stemmed title, text and extra.
     stems: Vec<(&'static str, Field)>,
     facets: HashMap<Facet, Field>,
@@ -85,6 +95,7 @@ fn schema() -> (Schema, Fields) {
     let title = builder.add_text_field("title", folded(true));
     let text = builder.add_text_field("text", folded(true));
     let extra = builder.add_text_field("extra", folded(false));
+    let analysed = builder.add_text_field("analysed", folded(false));
     let stems = STEM_LANGUAGES
         .iter()
         .map(|(code, _)| {
@@ -117,6 +128,7 @@ fn schema() -> (Schema, Fields) {
         title,
         text,
         extra,
+        analysed,
         stems,
         facets,
         cpv_prefix,
@@ -164,6 +176,15 @@ fn unavailable(error: impl std::fmt::Display) -> SearchError {
     SearchError::Unavailable(error.to_string())
 }
 
+fn lock_error(error: tantivy::TantivyError) -> SearchError {
+    match error {
+        tantivy::TantivyError::LockFailure(tantivy::directory::error::LockError::LockBusy, _) => {
+            SearchError::Locked
+        }
+        error => unavailable(error),
+    }
+}
+
 /// Synonym groups as folded token sequences, looked up by their folded text.
 struct SynonymIndex {
     groups: Vec<Vec<Vec<String>>>,
@@ -176,6 +197,8 @@ struct Inner {
     writer: Mutex<IndexWriter>,
     fields: Fields,
     synonyms: SynonymIndex,
+    /// Created empty by [`TantivyBackend::open`] (new, or emptied after an analysis change).
+    new: bool,
 }
 
 /// How long a search waits for a free slot before it is refused as busy, unless the
@@ -265,34 +288,49 @@ fn tokens(index: &Index, analyzer: &str, text: &str) -> Vec<String> {
 
 impl TantivyBackend {
     /// Opens (or creates) the index in `dir`.
+    ///
+    /// An index written by a build with another analysis (schema, lexicon or synonym list,
+    /// see [`Analysis::fingerprint`]) is emptied, and so is a new one: [`SearchBackend::is_new`]
+    /// then tells the caller to fill it from the database.
     pub fn open(dir: &Path) -> Result<Self, SearchError> {
         std::fs::create_dir_all(dir).map_err(unavailable)?;
+        let marker = dir.join(ANALYSIS_MARKER);
+        let expected = format!("{:016x}", Analysis::bundled().fingerprint());
+        let existing = dir.join("meta.json").exists();
+        let current = std::fs::read_to_string(&marker).unwrap_or_default();
+        let outdated = existing && current.trim() != expected;
+        if outdated {
+            // Take the writer's lock first: an index in use by another server stays as it is.
+            let old = Index::open_in_dir(dir).map_err(unavailable)?;
+            drop(
+                old.writer::<TantivyDocument>(WRITER_HEAP_BYTES)
+                    .map_err(lock_error)?,
+            );
+            std::fs::remove_dir_all(dir).map_err(unavailable)?;
+            std::fs::create_dir_all(dir).map_err(unavailable)?;
+        }
         let (schema, fields) = schema();
         let directory = MmapDirectory::open(dir).map_err(unavailable)?;
         let index = Index::open_or_create(directory, schema).map_err(unavailable)?;
-        Self::with_index(index, fields)
+        let backend = Self::with_index(index, fields, outdated || !existing)?;
+        std::fs::write(&marker, expected).map_err(unavailable)?;
+        Ok(backend)
     }
 
     /// An index in memory (tests, benchmarks).
     pub fn in_memory() -> Result<Self, SearchError> {
         let (schema, fields) = schema();
-        Self::with_index(Index::create_in_ram(schema), fields)
+        Self::with_index(Index::create_in_ram(schema), fields, true)
     }
 
-    fn with_index(index: Index, fields: Fields) -> Result<Self, SearchError> {
+    fn with_index(index: Index, fields: Fields, new: bool) -> Result<Self, SearchError> {
         register_tokenizers(&index);
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(unavailable)?;
-        let writer = index.writer(WRITER_HEAP_BYTES).map_err(|e| match e {
-            tantivy::TantivyError::LockFailure(
-                tantivy::directory::error::LockError::LockBusy,
-                _,
-            ) => SearchError::Locked,
-            e => unavailable(e),
-        })?;
+        let writer = index.writer(WRITER_HEAP_BYTES).map_err(lock_error)?;
         let synonyms = Synonyms::bundled().map_err(unavailable)?;
         let mut groups = Vec::new();
         let mut by_phrase = HashMap::new();
@@ -315,6 +353,7 @@ impl TantivyBackend {
                 writer: Mutex::new(writer),
                 fields,
                 synonyms: SynonymIndex { groups, by_phrase },
+                new,
             }),
             gate: SearchGate::new(0, SEARCH_QUEUE_WAIT),
         })
@@ -357,10 +396,13 @@ impl Inner {
         .collect();
         let extra = extra.join("\n");
         out.add_text(f.extra, &extra);
+        let analysed = analysed_words(doc);
+        out.add_text(f.analysed, &analysed);
         if let Some((_, stem)) = f.stems.iter().find(|(code, _)| *code == doc.language) {
             out.add_text(*stem, &doc.title);
             out.add_text(*stem, &doc.text);
             out.add_text(*stem, &extra);
+            out.add_text(*stem, &analysed);
         }
         let single = |v: &Option<String>| v.iter().cloned().collect::<Vec<_>>();
         let facet_values: [(Facet, Vec<String>); 11] = [
@@ -416,7 +458,8 @@ impl Inner {
         }
     }
 
-    /// The query for the words of `text`: any word may match, better matches rank higher.
+    /// The query for the words of `text`: any word may match; a clause matching more of the
+    /// words ranks first (each matched word adds [`WORD_BONUS`]), relevance orders the rest.
     fn text_query(&self, text: &str) -> Box<dyn Query> {
         let originals: Vec<String> = tokens(&self.index, LOWER, text)
             .into_iter()
@@ -429,63 +472,208 @@ impl Inner {
         if folded.is_empty() {
             return Box::new(AllQuery);
         }
-        let f = &self.fields;
-        let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (i, word) in folded.iter().enumerate() {
-            let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            let last = i + 1 == folded.len();
-            for (field, boost) in [(f.title, 3.0), (f.text, 1.0), (f.extra, 0.5)] {
-                let term = Term::from_field_text(field, word);
-                alternatives.push(should(BoostQuery::new(
-                    Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
-                    2.0 * boost,
-                )));
-                let distance = match word.chars().count() {
-                    0..=4 => 0,
-                    5..=8 => 1,
-                    _ => 2,
-                };
-                if distance > 0 {
-                    alternatives.push(should(BoostQuery::new(
-                        Box::new(FuzzyTermQuery::new(term.clone(), distance, true)),
-                        boost,
-                    )));
-                }
-                if last && word.chars().count() >= 2 {
-                    alternatives.push(should(BoostQuery::new(
-                        Box::new(FuzzyTermQuery::new_prefix(term, 0, true)),
-                        boost,
-                    )));
-                }
-            }
-            for (code, field) in &f.stems {
-                for stem in tokens(&self.index, &stem_tokenizer(code), &originals[i]) {
-                    alternatives.push(should(TermQuery::new(
-                        Term::from_field_text(*field, &stem),
-                        IndexRecordOption::WithFreqs,
-                    )));
-                }
-            }
-            words.push(should(BooleanQuery::new(alternatives)));
-        }
-        // Synonyms of single words and of two- or three-word phrases in the query.
-        for n in 1..=3 {
-            for window in folded.windows(n) {
-                let phrase = window.join(" ");
-                if let Some(&group) = self.synonyms.by_phrase.get(&phrase) {
-                    words.push(should(self.synonym_query(group, &phrase)));
-                } else if n == 1 {
-                    // A misspelt word is corrected before it is expanded, so it still reaches
-                    // the other languages (the fuzzy terms above only find its own).
-                    // The corrected word itself counts as a synonym too (nothing is skipped):
-                    // the clauses in the query's own language keep their lead.
-                    for (_, group) in self.corrected_synonyms(&phrase) {
-                        words.push(should(self.synonym_query(group, "")));
+        let analysis = Analysis::bundled();
+        let mut per_word: Vec<Vec<(Occur, Box<dyn Query>)>> = originals
+            .iter()
+            .zip(&folded)
+            .enumerate()
+            .map(|(i, (original, word))| {
+                self.word_alternatives(original, word, i + 1 == folded.len())
+            })
+            .collect();
+        // Synonyms of two- or three-word phrases count for each of their words.
+        for n in [3, 2] {
+            for (start, window) in folded.windows(n).enumerate() {
+                if let Some(&group) = self.synonyms.by_phrase.get(&window.join(" ")) {
+                    let query = self.synonym_query(group, &window.join(" "));
+                    for alternatives in &mut per_word[start..start + n] {
+                        alternatives.push(should(query.clone()));
                     }
                 }
             }
         }
-        Box::new(BooleanQuery::new(words))
+        // Compounds: all of their parts, or (less) the last part, which names what it is.
+        let searcher = self.reader.searcher();
+        let occurs = |field: Field, word: &str| {
+            searcher
+                .doc_freq(&Term::from_field_text(field, word))
+                .is_ok_and(|n| n > 0)
+        };
+        // A word of the index, or a form of one in some language (`bussar`: `busser`).
+        let in_index = |part: &str| {
+            let folded = tokens(&self.index, FOLDED, part).concat();
+            [self.fields.title, self.fields.text]
+                .into_iter()
+                .any(|field| occurs(field, &folded))
+                || self.fields.stems.iter().any(|(code, field)| {
+                    tokens(&self.index, &stem_tokenizer(code), part)
+                        .iter()
+                        .any(|stem| stem.chars().count() >= 4 && occurs(*field, stem))
+                })
+        };
+        for (i, original) in originals.iter().enumerate() {
+            for parts in analysis.splits(original, &in_index) {
+                if parts.len() == 1 {
+                    per_word[i].push(should(BoostQuery::new(self.part_query(&parts[0]), 0.5)));
+                    continue;
+                }
+                let all: Vec<(Occur, Box<dyn Query>)> = parts
+                    .iter()
+                    .map(|part| (Occur::Must, self.part_query(part)))
+                    .collect();
+                per_word[i].push(should(BooleanQuery::new(all)));
+                if let Some(head) = parts.last() {
+                    per_word[i].push(should(BoostQuery::new(self.part_query(head), 0.5)));
+                }
+            }
+        }
+        // Words naming a clause kind or level rank clauses of that kind or level first
+        // instead of being matched as text.
+        let mentions = analysis.facet_mentions(&originals);
+        let named = |i: usize| {
+            mentions
+                .iter()
+                .any(|m| (m.start..m.start + m.len).contains(&i))
+        };
+        let words: Vec<(Occur, Box<dyn Query>)> = per_word
+            .into_iter()
+            .zip(&originals)
+            .enumerate()
+            .filter(|(i, _)| !named(*i))
+            .map(|(_, (alternatives, original))| {
+                let word: Box<dyn Query> = Box::new(BooleanQuery::new(alternatives));
+                if analysis.is_stop_word(original) {
+                    (Occur::Should, word)
+                } else {
+                    should(CoverQuery::new(word, WORD_BONUS))
+                }
+            })
+            .collect();
+        if mentions.is_empty() {
+            return Box::new(BooleanQuery::new(words));
+        }
+        let text: Box<dyn Query> = if words.is_empty() {
+            Box::new(AllQuery)
+        } else {
+            Box::new(BooleanQuery::new(words))
+        };
+        let mut query = vec![(Occur::Must, text)];
+        for mention in mentions {
+            let term = Term::from_field_text(self.fields.facets[&mention.facet], &mention.value);
+            query.push(should(ConstScoreQuery::new(
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+                WORD_BONUS,
+            )));
+        }
+        Box::new(BooleanQuery::new(query))
+    }
+
+    /// What one query word matches: itself in each text field (typos allowed by its length,
+    /// as a prefix when it is the last word), its stems in every language, and the synonym
+    /// group it names, is a form of, or is a misspelling of.
+    fn word_alternatives(
+        &self,
+        original: &str,
+        word: &str,
+        last: bool,
+    ) -> Vec<(Occur, Box<dyn Query>)> {
+        let f = &self.fields;
+        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (field, boost) in [
+            (f.title, 3.0),
+            (f.text, 1.0),
+            (f.extra, 0.5),
+            (f.analysed, 0.5),
+        ] {
+            let term = Term::from_field_text(field, word);
+            alternatives.push(should(BoostQuery::new(
+                Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+                2.0 * boost,
+            )));
+            let distance = match word.chars().count() {
+                0..=4 => 0,
+                5..=8 => 1,
+                _ => 2,
+            };
+            if distance > 0 {
+                alternatives.push(should(BoostQuery::new(
+                    Box::new(FuzzyTermQuery::new(term.clone(), distance, true)),
+                    boost,
+                )));
+            }
+            if last && word.chars().count() >= 2 {
+                alternatives.push(should(BoostQuery::new(
+                    Box::new(FuzzyTermQuery::new_prefix(term, 0, true)),
+                    boost,
+                )));
+            }
+        }
+        alternatives.extend(self.stem_queries(original));
+        for group in self.word_groups(original, word) {
+            alternatives.push(should(self.synonym_query(group, word)));
+        }
+        alternatives
+    }
+
+    /// A part of a compound: the word itself or its stems, or its synonyms.
+    fn part_query(&self, part: &str) -> Box<dyn Query> {
+        let f = &self.fields;
+        let folded = tokens(&self.index, FOLDED, part).concat();
+        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = [f.title, f.text, f.extra, f.analysed]
+            .into_iter()
+            .map(|field| {
+                should(TermQuery::new(
+                    Term::from_field_text(field, &folded),
+                    IndexRecordOption::WithFreqs,
+                ))
+            })
+            .collect();
+        alternatives.extend(self.stem_queries(part));
+        for group in self.word_groups(part, &folded) {
+            alternatives.push(should(self.synonym_query(group, &folded)));
+        }
+        Box::new(BooleanQuery::new(alternatives))
+    }
+
+    /// The word's stems in each language's stemmed field.
+    fn stem_queries(&self, original: &str) -> Vec<(Occur, Box<dyn Query>)> {
+        let mut out = Vec::new();
+        for (code, field) in &self.fields.stems {
+            for stem in tokens(&self.index, &stem_tokenizer(code), original) {
+                out.push(should(TermQuery::new(
+                    Term::from_field_text(*field, &stem),
+                    IndexRecordOption::WithFreqs,
+                )));
+            }
+        }
+        out
+    }
+
+    /// The synonym groups of a single word: the group listing it, else the groups listing a
+    /// word it is an inflection of, else (a misspelt word, corrected before it is expanded so
+    /// it still reaches the other languages) the groups of the nearest listed words.
+    fn word_groups(&self, original: &str, folded: &str) -> Vec<usize> {
+        if let Some(&group) = self.synonyms.by_phrase.get(folded) {
+            return vec![group];
+        }
+        let mut groups: Vec<usize> = Analysis::bundled()
+            .listed_forms(original)
+            .into_iter()
+            .filter_map(|term| {
+                let term = tokens(&self.index, FOLDED, term).concat();
+                self.synonyms.by_phrase.get(&term).copied()
+            })
+            .collect();
+        if groups.is_empty() {
+            groups = self
+                .corrected_synonyms(folded)
+                .into_iter()
+                .map(|(_, group)| group)
+                .collect();
+        }
+        groups.sort_unstable();
+        groups.dedup();
+        groups
     }
 
     /// The synonym list's single words nearest to `word` within the typo distance of its
@@ -536,7 +724,7 @@ impl Inner {
             if term.join(" ") == matched {
                 continue;
             }
-            for field in [f.title, f.text, f.extra] {
+            for field in [f.title, f.text, f.extra, f.analysed] {
                 let query: Box<dyn Query> = if term.len() == 1 {
                     Box::new(TermQuery::new(
                         Term::from_field_text(field, &term[0]),
@@ -781,6 +969,10 @@ fn should(query: impl Query + 'static) -> (Occur, Box<dyn Query>) {
 impl SearchBackend for TantivyBackend {
     fn name(&self) -> &'static str {
         "tantivy"
+    }
+
+    fn is_new(&self) -> bool {
+        self.inner.new
     }
 
     async fn upsert(&self, documents: Vec<CatalogueDocument>) -> Result<(), SearchError> {

@@ -20,20 +20,35 @@ async fn tantivy_on_disk_passes_the_behaviour_suite_and_reopens() {
         search::suite::run(&backend).await;
     }
     let reopened = search::TantivyBackend::open(dir.path()).expect("reopen");
-    let response = search::SearchBackend::search(
-        &reopened,
-        search::SearchRequest {
-            query: "warranty".into(),
-            limit: 5,
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("search");
-    assert_eq!(
-        response.hits.first().map(|h| h.id.as_str()),
-        Some("en-warranty")
-    );
+    assert!(!search::SearchBackend::is_new(&reopened));
+    let warranty = |backend: search::TantivyBackend| async move {
+        let response = search::SearchBackend::search(
+            &backend,
+            search::SearchRequest {
+                query: "warranty".into(),
+                limit: 5,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("search");
+        response.hits.first().map(|h| h.id.clone())
+    };
+    assert_eq!(warranty(reopened).await.as_deref(), Some("en-warranty"));
+
+    // An index written with another analysis is emptied and reported new, so the server
+    // fills it again from the database instead of searching stale analysed words.
+    std::fs::write(dir.path().join("analysis"), "0000000000000000").expect("marker");
+    let emptied = search::TantivyBackend::open(dir.path()).expect("reopen");
+    assert!(search::SearchBackend::is_new(&emptied));
+    assert_eq!(warranty(emptied).await, None);
+}
+
+#[tokio::test]
+async fn a_new_index_folder_is_reported_new() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let backend = search::TantivyBackend::open(&dir.path().join("clauses")).expect("index");
+    assert!(search::SearchBackend::is_new(&backend));
 }
 
 /// The same suite against a real Meilisearch when `MEILI_URL` is set.

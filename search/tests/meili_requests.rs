@@ -157,9 +157,11 @@ fn doc(i: usize) -> CatalogueDocument {
 #[tokio::test]
 async fn settings_are_sent_only_when_they_differ() {
     let (url, rec) = server().await;
-    MeiliBackend::connect(&url, Some("master-key"), "clauses")
+    let backend = MeiliBackend::connect(&url, Some("master-key"), "clauses")
         .await
         .expect("connect");
+    // Changed settings mean the documents are to be sent again.
+    assert!(backend.is_new());
     let requests = rec.take();
     let methods: Vec<(&str, &str)> = requests
         .iter()
@@ -184,7 +186,8 @@ async fn settings_are_sent_only_when_they_differ() {
             "follow_up",
             "scoring_rule",
             "labels",
-            "organization_name"
+            "organization_name",
+            "analysed"
         ])
     );
     assert_eq!(
@@ -224,9 +227,10 @@ async fn settings_are_sent_only_when_they_differ() {
     // Once the index holds the same settings, nothing is sent.
     *rec.current_settings.lock().expect("lock") =
         serde_json::to_value(settings().expect("settings")).expect("json");
-    MeiliBackend::connect(&url, Some("master-key"), "clauses")
+    let backend = MeiliBackend::connect(&url, Some("master-key"), "clauses")
         .await
         .expect("connect");
+    assert!(!backend.is_new());
     let methods: Vec<String> = rec
         .take()
         .into_iter()
@@ -278,6 +282,7 @@ async fn documents_go_in_batches_and_failed_tasks_are_errors() {
         "{calls:?}"
     );
     assert_eq!(requests[0].2[0]["cpv_prefixes"], json!([]));
+    assert_eq!(requests[0].2[0]["analysed"], json!(""));
 
     backend
         .delete(vec!["c1".into(), "c2".into()])
@@ -438,4 +443,24 @@ async fn staged_batches_are_enqueued_at_once_and_awaited_at_the_commit() {
     rec.calls.lock().expect("lock").clear();
     backend.commit().await.expect("nothing left to wait for");
     assert!(polled(&rec.calls.lock().expect("lock")).is_empty());
+}
+
+#[tokio::test]
+async fn documents_carry_the_shared_analysis() {
+    let (backend, rec) = connected().await;
+    let compound = CatalogueDocument {
+        id: "sv".into(),
+        title: "Återtagande av tonerkassetter".into(),
+        language: "SV".into(),
+        ..CatalogueDocument::default()
+    };
+    backend.upsert(vec![compound]).await.expect("upsert");
+    let requests = rec.take();
+    let analysed = requests[0].2[0]["analysed"].as_str().unwrap_or_default();
+    let words: Vec<&str> = analysed.split(' ').collect();
+    // Meilisearch's tokenizer leaves the compound whole; the parts travel with the document.
+    assert!(
+        words.contains(&"toner") && words.contains(&"kassetter"),
+        "{analysed}"
+    );
 }

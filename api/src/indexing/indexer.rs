@@ -478,16 +478,17 @@ async fn stage(
 }
 
 /// Builds the index from scratch when this database has never been indexed (a new database,
-/// or an index directory left over from another one).
+/// or an index directory left over from another one) or an index was created empty (a new
+/// index folder, or one emptied because it was built with another analysis).
 pub async fn ensure_initialised(
     db: &DatabaseConnection,
     backends: &Backends,
 ) -> Result<(), IndexError> {
-    if feed_cursor::Entity::find_by_id(CONSUMER)
+    let never_indexed = feed_cursor::Entity::find_by_id(CONSUMER)
         .one(db)
         .await?
-        .is_none()
-    {
+        .is_none();
+    if never_indexed || backends.clauses.is_new() || backends.templates.is_new() {
         let count = reindex(db, backends, false).await?;
         tracing::info!(count, "search index built from the database");
     }

@@ -211,6 +211,13 @@ impl TestApp {
     /// Stops the server, waits until it and its indexer have stopped, and moves the search cursor back to
     /// `seq`, so an indexer the test builds replays the feed from there; returns the database.
     pub async fn stop_and_rewind_feed(&mut self, seq: i64) -> DatabaseConnection {
+        self.stop().await;
+        rewind_feed(&self.db, seq).await;
+        self.db.clone()
+    }
+
+    /// Stops the server and waits until it and its indexer have stopped.
+    pub async fn stop(&mut self) {
         self.shutdown();
         if let Some(server) = self.server.take() {
             // Idle client connections are closed by the graceful shutdown; a busy machine may
@@ -221,8 +228,6 @@ impl TestApp {
                 .unwrap()
                 .unwrap();
         }
-        rewind_feed(&self.db, seq).await;
-        self.db.clone()
     }
 }
 

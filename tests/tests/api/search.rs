@@ -619,3 +619,42 @@ backend_test!(
         }
     }
 );
+
+/// An index folder written with another analysis (an upgrade that changes the schema, the
+/// lexicon or the synonym list) is emptied when the server starts and filled again from the
+/// database, instead of answering from documents analysed the old way (or not at all).
+#[tokio::test]
+async fn an_index_built_with_another_analysis_is_rebuilt_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/commons.db?mode=rwc", dir.path().display());
+    let backends = || commons_api::indexing::Backends {
+        clauses: std::sync::Arc::new(
+            search::TantivyBackend::open(&dir.path().join("clauses")).unwrap(),
+        ),
+        templates: std::sync::Arc::new(
+            search::TantivyBackend::open(&dir.path().join("templates")).unwrap(),
+        ),
+    };
+    let start = async || {
+        let app = TestApp::spawn(
+            Some(&url),
+            Options {
+                demo: true,
+                search: Some(backends()),
+                ..Options::default()
+            },
+        )
+        .await;
+        assert!(app.index_caught_up().await);
+        app
+    };
+    let mut app = start().await;
+    let before = ids(&search(&app, "warranty", Value::Null).await);
+    assert!(!before.is_empty());
+    app.stop().await;
+    drop(app);
+
+    std::fs::write(dir.path().join("clauses").join("analysis"), "0").unwrap();
+    let app = start().await;
+    assert_eq!(ids(&search(&app, "warranty", Value::Null).await), before);
+}

@@ -1,0 +1,507 @@
+//! Language analysis shared by both backends: compound splitting and concept words.
+//!
+//! Meilisearch has no stemming or decompounding for the Nordic languages, and the embedded
+//! index's stemmers leave compounds whole, so a clause about `vinterdäck` was never found by
+//! `däck`, and `pakkausjäte` found nothing. This module splits a compound into known words
+//! (`vinter` + `däck`, `pakkaus` + `jäte`, `elbil` + `leasing` across the linking `s`) and
+//! names the synonym-list terms a word is an inflection of (`renkaita` → `renkaat`). Each
+//! document carries what it finds as an extra searchable field ([`Analysis::document_words`]),
+//! so both backends match the parts and the listed forms with their own matching, synonyms
+//! and typo tolerance; the embedded index also splits the query's compounds
+//! ([`Analysis::splits`]).
+//!
+//! Known words are the demo catalogue's vocabulary per language (`data/lexicon.json`, written
+//! by `scripts/lexicon.py`) and the synonym list's terms, compared by their snowball stems.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Mutex, OnceLock},
+};
+
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
+};
+
+use serde::Deserialize;
+
+use crate::{CatalogueDocument, Facet, synonyms::Synonyms};
+
+const LEXICON_JSON: &str = include_str!("../data/lexicon.json");
+const FACET_WORDS_JSON: &str = include_str!("../data/facet-words.json");
+/// Longest facet phrase, in words.
+const MAX_FACET_WORDS: usize = 3;
+/// Bumped when the analysis itself changes, so indexes built with the old one are rebuilt.
+const ANALYSIS_REVISION: u32 = 1;
+/// Shortest part of a compound, in characters.
+const MIN_PART: usize = 3;
+/// Shortest last part taken alone, when the rest of the word is no known word.
+const MIN_HEAD: usize = 4;
+/// Shortest word that is tried as a compound.
+const MIN_COMPOUND: usize = 7;
+/// Words remembered per language; the vocabulary of a catalogue is far smaller.
+const CACHE_WORDS: usize = 200_000;
+
+/// The clause languages analysed, with their snowball stemmer and the letters that may join
+/// the parts of a compound (`arbetsmiljö`, `barnehagemat`, `ympäristönsuojelu`).
+const LANGUAGES: [(&str, Language, &[&str]); 5] = [
+    ("SV", Language::Swedish, &["s"]),
+    ("NB", Language::Norwegian, &["s", "e"]),
+    ("DA", Language::Danish, &["s", "e"]),
+    ("FI", Language::Finnish, &["n"]),
+    ("EN", Language::English, &[]),
+];
+
+struct LanguageAnalysis {
+    code: &'static str,
+    stemmer: TextAnalyzer,
+    links: &'static [&'static str],
+    /// Stems of the words known in this language.
+    known: HashSet<String>,
+    stop: HashSet<String>,
+    /// Stem of a single-word synonym term → the term (lower case, as listed).
+    terms: HashMap<String, String>,
+    /// Compound splits already worked out (`None`: not a compound).
+    splits: Mutex<HashMap<String, Option<Vec<String>>>>,
+}
+
+/// The shared analysis; [`Analysis::bundled`] is built once per process.
+pub struct Analysis {
+    languages: Vec<LanguageAnalysis>,
+    words: TextAnalyzer,
+    /// Lower-case words of a facet phrase (joined by spaces) → the facet value it names.
+    facet_words: HashMap<String, (Facet, String)>,
+    fingerprint: u64,
+}
+
+/// `data/facet-words.json`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FacetWords {
+    kind: HashMap<String, Vec<String>>,
+    ambition_level: HashMap<String, Vec<String>>,
+}
+
+/// Query words naming a clause kind or ambition level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FacetMention {
+    /// Index of the first query word and how many words the phrase takes.
+    pub start: usize,
+    pub len: usize,
+    pub facet: Facet,
+    /// The facet value (`AWARD_CRITERION`, `SPEARHEAD`).
+    pub value: String,
+}
+
+fn analyzer(language: Option<Language>) -> TextAnalyzer {
+    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser);
+    match language {
+        Some(language) => builder.filter(Stemmer::new(language)).build(),
+        None => builder.build(),
+    }
+}
+
+/// FNV-1a: a hash that stays the same across builds and toolchains (it is stored on disk).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn tokens(analyzer: &TextAnalyzer, text: &str) -> Vec<String> {
+    let mut analyzer = analyzer.clone();
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while let Some(token) = stream.next() {
+        out.push(token.text.clone());
+    }
+    out
+}
+
+impl LanguageAnalysis {
+    fn stem(&self, word: &str) -> String {
+        tokens(&self.stemmer, word).concat()
+    }
+
+    fn is_known(&self, part: &str, extra: &dyn Fn(&str) -> bool) -> bool {
+        part.chars().count() >= MIN_PART
+            && !self.stop.contains(part)
+            && (self.known.contains(&self.stem(part)) || extra(part))
+    }
+
+    /// `word` as known parts, the longest possible last part first (`elbilsleasing` →
+    /// `elbil`, `leasing`); `depth` more splits are tried on the first part.
+    fn split(&self, word: &str, depth: usize, extra: &dyn Fn(&str) -> bool) -> Option<Vec<String>> {
+        let chars: Vec<char> = word.chars().collect();
+        if chars.len() < 2 * MIN_PART {
+            return None;
+        }
+        for at in MIN_PART..=chars.len() - MIN_PART {
+            let head: String = chars[at..].iter().collect();
+            if !self.is_known(&head, extra) {
+                continue;
+            }
+            let first: String = chars[..at].iter().collect();
+            let mut candidates = vec![first.clone()];
+            for link in self.links {
+                if let Some(stripped) = first.strip_suffix(link) {
+                    candidates.push(stripped.to_owned());
+                }
+            }
+            for candidate in candidates {
+                if self.is_known(&candidate, extra) {
+                    return Some(vec![candidate, head]);
+                }
+                if depth > 0
+                    && let Some(mut parts) = self.split(&candidate, depth - 1, extra)
+                {
+                    parts.push(head);
+                    return Some(parts);
+                }
+            }
+        }
+        None
+    }
+
+    /// The longest known last part of `word` when the rest is no known word (`varetransport`
+    /// → `transport`): in compounds of these languages the last part names what the thing is.
+    fn head(&self, word: &str, extra: &dyn Fn(&str) -> bool) -> Option<String> {
+        let chars: Vec<char> = word.chars().collect();
+        (MIN_PART..=chars.len().saturating_sub(MIN_HEAD))
+            .map(|at| chars[at..].iter().collect::<String>())
+            .find(|head| self.is_known(head, extra))
+    }
+
+    /// The split of a document word, remembered.
+    fn cached_split(&self, word: &str) -> Option<Vec<String>> {
+        if word.chars().count() < MIN_COMPOUND {
+            return None;
+        }
+        if let Ok(cache) = self.splits.lock()
+            && let Some(known) = cache.get(word)
+        {
+            return known.clone();
+        }
+        let split = self
+            .split(word, 1, &|_| false)
+            .or_else(|| self.head(word, &|_| false).map(|head| vec![head]));
+        if let Ok(mut cache) = self.splits.lock() {
+            if cache.len() >= CACHE_WORDS {
+                cache.clear();
+            }
+            cache.insert(word.to_owned(), split.clone());
+        }
+        split
+    }
+
+    /// The synonym-list term `word` is a form of, if it is not that term itself.
+    fn listed_form(&self, word: &str) -> Option<&str> {
+        self.terms
+            .get(&self.stem(word))
+            .map(String::as_str)
+            .filter(|term| *term != word)
+    }
+}
+
+impl Analysis {
+    /// The analysis of this build (lexicon and synonym list bundled), built once.
+    pub fn bundled() -> &'static Analysis {
+        static ANALYSIS: OnceLock<Analysis> = OnceLock::new();
+        ANALYSIS.get_or_init(|| {
+            let synonyms = Synonyms::bundled().expect("the bundled synonym list parses");
+            let lexicon: HashMap<String, Vec<String>> =
+                serde_json::from_str(LEXICON_JSON).expect("the bundled lexicon parses");
+            Analysis::new(&synonyms, &lexicon)
+        })
+    }
+
+    fn new(synonyms: &Synonyms, lexicon: &HashMap<String, Vec<String>>) -> Self {
+        let single_terms: Vec<&String> = synonyms
+            .groups
+            .iter()
+            .flat_map(|g| &g.terms)
+            .filter(|t| !t.contains(' '))
+            .collect();
+        let languages = LANGUAGES
+            .iter()
+            .map(|&(code, language, links)| {
+                let lower = code.to_lowercase();
+                let mut analysis = LanguageAnalysis {
+                    code,
+                    stemmer: analyzer(Some(language)),
+                    links,
+                    known: HashSet::new(),
+                    stop: synonyms
+                        .stop_words
+                        .get(&lower)
+                        .into_iter()
+                        .flatten()
+                        .cloned()
+                        .collect(),
+                    terms: HashMap::new(),
+                    splits: Mutex::default(),
+                };
+                let mut known = HashSet::new();
+                for word in lexicon.get(&lower).into_iter().flatten() {
+                    known.insert(analysis.stem(word));
+                }
+                for term in &single_terms {
+                    let stem = analysis.stem(term);
+                    // Stems of two letters or fewer match too much to stand for a term.
+                    if stem.chars().count() >= MIN_PART {
+                        known.insert(stem.clone());
+                        analysis
+                            .terms
+                            .entry(stem)
+                            .or_insert_with(|| (*term).clone());
+                    }
+                }
+                analysis.known = known;
+                analysis
+            })
+            .collect();
+        let terms =
+            serde_json::to_string(&synonyms.groups.iter().map(|g| &g.terms).collect::<Vec<_>>())
+                .unwrap_or_default();
+        let fingerprint = fnv1a(
+            [
+                ANALYSIS_REVISION.to_le_bytes().as_slice(),
+                LEXICON_JSON.as_bytes(),
+                terms.as_bytes(),
+            ]
+            .concat()
+            .as_slice(),
+        );
+        let words = analyzer(None);
+        let facet_words: FacetWords =
+            serde_json::from_str(FACET_WORDS_JSON).expect("the bundled facet words parse");
+        let mut by_phrase = HashMap::new();
+        for (facet, values) in [
+            (Facet::Kind, facet_words.kind),
+            (Facet::AmbitionLevel, facet_words.ambition_level),
+        ] {
+            for (value, phrases) in values {
+                for phrase in phrases {
+                    by_phrase.insert(tokens(&words, &phrase).join(" "), (facet, value.clone()));
+                }
+            }
+        }
+        Self {
+            languages,
+            words,
+            facet_words: by_phrase,
+            fingerprint,
+        }
+    }
+
+    /// Changes whenever the analysis of a document would: indexes built under another
+    /// fingerprint are rebuilt.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    fn language(&self, code: &str) -> Option<&LanguageAnalysis> {
+        let code = if code == "NN" { "NB" } else { code };
+        self.languages.iter().find(|l| l.code == code)
+    }
+
+    /// The words a document in `language` is also found by, space separated: the parts of its
+    /// compounds and the synonym-list terms its words (and parts) are inflections of. Empty
+    /// for a language without analysis.
+    pub fn document_words(&self, language: &str, texts: &[&str]) -> String {
+        let Some(analysis) = self.language(language) else {
+            return String::new();
+        };
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        let mut add = |word: &str, out: &mut Vec<String>| {
+            if seen.insert(word.to_owned()) {
+                out.push(word.to_owned());
+            }
+        };
+        let mut done = HashSet::new();
+        for text in texts {
+            for word in tokens(&self.words, text) {
+                if !done.insert(word.clone()) {
+                    continue;
+                }
+                if let Some(term) = analysis.listed_form(&word) {
+                    add(term, &mut out);
+                }
+                for part in analysis.cached_split(&word).into_iter().flatten() {
+                    let term = analysis.listed_form(&part).map(str::to_owned);
+                    add(&part, &mut out);
+                    if let Some(term) = term {
+                        add(&term, &mut out);
+                    }
+                }
+            }
+        }
+        out.join(" ")
+    }
+
+    /// Every distinct way the query word `word` (lower case, language unknown) splits into
+    /// parts, trying each language, or else its known last parts alone (one-part splits);
+    /// `known` names further known words (the index's own vocabulary, on the embedded index).
+    pub fn splits(&self, word: &str, known: &dyn Fn(&str) -> bool) -> Vec<Vec<String>> {
+        let mut out: Vec<Vec<String>> = Vec::new();
+        if word.chars().count() < MIN_COMPOUND {
+            return out;
+        }
+        for analysis in &self.languages {
+            if let Some(parts) = analysis.split(word, 1, known)
+                && !out.contains(&parts)
+            {
+                out.push(parts);
+            }
+        }
+        if out.is_empty() {
+            // No split into known words: the known last part alone (`sommardäck` → `däck`).
+            for analysis in &self.languages {
+                if let Some(head) = analysis.head(word, known)
+                    && !out.iter().any(|parts| parts[0] == head)
+                {
+                    out.push(vec![head]);
+                }
+            }
+        }
+        out
+    }
+
+    /// The phrases of `words` (lower case query words) that name a clause kind or ambition
+    /// level, longest first, not overlapping (`tildelingskriterier transport` names
+    /// `AWARD_CRITERION` by its first word).
+    pub fn facet_mentions(&self, words: &[String]) -> Vec<FacetMention> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < words.len() {
+            let longest = (1..=MAX_FACET_WORDS.min(words.len() - start))
+                .rev()
+                .find_map(|len| {
+                    let phrase = words[start..start + len].join(" ");
+                    self.facet_words
+                        .get(&phrase)
+                        .map(|(facet, value)| FacetMention {
+                            start,
+                            len,
+                            facet: *facet,
+                            value: value.clone(),
+                        })
+                });
+            match longest {
+                Some(mention) => {
+                    start += mention.len;
+                    out.push(mention);
+                }
+                None => start += 1,
+            }
+        }
+        out
+    }
+
+    /// Whether `word` (lower case) is a stop word of any of the languages.
+    pub fn is_stop_word(&self, word: &str) -> bool {
+        self.languages.iter().any(|l| l.stop.contains(word))
+    }
+
+    /// The synonym-list terms the query word `word` (lower case, language unknown) is an
+    /// inflection of, in any language.
+    pub fn listed_forms(&self, word: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for analysis in &self.languages {
+            if let Some(term) = analysis.listed_form(word)
+                && !out.contains(&term)
+            {
+                out.push(term);
+            }
+        }
+        out
+    }
+}
+
+/// [`Analysis::document_words`] of a catalogue document's texts, in its language: the extra
+/// field both backends index (`analysed`).
+pub fn analysed_words(doc: &CatalogueDocument) -> String {
+    let texts: Vec<&str> = [
+        Some(doc.title.as_str()),
+        Some(doc.text.as_str()),
+        doc.purpose.as_deref(),
+        doc.scoring_rule.as_deref(),
+        doc.verification.as_deref(),
+        doc.follow_up.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    Analysis::bundled().document_words(&doc.language, &texts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compounds_split_into_known_words() {
+        let analysis = Analysis::bundled();
+        let none = |_: &str| false;
+        let splits = |word: &str| analysis.splits(word, &none);
+        assert!(splits("tonerpatroner").contains(&vec!["toner".into(), "patroner".into()]));
+        assert!(splits("kierrätyspaperi").contains(&vec!["kierrätys".into(), "paperi".into()]));
+        // A word the extra vocabulary knows counts as a part.
+        let known = |w: &str| w == "sommar";
+        assert!(
+            analysis
+                .splits("sommardäck", &known)
+                .iter()
+                .any(|parts| parts.first().is_some_and(|p| p == "sommar"))
+        );
+        // Short and plain words are left whole.
+        assert!(
+            splits("leverantör").is_empty(),
+            "{:?}",
+            splits("leverantör")
+        );
+        assert!(splits("däck").is_empty());
+    }
+
+    #[test]
+    fn documents_carry_parts_and_listed_forms() {
+        let analysis = Analysis::bundled();
+        let words = analysis.document_words("SV", &["Tonerkassetter ska kunna återvinnas"]);
+        let words: Vec<&str> = words.split(' ').collect();
+        assert!(words.contains(&"kassetter"), "{words:?}");
+        assert!(words.contains(&"toner"), "{words:?}");
+        assert_eq!(analysis.document_words("XX", &["tonerpatroner"]), "");
+    }
+
+    #[test]
+    fn facet_words_are_found_in_queries() {
+        let analysis = Analysis::bundled();
+        let words = |text: &str| -> Vec<String> { text.split(' ').map(str::to_owned).collect() };
+        let mentions = analysis.facet_mentions(&words("tildelingskriterier transport"));
+        assert_eq!(
+            mentions,
+            vec![FacetMention {
+                start: 0,
+                len: 1,
+                facet: Facet::Kind,
+                value: "AWARD_CRITERION".into()
+            }]
+        );
+        let mentions =
+            analysis.facet_mentions(&words("selection criterion environmental management"));
+        assert_eq!((mentions[0].start, mentions[0].len), (0, 2));
+        let mentions = analysis.facet_mentions(&words("spjutspets transporter"));
+        assert_eq!(mentions[0].value, "SPEARHEAD");
+        assert!(analysis.facet_mentions(&words("elbilar krav")).is_empty());
+    }
+
+    #[test]
+    fn the_fingerprint_is_stable_within_a_build() {
+        assert_eq!(
+            Analysis::bundled().fingerprint(),
+            Analysis::bundled().fingerprint()
+        );
+    }
+}
