@@ -166,11 +166,24 @@ impl LanguageAnalysis {
 
     /// The longest known last part of `word` when the rest is no known word (`varetransport`
     /// → `transport`): in compounds of these languages the last part names what the thing is.
+    /// Two-letter first parts (`el` in `elbussar`) are allowed before a last part of five
+    /// letters or more.
     fn head(&self, word: &str, extra: &dyn Fn(&str) -> bool) -> Option<String> {
         let chars: Vec<char> = word.chars().collect();
-        (MIN_PART..=chars.len().saturating_sub(MIN_HEAD))
+        (2..=chars.len().saturating_sub(MIN_HEAD))
+            .filter(|at| *at >= MIN_PART || chars.len() - at >= MIN_HEAD + 1)
             .map(|at| chars[at..].iter().collect::<String>())
             .find(|head| self.is_known(head, extra))
+    }
+
+    /// The longest known first part of `word` (`asbestikartoitus` → `asbesti`, when the
+    /// Finnish `kartoitus` is known in none of its forms).
+    fn first_part(&self, word: &str, extra: &dyn Fn(&str) -> bool) -> Option<String> {
+        let chars: Vec<char> = word.chars().collect();
+        (MIN_HEAD..=chars.len().saturating_sub(MIN_PART))
+            .rev()
+            .map(|at| chars[..at].iter().collect::<String>())
+            .find(|first| self.is_known(first, extra))
     }
 
     /// The split of a document word, remembered.
@@ -342,7 +355,8 @@ impl Analysis {
     }
 
     /// Every distinct way the query word `word` (lower case, language unknown) splits into
-    /// parts, trying each language, or else its known last parts alone (one-part splits);
+    /// parts, trying each language, or else its known last parts alone, or else (a word known
+    /// in no language) its known first parts alone (one-part splits);
     /// `known` names further known words (the index's own vocabulary, on the embedded index).
     pub fn splits(&self, word: &str, known: &dyn Fn(&str) -> bool) -> Vec<Vec<String>> {
         let mut out: Vec<Vec<String>> = Vec::new();
@@ -356,13 +370,21 @@ impl Analysis {
                 out.push(parts);
             }
         }
-        if out.is_empty() {
-            // No split into known words: the known last part alone (`sommardäck` → `däck`).
+        // No split into known words: the known last part alone (`sommardäck` → `däck`), or
+        // else the known first part.
+        let parts: [fn(&LanguageAnalysis, &str, &dyn Fn(&str) -> bool) -> Option<String>; 2] =
+            [LanguageAnalysis::head, LanguageAnalysis::first_part];
+        // A known word is not cut down to its first part (`leverantör` is no `lever`).
+        let whole_known = self.languages.iter().any(|l| l.is_known(word, known));
+        for (n, part) in parts.into_iter().enumerate() {
+            if !out.is_empty() || (n > 0 && whole_known) {
+                break;
+            }
             for analysis in &self.languages {
-                if let Some(head) = analysis.head(word, known)
-                    && !out.iter().any(|parts| parts[0] == head)
+                if let Some(found) = part(analysis, word, known)
+                    && !out.iter().any(|parts| parts[0] == found)
                 {
-                    out.push(vec![head]);
+                    out.push(vec![found]);
                 }
             }
         }

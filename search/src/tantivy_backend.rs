@@ -189,6 +189,11 @@ fn lock_error(error: tantivy::TantivyError) -> SearchError {
 struct SynonymIndex {
     groups: Vec<Vec<Vec<String>>>,
     by_phrase: HashMap<String, usize>,
+    /// The first two words of each longer phrase (`environmental management` of
+    /// `environmental management system`).
+    by_prefix: HashMap<String, usize>,
+    /// The words of the phrases, which a misspelt query word is corrected to.
+    phrase_words: HashSet<String>,
 }
 
 struct Inner {
@@ -252,22 +257,31 @@ pub struct TantivyBackend {
     gate: SearchGate,
 }
 
-/// The Levenshtein distance between `a` and `b` if it is at most `max`.
+/// The edit distance between `a` and `b` if it is at most `max`: insertions, deletions,
+/// substitutions and swaps of two neighbouring letters (`chlid`: `child`) count one each, as
+/// in the fuzzy terms the index matches typos with.
 fn edit_distance_within(a: &[char], b: &str, max: usize) -> Option<usize> {
     let b: Vec<char> = b.chars().collect();
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     let mut current = vec![0; b.len() + 1];
     for (i, ca) in a.iter().enumerate() {
         current[0] = i + 1;
         let mut row_min = current[0];
         for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-            row_min = row_min.min(current[j + 1]);
+            let mut distance = (previous[j] + usize::from(ca != cb))
+                .min(previous[j + 1] + 1)
+                .min(current[j] + 1);
+            if i > 0 && j > 0 && *ca == b[j - 1] && a[i - 1] == *cb {
+                distance = distance.min(before[j - 1] + 1);
+            }
+            current[j + 1] = distance;
+            row_min = row_min.min(distance);
         }
         if row_min > max {
             return None;
         }
+        std::mem::swap(&mut before, &mut previous);
         std::mem::swap(&mut previous, &mut current);
     }
     let distance = previous[b.len()];
@@ -334,6 +348,8 @@ impl TantivyBackend {
         let synonyms = Synonyms::bundled().map_err(unavailable)?;
         let mut groups = Vec::new();
         let mut by_phrase = HashMap::new();
+        let mut by_prefix = HashMap::new();
+        let mut phrase_words = HashSet::new();
         for group in &synonyms.groups {
             let terms: Vec<Vec<String>> = group
                 .terms
@@ -343,16 +359,29 @@ impl TantivyBackend {
                 .collect();
             for term in &terms {
                 by_phrase.entry(term.join(" ")).or_insert(groups.len());
+                if term.len() > 2 {
+                    by_prefix.entry(term[..2].join(" ")).or_insert(groups.len());
+                }
+                if term.len() > 1 {
+                    phrase_words.extend(term.iter().cloned());
+                }
             }
             groups.push(terms);
         }
+        // A full phrase of one group wins over the prefix of another's.
+        by_prefix.retain(|prefix, _| !by_phrase.contains_key(prefix));
         Ok(Self {
             inner: Arc::new(Inner {
                 index,
                 reader,
                 writer: Mutex::new(writer),
                 fields,
-                synonyms: SynonymIndex { groups, by_phrase },
+                synonyms: SynonymIndex {
+                    groups,
+                    by_phrase,
+                    by_prefix,
+                    phrase_words,
+                },
                 new,
             }),
             gate: SearchGate::new(0, SEARCH_QUEUE_WAIT),
@@ -481,11 +510,20 @@ impl Inner {
                 self.word_alternatives(original, word, i + 1 == folded.len())
             })
             .collect();
-        // Synonyms of two- or three-word phrases count for each of their words.
+        // Synonyms of two- or three-word phrases count for each of their words, also when a
+        // word is misspelt (`chlid labour`) or the phrase is the start of a listed one.
+        let corrected: Vec<String> = folded.iter().map(|w| self.phrase_word(w)).collect();
         for n in [3, 2] {
-            for (start, window) in folded.windows(n).enumerate() {
-                if let Some(&group) = self.synonyms.by_phrase.get(&window.join(" ")) {
-                    let query = self.synonym_query(group, &window.join(" "));
+            for start in 0..folded.len().saturating_sub(n - 1) {
+                let typed = folded[start..start + n].join(" ");
+                let fixed = corrected[start..start + n].join(" ");
+                let lookup = |map: &HashMap<String, usize>| {
+                    map.get(&typed).or_else(|| map.get(&fixed)).copied()
+                };
+                let group = lookup(&self.synonyms.by_phrase)
+                    .or_else(|| (n == 2).then(|| lookup(&self.synonyms.by_prefix)).flatten());
+                if let Some(group) = group {
+                    let query = self.synonym_query(group, &typed);
                     for alternatives in &mut per_word[start..start + n] {
                         alternatives.push(should(query.clone()));
                     }
@@ -676,6 +714,46 @@ impl Inner {
         groups
     }
 
+    /// `word`, or the word of a listed phrase it is a misspelling of (within the typo distance
+    /// of its length, when `word` is no word of the index): `chlid` → `child`.
+    fn phrase_word(&self, word: &str) -> String {
+        let length = word.chars().count();
+        let max = match length {
+            0..=4 => return word.to_owned(),
+            5..=8 => 1,
+            _ => 2,
+        };
+        if self.synonyms.phrase_words.contains(word) || self.in_index(word) {
+            return word.to_owned();
+        }
+        let chars: Vec<char> = word.chars().collect();
+        let mut nearest: Option<(usize, &String)> = None;
+        for candidate in &self.synonyms.phrase_words {
+            if candidate.chars().count().abs_diff(length) > max {
+                continue;
+            }
+            let limit = nearest.map_or(max, |(d, _)| d);
+            if let Some(distance) = edit_distance_within(&chars, candidate, limit)
+                && nearest.is_none_or(|(d, w)| (distance, candidate) < (d, w))
+            {
+                nearest = Some((distance, candidate));
+            }
+        }
+        nearest.map_or_else(|| word.to_owned(), |(_, w)| w.clone())
+    }
+
+    /// Whether the folded `word` is a word of some title or text.
+    fn in_index(&self, word: &str) -> bool {
+        let searcher = self.reader.searcher();
+        [self.fields.title, self.fields.text]
+            .into_iter()
+            .any(|field| {
+                searcher
+                    .doc_freq(&Term::from_field_text(field, word))
+                    .is_ok_and(|n| n > 0)
+            })
+    }
+
     /// The synonym list's single words nearest to `word` within the typo distance of its
     /// length (1 edit from 5 letters, 2 from 9), when `word` itself is neither a listed word
     /// nor a word of the index (a real word is not "corrected" into another).
@@ -686,14 +764,7 @@ impl Inner {
             5..=8 => 1,
             _ => 2,
         };
-        let searcher = self.reader.searcher();
-        let f = &self.fields;
-        let known = [f.title, f.text].into_iter().any(|field| {
-            searcher
-                .doc_freq(&Term::from_field_text(field, word))
-                .is_ok_and(|n| n > 0)
-        });
-        if known {
+        if self.in_index(word) {
             return Vec::new();
         }
         let word: Vec<char> = word.chars().collect();
@@ -1079,5 +1150,10 @@ mod tests {
         assert_eq!(edit_distance_within(&word, "toner", 1), Some(1));
         assert_eq!(edit_distance_within(&word, "blekk", 2), None);
         assert_eq!(edit_distance_within(&[], "", 0), Some(0));
+        // A swap of neighbouring letters is one edit.
+        let word: Vec<char> = "chlid".chars().collect();
+        assert_eq!(edit_distance_within(&word, "child", 1), Some(1));
+        let word: Vec<char> = "abcd".chars().collect();
+        assert_eq!(edit_distance_within(&word, "badc", 2), Some(2));
     }
 }
