@@ -13,9 +13,9 @@ use std::{
 };
 
 use tantivy::{
-    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument,
-    Term,
-    collector::{Count, DocSetCollector, TopDocs},
+    DocAddress, DocId, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Score, Searcher,
+    SegmentOrdinal, SegmentReader, TantivyDocument, Term,
+    collector::{Collector, Count, SegmentCollector, TopDocs},
     directory::MmapDirectory,
     query::{
         AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery,
@@ -617,12 +617,12 @@ impl Inner {
     ) -> Vec<(Occur, Box<dyn Query>)> {
         let f = &self.fields;
         let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (field, boost) in [
-            (f.title, 3.0),
-            (f.text, 1.0),
-            (f.extra, 0.5),
-            (f.analysed, 0.5),
-        ] {
+        // The analysed words are matched exactly: typos and prefixes are the typed texts'.
+        alternatives.push(should(TermQuery::new(
+            Term::from_field_text(f.analysed, word),
+            IndexRecordOption::WithFreqs,
+        )));
+        for (field, boost) in [(f.title, 3.0), (f.text, 1.0), (f.extra, 0.5)] {
             let term = Term::from_field_text(field, word);
             alternatives.push(should(BoostQuery::new(
                 Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
@@ -884,48 +884,30 @@ impl Inner {
             Box::new(BooleanQuery::new(clauses))
         };
         let searcher = self.reader.searcher();
-        let total = searcher.search(&query, &Count).map_err(unavailable)?;
         let limit = request.limit.max(1);
-        let addresses: Vec<DocAddress> = match request.effective_sort() {
-            SortOrder::Relevance => searcher
-                .search(
-                    &query,
-                    &TopDocs::with_limit(limit)
-                        .and_offset(request.offset)
-                        .order_by_score(),
-                )
-                .map_err(unavailable)?
-                .into_iter()
-                .map(|(_, a)| a)
-                .collect(),
-            SortOrder::Newest => searcher
-                .search(
-                    &query,
-                    &TopDocs::with_limit(limit)
-                        .and_offset(request.offset)
-                        .order_by_fast_field::<i64>("published_at", Order::Desc),
-                )
-                .map_err(unavailable)?
-                .into_iter()
-                .map(|(_, a)| a)
-                .collect(),
-            SortOrder::Evidence => searcher
-                .search(
-                    &query,
-                    &TopDocs::with_limit(limit)
-                        .and_offset(request.offset)
-                        .order_by_fast_field::<i64>("evidence_score", Order::Desc),
-                )
-                .map_err(unavailable)?
-                .into_iter()
-                .map(|(_, a)| a)
-                .collect(),
+        let top = TopDocs::with_limit(limit).and_offset(request.offset);
+        // One pass over the matches collects the page, the count and (when facets are
+        // asked for) the matching documents to count facet values over.
+        let want_docs = !request.facets.is_empty();
+        let (addresses, total, docs) = match request.effective_sort() {
+            SortOrder::Relevance => collect(&searcher, &query, top.order_by_score(), want_docs)?,
+            SortOrder::Newest => collect(
+                &searcher,
+                &query,
+                top.order_by_fast_field::<i64>("published_at", Order::Desc),
+                want_docs,
+            )?,
+            SortOrder::Evidence => collect(
+                &searcher,
+                &query,
+                top.order_by_fast_field::<i64>("evidence_score", Order::Desc),
+                want_docs,
+            )?,
         };
         let hits = self.hits(&searcher, &*text_query, &addresses)?;
-        let facets = if request.facets.is_empty() {
-            Vec::new()
-        } else {
-            self.facet_counts(&searcher, &*query, &request.facets)?
+        let facets = match docs {
+            Some(docs) => self.facet_counts(&searcher, &docs, &request.facets)?,
+            None => Vec::new(),
         };
         Ok(SearchResponse {
             hits,
@@ -975,19 +957,9 @@ impl Inner {
     fn facet_counts(
         &self,
         searcher: &Searcher,
-        query: &dyn Query,
+        docs: &[(SegmentOrdinal, Vec<DocId>)],
         facets: &[Facet],
     ) -> Result<Vec<FacetCount>, SearchError> {
-        let docs = searcher
-            .search(query, &DocSetCollector)
-            .map_err(unavailable)?;
-        let mut by_segment: HashMap<u32, Vec<u32>> = HashMap::new();
-        for address in docs {
-            by_segment
-                .entry(address.segment_ord)
-                .or_default()
-                .push(address.doc_id);
-        }
         let mut out = Vec::with_capacity(facets.len());
         let mut seen = HashSet::new();
         for facet in facets {
@@ -995,7 +967,7 @@ impl Inner {
                 continue;
             }
             let mut counts: HashMap<String, u64> = HashMap::new();
-            for (segment, doc_ids) in &by_segment {
+            for (segment, doc_ids) in docs {
                 let reader = searcher.segment_reader(*segment);
                 let Some(column) = reader
                     .fast_fields()
@@ -1004,16 +976,27 @@ impl Inner {
                 else {
                     continue;
                 };
-                let mut per_ord: HashMap<u64, u64> = HashMap::new();
+                // Counted by term ordinal, then named once per value present.
+                let mut per_ord = vec![0_u64; column.num_terms()];
                 for doc in doc_ids {
                     for ord in column.term_ords(*doc) {
-                        *per_ord.entry(ord).or_default() += 1;
+                        if let Some(count) =
+                            usize::try_from(ord).ok().and_then(|o| per_ord.get_mut(o))
+                        {
+                            *count += 1;
+                        }
                     }
                 }
                 let mut value = String::new();
-                for (ord, count) in per_ord {
+                for (ord, count) in per_ord.into_iter().enumerate() {
+                    if count == 0 {
+                        continue;
+                    }
                     value.clear();
-                    if column.ord_to_str(ord, &mut value).map_err(unavailable)? {
+                    if column
+                        .ord_to_str(ord as u64, &mut value)
+                        .map_err(unavailable)?
+                    {
                         *counts.entry(value.clone()).or_default() += count;
                     }
                 }
@@ -1029,6 +1012,80 @@ impl Inner {
             });
         }
         Ok(out)
+    }
+}
+
+/// Collects every match per segment, in order, without hashing (what tantivy's `DocSetCollector`
+/// does in a set): the facet counts read each segment's columns for its matches.
+struct SegmentDocs;
+
+impl Collector for SegmentDocs {
+    type Fruit = Vec<(SegmentOrdinal, Vec<DocId>)>;
+    type Child = SegmentDocsChild;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        _reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentDocsChild> {
+        Ok(SegmentDocsChild {
+            segment,
+            docs: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(
+        &self,
+        fruits: Vec<(SegmentOrdinal, Vec<DocId>)>,
+    ) -> tantivy::Result<Self::Fruit> {
+        Ok(fruits)
+    }
+}
+
+struct SegmentDocsChild {
+    segment: SegmentOrdinal,
+    docs: Vec<DocId>,
+}
+
+impl SegmentCollector for SegmentDocsChild {
+    type Fruit = (SegmentOrdinal, Vec<DocId>);
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        self.docs.push(doc);
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        (self.segment, self.docs)
+    }
+}
+
+/// Runs `query` once through `top` and a count (with `want_docs`, every match per segment,
+/// whose number is the count): the page's addresses, the total and the matches.
+type PerSegment = Vec<(SegmentOrdinal, Vec<DocId>)>;
+
+fn collect<S: 'static, C>(
+    searcher: &Searcher,
+    query: &dyn Query,
+    top: C,
+    want_docs: bool,
+) -> Result<(Vec<DocAddress>, usize, Option<PerSegment>), SearchError>
+where
+    C: Collector<Fruit = Vec<(S, DocAddress)>>,
+{
+    let page = |top: Vec<(S, DocAddress)>| top.into_iter().map(|(_, a)| a).collect();
+    if want_docs {
+        let (top, docs) = searcher
+            .search(query, &(top, SegmentDocs))
+            .map_err(unavailable)?;
+        let count = docs.iter().map(|(_, d)| d.len()).sum();
+        Ok((page(top), count, Some(docs)))
+    } else {
+        let (top, count) = searcher.search(query, &(top, Count)).map_err(unavailable)?;
+        Ok((page(top), count, None))
     }
 }
 
