@@ -64,6 +64,9 @@ struct LanguageAnalysis {
     splits: Mutex<HashMap<String, Option<Vec<String>>>>,
 }
 
+/// Finds one known part of a word ([`LanguageAnalysis::head`], [`LanguageAnalysis::first_part`]).
+type OnePart = fn(&LanguageAnalysis, &str, &dyn Fn(&str) -> bool) -> Option<String>;
+
 /// The shared analysis; [`Analysis::bundled`] is built once per process.
 pub struct Analysis {
     languages: Vec<LanguageAnalysis>,
@@ -171,7 +174,7 @@ impl LanguageAnalysis {
     fn head(&self, word: &str, extra: &dyn Fn(&str) -> bool) -> Option<String> {
         let chars: Vec<char> = word.chars().collect();
         (2..=chars.len().saturating_sub(MIN_HEAD))
-            .filter(|at| *at >= MIN_PART || chars.len() - at >= MIN_HEAD + 1)
+            .filter(|at| *at >= MIN_PART || chars.len() - at > MIN_HEAD)
             .map(|at| chars[at..].iter().collect::<String>())
             .find(|head| self.is_known(head, extra))
     }
@@ -372,8 +375,7 @@ impl Analysis {
         }
         // No split into known words: the known last part alone (`sommardäck` → `däck`), or
         // else the known first part.
-        let parts: [fn(&LanguageAnalysis, &str, &dyn Fn(&str) -> bool) -> Option<String>; 2] =
-            [LanguageAnalysis::head, LanguageAnalysis::first_part];
+        let parts: [OnePart; 2] = [LanguageAnalysis::head, LanguageAnalysis::first_part];
         // A known word is not cut down to its first part (`leverantör` is no `lever`).
         let whole_known = self.languages.iter().any(|l| l.is_known(word, known));
         for (n, part) in parts.into_iter().enumerate() {
