@@ -159,6 +159,46 @@ pub async fn typos_reach_other_languages(backend: &dyn SearchBackend) {
     assert!(ids(&child).contains(&"da-childlabour"), "{:?}", ids(&child));
 }
 
+/// The embedded index's own check of what the query side of the shared analysis adds (the
+/// Meilisearch adapter sends the query as typed): a compound typed as one word finds its parts
+/// across languages, and words naming a clause kind rank clauses of that kind first.
+pub async fn compounds_and_kind_words(backend: &dyn SearchBackend) {
+    backend
+        .replace_all(fixture())
+        .await
+        .unwrap_or_else(|e| panic!("indexing failed: {e}"));
+    let search = |query: &str| {
+        let request = request(query);
+        async move {
+            backend
+                .search(request)
+                .await
+                .unwrap_or_else(|e| panic!("search failed: {e}"))
+        }
+    };
+    // Swedish `laptop` + `garanti`, neither alone in the query: the English warranty clause.
+    let compound = search("laptopgaranti").await;
+    assert_eq!(
+        ids(&compound).first(),
+        Some(&"en-warranty"),
+        "{:?}",
+        ids(&compound)
+    );
+    // A kind named in words is no text to match: every clause, award criteria first.
+    let kind = search("tilldelningskriterium").await;
+    assert_eq!(ids(&kind).first(), Some(&"en-warranty"), "{:?}", ids(&kind));
+    assert_eq!(kind.hits.len(), fixture().len());
+    // With a topic, the topic's clauses only, those of the named kind first.
+    let topic = search("tekniska krav energy").await;
+    assert!(!ids(&topic).contains(&"sv-takeback"), "{:?}", ids(&topic));
+    let first = ids(&topic).first().copied();
+    assert!(
+        matches!(first, Some("en-servers" | "fi-energy")),
+        "{:?}",
+        ids(&topic)
+    );
+}
+
 /// Runs every behaviour check; panics with a description on the first failure.
 pub async fn run(backend: &dyn SearchBackend) {
     backend

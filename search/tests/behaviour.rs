@@ -7,9 +7,10 @@ async fn tantivy_in_memory_passes_the_behaviour_suite() {
 }
 
 #[tokio::test]
-async fn tantivy_corrects_a_typo_before_expanding_synonyms() {
+async fn tantivy_corrects_typos_splits_compounds_and_reads_kind_words() {
     let backend = search::TantivyBackend::in_memory().expect("index");
     search::suite::typos_reach_other_languages(&backend).await;
+    search::suite::compounds_and_kind_words(&backend).await;
 }
 
 #[tokio::test]
