@@ -73,6 +73,8 @@ pub struct Analysis {
     words: TextAnalyzer,
     /// Lower-case words of a facet phrase (joined by spaces) → the facet value it names.
     facet_words: HashMap<String, (Facet, String)>,
+    /// Every word of the synonym list's terms, which a misspelt query word is corrected to.
+    listed_words: Vec<String>,
     fingerprint: u64,
 }
 
@@ -103,6 +105,37 @@ fn analyzer(language: Option<Language>) -> TextAnalyzer {
         Some(language) => builder.filter(Stemmer::new(language)).build(),
         None => builder.build(),
     }
+}
+
+/// The edit distance between `a` and `b` if it is at most `max`: insertions, deletions,
+/// substitutions and swaps of two neighbouring letters (`chlid`: `child`) count one each, as
+/// in the fuzzy terms the index matches typos with.
+pub(crate) fn edit_distance_within(a: &[char], b: &str, max: usize) -> Option<usize> {
+    let b: Vec<char> = b.chars().collect();
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        current[0] = i + 1;
+        let mut row_min = current[0];
+        for (j, cb) in b.iter().enumerate() {
+            let mut distance = (previous[j] + usize::from(ca != cb))
+                .min(previous[j + 1] + 1)
+                .min(current[j] + 1);
+            if i > 0 && j > 0 && *ca == b[j - 1] && a[i - 1] == *cb {
+                distance = distance.min(before[j - 1] + 1);
+            }
+            current[j + 1] = distance;
+            row_min = row_min.min(distance);
+        }
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(&mut before, &mut previous);
+        std::mem::swap(&mut previous, &mut current);
+    }
+    let distance = previous[b.len()];
+    (distance <= max).then_some(distance)
 }
 
 /// FNV-1a: a hash that stays the same across builds and toolchains (it is stored on disk).
@@ -303,10 +336,19 @@ impl Analysis {
                 }
             }
         }
+        let mut listed_words: Vec<String> = synonyms
+            .groups
+            .iter()
+            .flat_map(|g| &g.terms)
+            .flat_map(|t| tokens(&words, t))
+            .collect();
+        listed_words.sort_unstable();
+        listed_words.dedup();
         Self {
             languages,
             words,
             facet_words: by_phrase,
+            listed_words,
             fingerprint,
         }
     }
@@ -424,6 +466,65 @@ impl Analysis {
         out
     }
 
+    /// The query as it is sent to Meilisearch, which matches words as typed (with typo
+    /// tolerance and the synonym list) but knows neither these languages' compounds nor that
+    /// a misspelt word should be translated too. Each word known in no language is replaced by
+    /// the synonym-list word it is a misspelling of (`chlid labour` → `child labour`, so the
+    /// synonyms apply), or by its known parts, last part first (`sommardäck` → `däck
+    /// sommar`), so that Meilisearch's `last` matching strategy, which drops words from the
+    /// end when too few documents match them all, keeps the part that names the thing.
+    /// Documents carry the same parts ([`Analysis::document_words`]). A query with a quoted
+    /// phrase is sent as typed.
+    pub fn meili_query(&self, text: &str) -> String {
+        if text.contains('"') {
+            return text.to_owned();
+        }
+        let none = |_: &str| false;
+        let mut out: Vec<String> = Vec::new();
+        for word in tokens(&self.words, text) {
+            let known = self.listed_words.binary_search(&word).is_ok()
+                || self.languages.iter().any(|l| l.is_known(&word, &none));
+            if known || word.chars().any(|c| c.is_ascii_digit()) {
+                out.push(word);
+            } else if let Some(listed) = self.nearest_listed_word(&word) {
+                out.push(listed.to_owned());
+            } else if let Some(parts) = self.splits(&word, &none).into_iter().next() {
+                if parts.len() == 1 {
+                    out.extend(parts);
+                    out.push(word);
+                } else {
+                    out.extend(parts.into_iter().rev());
+                }
+            } else {
+                out.push(word);
+            }
+        }
+        out.join(" ")
+    }
+
+    /// The synonym-list word nearest to `word` within the typo distance of its length (1 edit
+    /// from 5 letters, 2 from 9), the first in order among equally near ones.
+    fn nearest_listed_word(&self, word: &str) -> Option<&str> {
+        let length = word.chars().count();
+        let max = match length {
+            0..=4 => return None,
+            5..=8 => 1,
+            _ => 2,
+        };
+        let chars: Vec<char> = word.chars().collect();
+        let mut nearest: Option<(usize, &str)> = None;
+        for candidate in &self.listed_words {
+            if candidate.chars().count().abs_diff(length) > max {
+                continue;
+            }
+            let limit = nearest.map_or(max, |(d, _)| d.saturating_sub(1));
+            if let Some(distance) = edit_distance_within(&chars, candidate, limit) {
+                nearest = Some((distance, candidate));
+            }
+        }
+        nearest.map(|(_, w)| w)
+    }
+
     /// Whether `word` (lower case) is a stop word of any of the languages.
     pub fn is_stop_word(&self, word: &str) -> bool {
         self.languages.iter().any(|l| l.stop.contains(word))
@@ -522,10 +623,44 @@ mod tests {
     }
 
     #[test]
+    fn meilisearch_queries_are_corrected_and_split() {
+        let analysis = Analysis::bundled();
+        // A misspelt word becomes the listed word, so Meilisearch's synonyms apply.
+        assert_eq!(analysis.meili_query("chlid labour"), "child labour");
+        // Known words, numbers and quoted phrases stay as typed.
+        assert_eq!(analysis.meili_query("Toner retur"), "toner retur");
+        assert_eq!(analysis.meili_query("iso 14001"), "iso 14001");
+        assert_eq!(analysis.meili_query("\"chlid\""), "\"chlid\"");
+        // An unknown compound: its known parts, the last part first.
+        let split = analysis.meili_query("tonerkassettretur");
+        assert!(
+            split.starts_with("retur") || split.starts_with("kassett"),
+            "{split}"
+        );
+        assert!(split.contains("toner"), "{split}");
+    }
+
+    #[test]
     fn the_fingerprint_is_stable_within_a_build() {
         assert_eq!(
             Analysis::bundled().fingerprint(),
             Analysis::bundled().fingerprint()
         );
+    }
+
+    #[test]
+    fn edit_distances_are_bounded() {
+        let word: Vec<char> = "barnarbte".chars().collect();
+        assert_eq!(edit_distance_within(&word, "barnarbete", 2), Some(1));
+        assert_eq!(edit_distance_within(&word, "barnarbete", 0), None);
+        let word: Vec<char> = "tonr".chars().collect();
+        assert_eq!(edit_distance_within(&word, "toner", 1), Some(1));
+        assert_eq!(edit_distance_within(&word, "blekk", 2), None);
+        assert_eq!(edit_distance_within(&[], "", 0), Some(0));
+        // A swap of neighbouring letters is one edit.
+        let word: Vec<char> = "chlid".chars().collect();
+        assert_eq!(edit_distance_within(&word, "child", 1), Some(1));
+        let word: Vec<char> = "abcd".chars().collect();
+        assert_eq!(edit_distance_within(&word, "badc", 2), Some(2));
     }
 }

@@ -363,11 +363,12 @@ impl SearchBackend for MeiliBackend {
             });
         }
         let filter = filter_expression(&request.filter)?;
+        let query_text = Analysis::bundled().meili_query(&request.query);
         let facets: Vec<&str> = request.facets.iter().map(|f| f.attribute()).collect();
         let index = self.index();
         let mut query = index.search();
         query
-            .with_query(&request.query)
+            .with_query(&query_text)
             .with_offset(request.offset)
             .with_limit(request.limit.max(1))
             .with_attributes_to_retrieve(Selectors::Some(&["id"]))

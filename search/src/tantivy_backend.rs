@@ -35,7 +35,7 @@ use tantivy::{
 use crate::{
     CatalogueDocument, Facet, FacetCount, FacetValue, Hit, MAX_QUERY_CHARS, SearchBackend,
     SearchError, SearchRequest, SearchResponse, SortOrder, StaleAt,
-    analysis::{Analysis, analysed_words},
+    analysis::{Analysis, analysed_words, edit_distance_within},
     cover::CoverQuery,
     synonyms::Synonyms,
 };
@@ -255,37 +255,6 @@ impl SearchGate {
 pub struct TantivyBackend {
     inner: Arc<Inner>,
     gate: SearchGate,
-}
-
-/// The edit distance between `a` and `b` if it is at most `max`: insertions, deletions,
-/// substitutions and swaps of two neighbouring letters (`chlid`: `child`) count one each, as
-/// in the fuzzy terms the index matches typos with.
-fn edit_distance_within(a: &[char], b: &str, max: usize) -> Option<usize> {
-    let b: Vec<char> = b.chars().collect();
-    let mut before: Vec<usize> = vec![0; b.len() + 1];
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        current[0] = i + 1;
-        let mut row_min = current[0];
-        for (j, cb) in b.iter().enumerate() {
-            let mut distance = (previous[j] + usize::from(ca != cb))
-                .min(previous[j + 1] + 1)
-                .min(current[j] + 1);
-            if i > 0 && j > 0 && *ca == b[j - 1] && a[i - 1] == *cb {
-                distance = distance.min(before[j - 1] + 1);
-            }
-            current[j + 1] = distance;
-            row_min = row_min.min(distance);
-        }
-        if row_min > max {
-            return None;
-        }
-        std::mem::swap(&mut before, &mut previous);
-        std::mem::swap(&mut previous, &mut current);
-    }
-    let distance = previous[b.len()];
-    (distance <= max).then_some(distance)
 }
 
 fn tokens(index: &Index, analyzer: &str, text: &str) -> Vec<String> {
@@ -1191,26 +1160,5 @@ impl SearchBackend for TantivyBackend {
             inner.search(&request)
         })
         .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::edit_distance_within;
-
-    #[test]
-    fn edit_distances_are_bounded() {
-        let word: Vec<char> = "barnarbte".chars().collect();
-        assert_eq!(edit_distance_within(&word, "barnarbete", 2), Some(1));
-        assert_eq!(edit_distance_within(&word, "barnarbete", 0), None);
-        let word: Vec<char> = "tonr".chars().collect();
-        assert_eq!(edit_distance_within(&word, "toner", 1), Some(1));
-        assert_eq!(edit_distance_within(&word, "blekk", 2), None);
-        assert_eq!(edit_distance_within(&[], "", 0), Some(0));
-        // A swap of neighbouring letters is one edit.
-        let word: Vec<char> = "chlid".chars().collect();
-        assert_eq!(edit_distance_within(&word, "child", 1), Some(1));
-        let word: Vec<char> = "abcd".chars().collect();
-        assert_eq!(edit_distance_within(&word, "badc", 2), Some(2));
     }
 }
