@@ -479,61 +479,8 @@ impl Inner {
                 self.word_alternatives(original, word, i + 1 == folded.len())
             })
             .collect();
-        // Synonyms of two- or three-word phrases count for each of their words, also when a
-        // word is misspelt (`chlid labour`) or the phrase is the start of a listed one.
-        let corrected: Vec<String> = folded.iter().map(|w| self.phrase_word(w)).collect();
-        for n in [3, 2] {
-            for start in 0..folded.len().saturating_sub(n - 1) {
-                let typed = folded[start..start + n].join(" ");
-                let fixed = corrected[start..start + n].join(" ");
-                let lookup = |map: &HashMap<String, usize>| {
-                    map.get(&typed).or_else(|| map.get(&fixed)).copied()
-                };
-                let group = lookup(&self.synonyms.by_phrase)
-                    .or_else(|| (n == 2).then(|| lookup(&self.synonyms.by_prefix)).flatten());
-                if let Some(group) = group {
-                    let query = self.synonym_query(group, &typed);
-                    for alternatives in &mut per_word[start..start + n] {
-                        alternatives.push(should(query.clone()));
-                    }
-                }
-            }
-        }
-        // Compounds: all of their parts, or (less) the last part, which names what it is.
-        let searcher = self.reader.searcher();
-        let occurs = |field: Field, word: &str| {
-            searcher
-                .doc_freq(&Term::from_field_text(field, word))
-                .is_ok_and(|n| n > 0)
-        };
-        // A word of the index, or a form of one in some language (`bussar`: `busser`).
-        let in_index = |part: &str| {
-            let folded = tokens(&self.index, FOLDED, part).concat();
-            [self.fields.title, self.fields.text]
-                .into_iter()
-                .any(|field| occurs(field, &folded))
-                || self.fields.stems.iter().any(|(code, field)| {
-                    tokens(&self.index, &stem_tokenizer(code), part)
-                        .iter()
-                        .any(|stem| stem.chars().count() >= 4 && occurs(*field, stem))
-                })
-        };
-        for (i, original) in originals.iter().enumerate() {
-            for parts in analysis.splits(original, &in_index) {
-                if parts.len() == 1 {
-                    per_word[i].push(should(BoostQuery::new(self.part_query(&parts[0]), 0.5)));
-                    continue;
-                }
-                let all: Vec<(Occur, Box<dyn Query>)> = parts
-                    .iter()
-                    .map(|part| (Occur::Must, self.part_query(part)))
-                    .collect();
-                per_word[i].push(should(BooleanQuery::new(all)));
-                if let Some(head) = parts.last() {
-                    per_word[i].push(should(BoostQuery::new(self.part_query(head), 0.5)));
-                }
-            }
-        }
+        self.add_phrase_synonyms(&mut per_word, &folded);
+        self.add_compound_parts(&mut per_word, &originals);
         // Words naming a clause kind or level rank clauses of that kind or level first
         // instead of being matched as text.
         let mentions = analysis.facet_mentions(&originals);
@@ -573,6 +520,81 @@ impl Inner {
             )));
         }
         Box::new(BooleanQuery::new(query))
+    }
+
+    /// Adds the synonyms of two- or three-word phrases of the query to each of their words'
+    /// alternatives, also when a word is misspelt (`chlid labour`) or the phrase is the start
+    /// of a listed one (`environmental management`).
+    fn add_phrase_synonyms(
+        &self,
+        per_word: &mut [Vec<(Occur, Box<dyn Query>)>],
+        folded: &[String],
+    ) {
+        let corrected: Vec<String> = folded.iter().map(|w| self.phrase_word(w)).collect();
+        for n in [3, 2] {
+            for start in 0..folded.len().saturating_sub(n - 1) {
+                let typed = folded[start..start + n].join(" ");
+                let fixed = corrected[start..start + n].join(" ");
+                let lookup = |map: &HashMap<String, usize>| {
+                    map.get(&typed).or_else(|| map.get(&fixed)).copied()
+                };
+                let group = lookup(&self.synonyms.by_phrase)
+                    .or_else(|| (n == 2).then(|| lookup(&self.synonyms.by_prefix)).flatten());
+                if let Some(group) = group {
+                    let query = self.synonym_query(group, &typed);
+                    for alternatives in &mut per_word[start..start + n] {
+                        alternatives.push(should(query.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds the parts of each compound query word to its alternatives: all of the parts, or
+    /// (worth less) one known part alone. Parts are known to the shared analysis or are forms
+    /// of words of this index.
+    fn add_compound_parts(
+        &self,
+        per_word: &mut [Vec<(Occur, Box<dyn Query>)>],
+        originals: &[String],
+    ) {
+        let searcher = self.reader.searcher();
+        let known = |part: &str| self.known_form(&searcher, part);
+        for (i, original) in originals.iter().enumerate() {
+            for parts in Analysis::bundled().splits(original, &known) {
+                if let [part] = parts.as_slice() {
+                    per_word[i].push(should(BoostQuery::new(self.part_query(part), 0.5)));
+                    continue;
+                }
+                let all: Vec<(Occur, Box<dyn Query>)> = parts
+                    .iter()
+                    .map(|part| (Occur::Must, self.part_query(part)))
+                    .collect();
+                per_word[i].push(should(BooleanQuery::new(all)));
+                if let Some(head) = parts.last() {
+                    per_word[i].push(should(BoostQuery::new(self.part_query(head), 0.5)));
+                }
+            }
+        }
+    }
+
+    /// Whether `part` (lower case) is a word of some title or text, or a form of a word of the
+    /// index in some language (`bussar`: `busser`, by their Norwegian stem).
+    fn known_form(&self, searcher: &Searcher, part: &str) -> bool {
+        let occurs = |field: Field, word: &str| {
+            searcher
+                .doc_freq(&Term::from_field_text(field, word))
+                .is_ok_and(|n| n > 0)
+        };
+        let folded = tokens(&self.index, FOLDED, part).concat();
+        [self.fields.title, self.fields.text]
+            .into_iter()
+            .any(|field| occurs(field, &folded))
+            || self.fields.stems.iter().any(|(code, field)| {
+                tokens(&self.index, &stem_tokenizer(code), part)
+                    .iter()
+                    .any(|stem| stem.chars().count() >= 4 && occurs(*field, stem))
+            })
     }
 
     /// What one query word matches: itself in each text field (typos allowed by its length,
