@@ -74,9 +74,18 @@ pub fn settings() -> Result<Settings, SearchError> {
     let synonyms = Synonyms::bundled().map_err(|e| SearchError::Unavailable(e.to_string()))?;
     // Meilisearch synonyms are one-way lists; every term of a group names all the others.
     let mut map: HashMap<String, Vec<String>> = HashMap::new();
-    for group in &synonyms.groups {
+    // A term also names the terms of its group's narrower groups (one way: `transport` finds
+    // buses, `bus` does not find every transport clause).
+    let narrower = synonyms.narrower();
+    for (group, below) in synonyms.groups.iter().zip(&narrower) {
         for term in &group.terms {
-            let others = group.terms.iter().filter(|t| *t != term).cloned().collect();
+            let others = group
+                .terms
+                .iter()
+                .filter(|t| *t != term)
+                .chain(below.iter().flat_map(|&n| &synonyms.groups[n].terms))
+                .cloned()
+                .collect();
             map.insert(term.clone(), others);
         }
     }

@@ -12,6 +12,10 @@ pub struct SynonymGroup {
     pub concept: String,
     /// Words and short phrases meaning the same thing across the Nordic languages and English.
     pub terms: Vec<String>,
+    /// Concepts of narrower meaning (`bus` under `transport`): a search for this concept also
+    /// finds theirs, ranked after its own.
+    #[serde(default)]
+    pub narrower: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -27,6 +31,25 @@ impl Synonyms {
     /// The list shipped with this build.
     pub fn bundled() -> Result<Self, serde_json::Error> {
         serde_json::from_str(SYNONYMS_JSON)
+    }
+
+    /// For each group (by position), the positions of its narrower groups.
+    pub fn narrower(&self) -> Vec<Vec<usize>> {
+        let by_concept: std::collections::HashMap<&str, usize> = self
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.concept.as_str(), i))
+            .collect();
+        self.groups
+            .iter()
+            .map(|g| {
+                g.narrower
+                    .iter()
+                    .filter_map(|name| by_concept.get(name.as_str()).copied())
+                    .collect()
+            })
+            .collect()
     }
 }
 
@@ -52,6 +75,17 @@ mod tests {
             for term in &group.terms {
                 assert_eq!(term, &term.to_lowercase(), "{term} is not lower case");
                 assert!(seen.insert(term.clone()), "{term} appears in two groups");
+            }
+        }
+        let concepts: std::collections::HashSet<&str> =
+            synonyms.groups.iter().map(|g| g.concept.as_str()).collect();
+        for group in &synonyms.groups {
+            for narrower in &group.narrower {
+                assert!(
+                    concepts.contains(narrower.as_str()) && narrower != &group.concept,
+                    "{}: narrower concept {narrower} is not another group",
+                    group.concept
+                );
             }
         }
     }

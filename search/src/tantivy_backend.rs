@@ -194,6 +194,8 @@ struct SynonymIndex {
     by_prefix: HashMap<String, usize>,
     /// The words of the phrases, which a misspelt query word is corrected to.
     phrase_words: HashSet<String>,
+    /// Each group's narrower groups.
+    narrower: Vec<Vec<usize>>,
 }
 
 struct Inner {
@@ -350,6 +352,7 @@ impl TantivyBackend {
                     by_phrase,
                     by_prefix,
                     phrase_words,
+                    narrower: synonyms.narrower(),
                 },
                 new,
             }),
@@ -779,7 +782,20 @@ impl Inner {
         nearest
     }
 
+    /// The other terms of a synonym group, and (worth half) the terms of its narrower groups.
     fn synonym_query(&self, group: usize, matched: &str) -> BooleanQuery {
+        let mut alternatives = self.group_terms(group, matched);
+        for &narrower in &self.synonyms.narrower[group] {
+            alternatives.push(should(BoostQuery::new(
+                Box::new(BooleanQuery::new(self.group_terms(narrower, ""))),
+                0.5,
+            )));
+        }
+        BooleanQuery::new(alternatives)
+    }
+
+    /// The terms of a synonym group except `matched`, in every text field and stemmed field.
+    fn group_terms(&self, group: usize, matched: &str) -> Vec<(Occur, Box<dyn Query>)> {
         let f = &self.fields;
         let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for term in &self.synonyms.groups[group] {
@@ -812,7 +828,7 @@ impl Inner {
                 }
             }
         }
-        BooleanQuery::new(alternatives)
+        alternatives
     }
 
     fn filter_queries(&self, request: &SearchRequest) -> Result<Vec<Box<dyn Query>>, SearchError> {

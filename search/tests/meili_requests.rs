@@ -223,6 +223,10 @@ async fn settings_are_sent_only_when_they_differ() {
             .is_some_and(|s| !s.is_empty()),
         "synonyms missing"
     );
+    // Narrower concepts one way: `transport` also finds buses, `bus` not every transport.
+    let names = |term: &str| body["synonyms"][term].as_array().cloned().unwrap_or_default();
+    assert!(names("transport").contains(&json!("bus")));
+    assert!(!names("bus").contains(&json!("transport")));
 
     // Once the index holds the same settings, nothing is sent.
     *rec.current_settings.lock().expect("lock") =
