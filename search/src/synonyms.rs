@@ -35,7 +35,7 @@ impl Synonyms {
 
     /// For each group (by position), the positions of its narrower groups.
     pub fn narrower(&self) -> Vec<Vec<usize>> {
-        let by_concept: std::collections::HashMap<&str, usize> = self
+        let by_concept: HashMap<&str, usize> = self
             .groups
             .iter()
             .enumerate()

@@ -224,7 +224,12 @@ async fn settings_are_sent_only_when_they_differ() {
         "synonyms missing"
     );
     // Narrower concepts one way: `transport` also finds buses, `bus` not every transport.
-    let names = |term: &str| body["synonyms"][term].as_array().cloned().unwrap_or_default();
+    let names = |term: &str| {
+        body["synonyms"][term]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
     assert!(names("transport").contains(&json!("bus")));
     assert!(!names("bus").contains(&json!("transport")));
 
