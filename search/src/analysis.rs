@@ -31,7 +31,7 @@ const FACET_WORDS_JSON: &str = include_str!("../data/facet-words.json");
 /// Longest facet phrase, in words.
 const MAX_FACET_WORDS: usize = 3;
 /// Bumped when the analysis itself changes, so indexes built with the old one are rebuilt.
-const ANALYSIS_REVISION: u32 = 1;
+const ANALYSIS_REVISION: u32 = 2;
 /// Shortest part of a compound, in characters.
 const MIN_PART: usize = 3;
 /// Shortest last part taken alone, when the rest of the word is no known word.
@@ -75,6 +75,8 @@ pub struct Analysis {
     facet_words: HashMap<String, (Facet, String)>,
     /// Every word of the synonym list's terms, which a misspelt query word is corrected to.
     listed_words: Vec<String>,
+    /// The single-word terms, sorted (for [`Analysis::ending_form`]).
+    single_terms: Vec<String>,
     fingerprint: u64,
 }
 
@@ -344,11 +346,15 @@ impl Analysis {
             .collect();
         listed_words.sort_unstable();
         listed_words.dedup();
+        let mut single_terms: Vec<String> = single_terms.into_iter().cloned().collect();
+        single_terms.sort_unstable();
+        single_terms.dedup();
         Self {
             languages,
             words,
             facet_words: by_phrase,
             listed_words,
+            single_terms,
             fingerprint,
         }
     }
@@ -384,7 +390,10 @@ impl Analysis {
                 if !done.insert(word.clone()) {
                     continue;
                 }
-                if let Some(term) = analysis.listed_form(&word) {
+                if let Some(term) = analysis
+                    .listed_form(&word)
+                    .or_else(|| self.ending_form(&word))
+                {
                     add(term, &mut out);
                 }
                 for part in analysis.cached_split(&word).into_iter().flatten() {
@@ -486,7 +495,10 @@ impl Analysis {
                 || self.languages.iter().any(|l| l.is_known(&word, &none));
             if known || word.chars().any(|c| c.is_ascii_digit()) {
                 out.push(word);
-            } else if let Some(listed) = self.nearest_listed_word(&word) {
+            } else if let Some(listed) = self
+                .ending_form(&word)
+                .or_else(|| self.nearest_listed_word(&word))
+            {
                 out.push(listed.to_owned());
             } else if let Some(parts) = self.splits(&word, &none).into_iter().next() {
                 if parts.len() == 1 {
@@ -541,7 +553,39 @@ impl Analysis {
                 out.push(term);
             }
         }
+        if out.is_empty() {
+            out.extend(self.ending_form(word));
+        }
         out
+    }
+
+    /// The single-word term of the synonym list that `word` is, with an ending the stemmers do
+    /// not remove: the whole term, then at most four letters (Finnish `näyttöjen` → `näyttö`).
+    /// The longest such term; none for words under six letters or terms under five.
+    pub fn ending_form(&self, word: &str) -> Option<&str> {
+        let length = word.chars().count();
+        if length < 6 {
+            return None;
+        }
+        let prefix: String = word.chars().take(5).collect();
+        let start = self
+            .single_terms
+            .partition_point(|t| t.as_str() < prefix.as_str());
+        self.single_terms[start..]
+            .iter()
+            .take_while(|t| t.starts_with(&prefix))
+            .filter_map(|term| {
+                let common = word
+                    .chars()
+                    .zip(term.chars())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                let term_length = term.chars().count();
+                (term != word && common == term_length && length - common <= 4)
+                    .then_some((common, term.as_str()))
+            })
+            .max()
+            .map(|(_, term)| term)
     }
 }
 
@@ -620,6 +664,18 @@ mod tests {
         let mentions = analysis.facet_mentions(&words("spjutspets transporter"));
         assert_eq!(mentions[0].value, "SPEARHEAD");
         assert!(analysis.facet_mentions(&words("elbilar krav")).is_empty());
+    }
+
+    #[test]
+    fn other_endings_of_listed_terms_are_recognised() {
+        let analysis = Analysis::bundled();
+        assert_eq!(analysis.ending_form("näyttöjen"), Some("näyttö"));
+        // The term itself, short words and unrelated words are no other ending.
+        assert_eq!(analysis.ending_form("näyttö"), None);
+        assert_eq!(analysis.ending_form("näyt"), None);
+        assert_eq!(analysis.ending_form("leverantör"), None);
+        let words = analysis.document_words("FI", &["Näyttöjen energiankulutus"]);
+        assert!(words.split(' ').any(|w| w == "näyttö"), "{words}");
     }
 
     #[test]
