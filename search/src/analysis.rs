@@ -478,19 +478,39 @@ impl Analysis {
     /// The query as it is sent to Meilisearch, which matches words as typed (with typo
     /// tolerance and the synonym list) but knows neither these languages' compounds nor that
     /// a misspelt word should be translated too. Each word known in no language is replaced by
-    /// the synonym-list word it is a misspelling of (`chlid labour` → `child labour`, so the
-    /// synonyms apply), or by its known parts, last part first (`sommardäck` → `däck
-    /// sommar`), so that Meilisearch's `last` matching strategy, which drops words from the
-    /// end when too few documents match them all, keeps the part that names the thing.
-    /// Documents carry the same parts ([`Analysis::document_words`]). A query with a quoted
-    /// phrase is sent as typed.
+    /// the synonym-list term it is another ending or a misspelling of (`chlid labour` → `child
+    /// labour`, so the synonyms apply), or by its known parts, last part first (`sommardäck`
+    /// → `däck sommar`), so that Meilisearch's `last` matching strategy, which drops words
+    /// from the end when too few documents match them all, keeps the part that names the
+    /// thing. Documents carry the same parts ([`Analysis::document_words`]). Words naming a
+    /// clause kind or level are left out; words the synonym list knows go first. A query with
+    /// a quoted phrase is sent as typed.
     pub fn meili_query(&self, text: &str) -> String {
         if text.contains('"') {
             return text.to_owned();
         }
         let none = |_: &str| false;
+        let typed = tokens(&self.words, text);
+        // Words naming a clause kind or level are no text to match (Meilisearch cannot rank
+        // by them): they are left out, unless nothing else was typed.
+        let mentions = self.facet_mentions(&typed);
+        let named = |i: usize| {
+            mentions
+                .iter()
+                .any(|m| (m.start..m.start + m.len).contains(&i))
+        };
+        let topic: Vec<&String> = typed
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !named(*i))
+            .map(|(_, w)| w)
+            .collect();
+        if topic.is_empty() {
+            return typed.join(" ");
+        }
         let mut out: Vec<String> = Vec::new();
-        for word in tokens(&self.words, text) {
+        for word in topic {
+            let word = word.clone();
             let known = self.listed_words.binary_search(&word).is_ok()
                 || self.languages.iter().any(|l| l.is_known(&word, &none));
             if known || word.chars().any(|c| c.is_ascii_digit()) {
@@ -511,6 +531,12 @@ impl Analysis {
                 out.push(word);
             }
         }
+        // Words the concept groups translate go first: when too few documents match every
+        // word, Meilisearch drops words from the end, so a word it cannot take into the other
+        // languages is dropped before them (`replaceable battery` → `battery replaceable`).
+        out.sort_by_key(|word| {
+            self.listed_words.binary_search(word).is_err() && self.listed_forms(word).is_empty()
+        });
         out.join(" ")
     }
 
@@ -687,13 +713,22 @@ mod tests {
         assert_eq!(analysis.meili_query("Toner retur"), "toner retur");
         assert_eq!(analysis.meili_query("iso 14001"), "iso 14001");
         assert_eq!(analysis.meili_query("\"chlid\""), "\"chlid\"");
+        // Kind words are left out, and the translatable words go first.
+        assert_eq!(analysis.meili_query("tildelingskriterium energi"), "energi");
+        assert_eq!(
+            analysis.meili_query("tildelingskriterium"),
+            "tildelingskriterium"
+        );
+        assert!(
+            analysis
+                .meili_query("replaceable battery")
+                .starts_with("battery")
+        );
         // An unknown compound: its known parts, the last part first.
         let split = analysis.meili_query("tonerkassettretur");
-        assert!(
-            split.starts_with("retur") || split.starts_with("kassett"),
-            "{split}"
-        );
-        assert!(split.contains("toner"), "{split}");
+        let words: Vec<&str> = split.split(' ').collect();
+        assert!(words.contains(&"retur") && words.len() == 2, "{split}");
+        assert!(words.iter().any(|w| w.starts_with("toner")), "{split}");
     }
 
     #[test]
