@@ -600,8 +600,8 @@ impl Inner {
             })
     }
 
-    /// What one query word matches: itself in each text field (typos allowed by its length,
-    /// as a prefix when it is the last word), its stems in every language, and the synonym
+    /// What one query word matches: itself in each text field (typos allowed by its length
+    /// when the index does not have it, as a prefix when it is the last word), its stems in every language, and the synonym
     /// group it names, is a form of, or is a misspelling of.
     fn word_alternatives(
         &self,
@@ -611,6 +611,15 @@ impl Inner {
     ) -> Vec<(Occur, Box<dyn Query>)> {
         let f = &self.fields;
         let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        // Typos are allowed by the word's length, and only for a word no title or text has:
+        // a word the catalogue uses is what was meant (its other forms come from the
+        // stemmers), and the typo automata are the costliest part of a search.
+        let distance = match word.chars().count() {
+            _ if self.in_index(word) => 0,
+            0..=4 => 0,
+            5..=8 => 1,
+            _ => 2,
+        };
         // The analysed words are matched exactly: typos and prefixes are the typed texts'.
         alternatives.push(should(TermQuery::new(
             Term::from_field_text(f.analysed, word),
@@ -622,11 +631,6 @@ impl Inner {
                 Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
                 2.0 * boost,
             )));
-            let distance = match word.chars().count() {
-                0..=4 => 0,
-                5..=8 => 1,
-                _ => 2,
-            };
             if distance > 0 {
                 alternatives.push(should(BoostQuery::new(
                     Box::new(FuzzyTermQuery::new(term.clone(), distance, true)),
