@@ -57,6 +57,8 @@ struct LanguageAnalysis {
     links: &'static [&'static str],
     /// Stems of the words known in this language.
     known: HashSet<String>,
+    /// The lexicon's words as written, which tell the language of a query.
+    vocabulary: HashSet<String>,
     stop: HashSet<String>,
     /// Stem of a single-word synonym term → the term (lower case, as listed).
     terms: HashMap<String, String>,
@@ -291,6 +293,7 @@ impl Analysis {
                         .cloned()
                         .collect(),
                     terms: HashMap::new(),
+                    vocabulary: lexicon.get(&lower).into_iter().flatten().cloned().collect(),
                     splits: Mutex::default(),
                 };
                 let mut known = HashSet::new();
@@ -563,6 +566,27 @@ impl Analysis {
         nearest.map(|(_, w)| w)
     }
 
+    /// The language code (`SV`, `NB`, `DA`, `FI`, `EN`) more of the query's words belong to
+    /// than to any other, by the lexicon's words and the stop words; none on a tie.
+    pub fn query_language(&self, words: &[String]) -> Option<&'static str> {
+        let mut scores: Vec<(usize, &'static str)> = self
+            .languages
+            .iter()
+            .map(|l| {
+                let score = words
+                    .iter()
+                    .filter(|w| l.vocabulary.contains(*w) || l.stop.contains(*w))
+                    .count();
+                (score, l.code)
+            })
+            .collect();
+        scores.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        match scores.as_slice() {
+            [(best, code), (second, _), ..] if *best > 0 && best > second => Some(code),
+            _ => None,
+        }
+    }
+
     /// Whether `word` (lower case) is a stop word of any of the languages.
     pub fn is_stop_word(&self, word: &str) -> bool {
         self.languages.iter().any(|l| l.stop.contains(word))
@@ -729,6 +753,21 @@ mod tests {
         let words: Vec<&str> = split.split(' ').collect();
         assert!(words.contains(&"retur") && words.len() == 2, "{split}");
         assert!(words.iter().any(|w| w.starts_with("toner")), "{split}");
+    }
+
+    #[test]
+    fn the_query_language_is_told_by_its_words() {
+        let analysis = Analysis::bundled();
+        let words = |text: &str| -> Vec<String> { text.split(' ').map(str::to_owned).collect() };
+        assert_eq!(
+            analysis.query_language(&words("leverantören ska")),
+            Some("SV")
+        );
+        assert_eq!(
+            analysis.query_language(&words("toimittajan on")),
+            Some("FI")
+        );
+        assert_eq!(analysis.query_language(&words("xyzzy")), None);
     }
 
     #[test]

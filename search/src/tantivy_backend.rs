@@ -44,6 +44,8 @@ use crate::{
 const MAX_QUERY_WORDS: usize = 16;
 const FOLDED: &str = "folded";
 const LOWER: &str = "lower";
+/// Added to a clause in the query's language: a tie-break, well under one word's relevance.
+const LANGUAGE_BONUS: f32 = 0.5;
 /// The file in an index folder naming the analysis its documents were indexed with.
 const ANALYSIS_MARKER: &str = "analysis";
 const WRITER_HEAP_BYTES: usize = 64 * 1024 * 1024;
@@ -506,15 +508,23 @@ impl Inner {
                 }
             })
             .collect();
-        if mentions.is_empty() {
-            return Box::new(BooleanQuery::new(words));
-        }
         let text: Box<dyn Query> = if words.is_empty() {
             Box::new(AllQuery)
         } else {
             Box::new(BooleanQuery::new(words))
         };
         let mut query = vec![(Occur::Must, text)];
+        // A clause in the query's language wins a tie.
+        if let Some(code) = analysis.query_language(&originals) {
+            let codes: &[&str] = if code == "NB" { &["NB", "NN"] } else { &[code] };
+            for code in codes {
+                let term = Term::from_field_text(self.fields.facets[&Facet::Language], code);
+                query.push(should(ConstScoreQuery::new(
+                    Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+                    LANGUAGE_BONUS,
+                )));
+            }
+        }
         for mention in mentions {
             let term = Term::from_field_text(self.fields.facets[&mention.facet], &mention.value);
             query.push(should(ConstScoreQuery::new(

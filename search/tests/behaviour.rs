@@ -133,3 +133,37 @@ async fn tantivy_keeps_staged_documents_out_of_searches_until_the_commit() {
     let after = backend.search(all()).await.expect("search");
     assert_eq!(after.estimated_total, fixture.len() as u64);
 }
+
+/// Two clauses equal but for their language: the one in the query's language comes first,
+/// whichever was indexed first.
+#[tokio::test]
+async fn tantivy_breaks_ties_by_the_query_language() {
+    use search::{CatalogueDocument, SearchBackend, SearchRequest};
+    let clause = |id: &str, language: &str| CatalogueDocument {
+        id: id.to_owned(),
+        // Words no stemmer or lexicon changes, so only the language differs.
+        title: "Xqzzy".to_owned(),
+        text: "Xqzzy vrrok".to_owned(),
+        language: language.to_owned(),
+        ..CatalogueDocument::default()
+    };
+    for order in [["sv", "da"], ["da", "sv"]] {
+        let backend = search::TantivyBackend::in_memory().expect("index");
+        let docs = order
+            .iter()
+            .map(|id| clause(id, &id.to_uppercase()))
+            .collect();
+        backend.replace_all(docs).await.expect("index");
+        let response = backend
+            .search(SearchRequest {
+                // `och` tells Swedish.
+                query: "xqzzy och".into(),
+                limit: 5,
+                ..SearchRequest::default()
+            })
+            .await
+            .expect("search");
+        let ids: Vec<&str> = response.hits.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["sv", "da"], "indexed in the order {order:?}");
+    }
+}
