@@ -580,7 +580,7 @@ impl Analysis {
                 (score, l.code)
             })
             .collect();
-        scores.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        scores.sort_unstable_by_key(|&(score, _)| std::cmp::Reverse(score));
         match scores.as_slice() {
             [(best, code), (second, _), ..] if *best > 0 && best > second => Some(code),
             _ => None,
