@@ -7,8 +7,9 @@
 //! names the synonym-list terms a word is an inflection of (`renkaita` → `renkaat`). Each
 //! document carries what it finds as an extra searchable field ([`Analysis::document_words`]),
 //! so both backends match the parts and the listed forms with their own matching, synonyms
-//! and typo tolerance; the embedded index also splits the query's compounds
-//! ([`Analysis::splits`]).
+//! and typo tolerance. Queries are analysed too: the embedded index splits their compounds
+//! ([`Analysis::splits`]) and reads kind and level words ([`Analysis::facet_mentions`]); the
+//! Meilisearch adapter sends the query as [`Analysis::meili_query`] rewrites it.
 //!
 //! Known words are the demo catalogue's vocabulary per language (`data/lexicon.json`, written
 //! by `scripts/lexicon.py`) and the synonym list's terms, compared by their snowball stems.
@@ -143,7 +144,7 @@ pub(crate) fn edit_distance_within(a: &[char], b: &str, max: usize) -> Option<us
 }
 
 /// FNV-1a: a hash that stays the same across builds and toolchains (it is stored on disk).
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
     })
@@ -315,13 +316,20 @@ impl Analysis {
                 analysis
             })
             .collect();
-        let terms =
-            serde_json::to_string(&synonyms.groups.iter().map(|g| &g.terms).collect::<Vec<_>>())
+        let mut stop_words: Vec<_> = synonyms.stop_words.iter().collect();
+        stop_words.sort();
+        let terms = serde_json::to_string(&(
+            synonyms.groups.iter().map(|g| &g.terms).collect::<Vec<_>>(),
+            stop_words,
+        ))
+        .unwrap_or_default();
+        let lexicon_text =
+            serde_json::to_string(&lexicon.iter().collect::<std::collections::BTreeMap<_, _>>())
                 .unwrap_or_default();
         let fingerprint = fnv1a(
             [
                 ANALYSIS_REVISION.to_le_bytes().as_slice(),
-                LEXICON_JSON.as_bytes(),
+                lexicon_text.as_bytes(),
                 terms.as_bytes(),
             ]
             .concat()
@@ -362,8 +370,9 @@ impl Analysis {
         }
     }
 
-    /// Changes whenever the analysis of a document would: indexes built under another
-    /// fingerprint are rebuilt.
+    /// Changes with the analysis revision, the lexicon, the synonym terms and the stop words,
+    /// all of which change how documents are analysed: indexes built under another
+    /// fingerprint are rebuilt (the embedded index adds its schema).
     pub fn fingerprint(&self) -> u64 {
         self.fingerprint
     }
@@ -512,8 +521,13 @@ impl Analysis {
             return typed.join(" ");
         }
         let mut out: Vec<String> = Vec::new();
-        for word in topic {
-            let word = word.clone();
+        // Where the last word's own output begins: it stays last (below).
+        let mut last_from = 0;
+        for (i, word) in topic.iter().enumerate() {
+            if i + 1 == topic.len() {
+                last_from = out.len();
+            }
+            let word = (*word).clone();
             let known = self.listed_words.binary_search(&word).is_ok()
                 || self.languages.iter().any(|l| l.is_known(&word, &none));
             if known || word.chars().any(|c| c.is_ascii_digit()) {
@@ -536,8 +550,10 @@ impl Analysis {
         }
         // Words the concept groups translate go first: when too few documents match every
         // word, Meilisearch drops words from the end, so a word it cannot take into the other
-        // languages is dropped before them (`replaceable battery` → `battery replaceable`).
-        out.sort_by_key(|word| {
+        // languages is dropped before them (`replaceable battery lifetime` → `battery
+        // replaceable lifetime`). The last word stays last, as Meilisearch matches it as a
+        // prefix while it is being typed.
+        out[..last_from].sort_by_key(|word| {
             self.listed_words.binary_search(word).is_err() && self.listed_forms(word).is_empty()
         });
         out.join(" ")
@@ -743,10 +759,15 @@ mod tests {
             analysis.meili_query("tildelingskriterium"),
             "tildelingskriterium"
         );
+        assert_eq!(
+            analysis.meili_query("replaceable battery lifetime"),
+            "battery replaceable lifetime"
+        );
+        // The last word stays last and, when unknown, as typed (a prefix being typed).
         assert!(
             analysis
-                .meili_query("replaceable battery")
-                .starts_with("battery")
+                .meili_query("battery kontorsmö")
+                .ends_with(" kontorsmö")
         );
         // An unknown compound: its known parts, the last part first.
         let split = analysis.meili_query("tonerkassettretur");
@@ -771,11 +792,31 @@ mod tests {
     }
 
     #[test]
-    fn the_fingerprint_is_stable_within_a_build() {
-        assert_eq!(
-            Analysis::bundled().fingerprint(),
-            Analysis::bundled().fingerprint()
+    fn the_fingerprint_follows_the_synonyms_and_the_lexicon() {
+        let lexicon: HashMap<String, Vec<String>> =
+            serde_json::from_str(LEXICON_JSON).expect("lexicon");
+        let bundled = || Synonyms::bundled().expect("synonyms");
+        let fingerprint = Analysis::new(&bundled(), &lexicon).fingerprint();
+        assert_eq!(fingerprint, Analysis::bundled().fingerprint());
+        let mut synonyms = bundled();
+        synonyms.groups[0].terms.push("zzz".into());
+        assert_ne!(
+            Analysis::new(&synonyms, &lexicon).fingerprint(),
+            fingerprint
         );
+        let mut synonyms = bundled();
+        synonyms
+            .stop_words
+            .entry("sv".into())
+            .or_default()
+            .push("zzz".into());
+        assert_ne!(
+            Analysis::new(&synonyms, &lexicon).fingerprint(),
+            fingerprint
+        );
+        let mut other = lexicon.clone();
+        other.entry("sv".into()).or_default().push("zzz".into());
+        assert_ne!(Analysis::new(&bundled(), &other).fingerprint(), fingerprint);
     }
 
     #[test]

@@ -164,8 +164,9 @@ pub trait SearchBackend: Send + Sync {
     fn name(&self) -> &'static str {
         "other"
     }
-    /// Whether the index was created empty when it was opened (new, or emptied because it
-    /// was built with another analysis): the caller fills it from the database.
+    /// Whether the index must be filled from the database with
+    /// [`replace_all`](SearchBackend::replace_all): it was created empty when it was opened,
+    /// or it was built with another analysis or other settings.
     fn is_new(&self) -> bool {
         false
     }

@@ -170,11 +170,17 @@ impl MeiliBackend {
             backend
                 .wait(backend.client.create_index(uid, Some("id")).await)
                 .await?;
+            backend.apply_settings(&backend.index()).await?;
             backend.new = true;
+        } else {
+            // New settings (a new searchable field, another synonym list or analysis) need
+            // the documents sent again with the analysis that goes with them: the rebuild
+            // (`replace_all`) fills a staging index with the new settings and swaps it in, so
+            // the live index keeps its settings until then and a rebuild cut short is
+            // started again at the next connection.
+            let current = backend.index().get_settings().await.map_err(unavailable)?;
+            backend.new = !settings_match(&current, &settings()?);
         }
-        // New settings (a new searchable field, another synonym list) need the documents
-        // sent again with the analysis that goes with them.
-        backend.new |= backend.apply_settings(&backend.index()).await?;
         Ok(backend)
     }
 

@@ -159,9 +159,9 @@ pub async fn typos_reach_other_languages(backend: &dyn SearchBackend) {
     assert!(ids(&child).contains(&"da-childlabour"), "{:?}", ids(&child));
 }
 
-/// The embedded index's own check of what the query side of the shared analysis adds (the
-/// Meilisearch adapter sends the query as typed): a compound typed as one word finds its parts
-/// across languages, and words naming a clause kind rank clauses of that kind first.
+/// The embedded index's own check of what its query analysis adds: a compound typed as one
+/// word finds its parts across languages, and words naming a clause kind rank clauses of that
+/// kind first (Meilisearch cannot rank by kind; its adapter leaves such words out).
 pub async fn compounds_and_kind_words(backend: &dyn SearchBackend) {
     backend
         .replace_all(fixture())

@@ -1,8 +1,12 @@
 //! The embedded backend: a tantivy index in the data dir (or in memory for tests).
 //!
 //! Matching follows Meilisearch's behaviour so both backends pass one behaviour suite: words
-//! match exactly, with typos (one for 5+ letters, two for 9+), as a prefix for the last word,
-//! through the synonym list, and through per-language stemming (sv, nb/nn, da, fi, en).
+//! match exactly, with typos when no title or text has them (one for 5+ letters, two for 9+),
+//! as a prefix for the last word, through the synonym list, through per-language stemming (sv,
+//! nb/nn, da, fi, en) and through the shared analysis's compound parts and listed forms
+//! ([`crate::analysis`]). Beyond Meilisearch: a clause matching more of the words ranks first
+//! ([`crate::cover`]), words naming a clause kind or level rank those clauses first, and a
+//! clause in the query's language wins a tie.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -35,7 +39,7 @@ use tantivy::{
 use crate::{
     CatalogueDocument, Facet, FacetCount, FacetValue, Hit, MAX_QUERY_CHARS, SearchBackend,
     SearchError, SearchRequest, SearchResponse, SortOrder, StaleAt,
-    analysis::{Analysis, analysed_words, edit_distance_within},
+    analysis::{Analysis, analysed_words, edit_distance_within, fnv1a},
     cover::CoverQuery,
     synonyms::Synonyms,
 };
@@ -44,14 +48,16 @@ use crate::{
 const MAX_QUERY_WORDS: usize = 16;
 const FOLDED: &str = "folded";
 const LOWER: &str = "lower";
-/// Added to a clause in the query's language: a tie-break, well under one word's relevance.
+/// Added to a clause in the query's language: a nudge among clauses matching the same words,
+/// small against one word's relevance (it reorders only near-equal scores).
 const LANGUAGE_BONUS: f32 = 0.5;
 /// The file in an index folder naming the analysis its documents were indexed with.
 const ANALYSIS_MARKER: &str = "analysis";
 const WRITER_HEAP_BYTES: usize = 64 * 1024 * 1024;
 /// Added to a clause's score for each query word it matches (in any of the word's forms), so
-/// clauses matching more of the words rank first; larger than any one word's relevance.
-const WORD_BONUS: f32 = 100.0;
+/// clauses matching more of the words rank first; far above what one word's relevance adds
+/// up to (a title match of a rare word with its forms and synonyms scores in the hundreds).
+const WORD_BONUS: f32 = 10_000.0;
 
 /// Stemming analyzers per clause language code.
 const STEM_LANGUAGES: [(&str, StemLanguage); 6] = [
@@ -141,6 +147,13 @@ fn schema() -> (Schema, Fields) {
     (builder.build(), fields)
 }
 
+/// What the documents of an index on disk were analysed with: the shared analysis and this
+/// schema (fields and their tokenizers).
+fn fingerprint(schema: &Schema) -> u64 {
+    let schema = serde_json::to_string(schema).unwrap_or_default();
+    Analysis::bundled().fingerprint() ^ fnv1a(schema.as_bytes())
+}
+
 fn stem_tokenizer(code: &str) -> String {
     format!("stem_{}", code.to_lowercase())
 }
@@ -208,6 +221,10 @@ struct Inner {
     synonyms: SynonymIndex,
     /// Created empty by [`TantivyBackend::open`] (new, or emptied after an analysis change).
     new: bool,
+    /// On disk: the file naming the analysis and the fingerprint it gets once the index has
+    /// been filled by [`SearchBackend::replace_all`] (written only then, so an index whose
+    /// rebuild was cut short is rebuilt again at the next start).
+    marker: Option<(std::path::PathBuf, String)>,
 }
 
 /// How long a search waits for a free slot before it is refused as busy, unless the
@@ -281,26 +298,42 @@ impl TantivyBackend {
     /// then tells the caller to fill it from the database.
     pub fn open(dir: &Path) -> Result<Self, SearchError> {
         std::fs::create_dir_all(dir).map_err(unavailable)?;
+        let (schema, fields) = schema();
         let marker = dir.join(ANALYSIS_MARKER);
-        let expected = format!("{:016x}", Analysis::bundled().fingerprint());
+        let expected = format!("{:016x}", fingerprint(&schema));
         let existing = dir.join("meta.json").exists();
         let current = std::fs::read_to_string(&marker).unwrap_or_default();
         let outdated = existing && current.trim() != expected;
         if outdated {
-            // Take the writer's lock first: an index in use by another server stays as it is.
+            // Under the writer's lock (an index another server uses stays as it is), every
+            // file of the old index goes, the lock files last of all with the writer.
             let old = Index::open_in_dir(dir).map_err(unavailable)?;
-            drop(
-                old.writer::<TantivyDocument>(WRITER_HEAP_BYTES)
-                    .map_err(lock_error)?,
-            );
-            std::fs::remove_dir_all(dir).map_err(unavailable)?;
-            std::fs::create_dir_all(dir).map_err(unavailable)?;
+            let writer = old
+                .writer::<TantivyDocument>(WRITER_HEAP_BYTES)
+                .map_err(lock_error)?;
+            for entry in std::fs::read_dir(dir).map_err(unavailable)? {
+                let path = entry.map_err(unavailable)?.path();
+                let name = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default();
+                if name.starts_with(".tantivy-") && name.ends_with(".lock") {
+                    continue;
+                }
+                if path.is_dir() {
+                    std::fs::remove_dir_all(&path).map_err(unavailable)?;
+                } else {
+                    std::fs::remove_file(&path).map_err(unavailable)?;
+                }
+            }
+            drop(writer);
         }
-        let (schema, fields) = schema();
         let directory = MmapDirectory::open(dir).map_err(unavailable)?;
         let index = Index::open_or_create(directory, schema).map_err(unavailable)?;
-        let backend = Self::with_index(index, fields, outdated || !existing)?;
-        std::fs::write(&marker, expected).map_err(unavailable)?;
+        let mut backend = Self::with_index(index, fields, outdated || !existing)?;
+        if let Some(inner) = Arc::get_mut(&mut backend.inner) {
+            inner.marker = Some((marker, expected));
+        }
         Ok(backend)
     }
 
@@ -349,6 +382,7 @@ impl TantivyBackend {
                 reader,
                 writer: Mutex::new(writer),
                 fields,
+                marker: None,
                 synonyms: SynonymIndex {
                     groups,
                     by_phrase,
@@ -574,6 +608,10 @@ impl Inner {
         let searcher = self.reader.searcher();
         let known = |part: &str| self.known_form(&searcher, part);
         for (i, original) in originals.iter().enumerate() {
+            if originals[..i].contains(original) {
+                // A repeated word adds nothing the first one did not.
+                continue;
+            }
             for parts in Analysis::bundled().splits(original, &known) {
                 if let [part] = parts.as_slice() {
                     per_word[i].push(should(BoostQuery::new(self.part_query(part), 0.5)));
@@ -706,7 +744,7 @@ impl Inner {
             .listed_forms(original)
             .into_iter()
             .filter_map(|term| {
-                let term = tokens(&self.index, FOLDED, term).concat();
+                let term = tokens(&self.index, FOLDED, term).join(" ");
                 self.synonyms.by_phrase.get(&term).copied()
             })
             .collect();
@@ -1084,10 +1122,11 @@ impl SegmentCollector for SegmentDocsChild {
     }
 }
 
-/// Runs `query` once through `top` and a count (with `want_docs`, every match per segment,
-/// whose number is the count): the page's addresses, the total and the matches.
+/// Every match of a search, per segment.
 type PerSegment = Vec<(SegmentOrdinal, Vec<DocId>)>;
 
+/// Runs `query` once through `top` and a count (with `want_docs`, every match per segment,
+/// whose number is the count): the page's addresses, the total and the matches.
 fn collect<S: 'static, C>(
     searcher: &Searcher,
     query: &dyn Query,
@@ -1161,7 +1200,11 @@ impl SearchBackend for TantivyBackend {
                         .map_err(unavailable)?;
                 }
                 Ok(())
-            })
+            })?;
+            if let Some((path, fingerprint)) = &inner.marker {
+                std::fs::write(path, fingerprint).map_err(unavailable)?;
+            }
+            Ok(())
         })
         .await
     }

@@ -622,15 +622,15 @@ backend_test!(
 
 /// An index folder written with another analysis (an upgrade that changes the schema, the
 /// lexicon or the synonym list) is emptied when the server starts and filled again from the
-/// database, instead of answering from documents analysed the old way (or not at all).
+/// database, instead of answering from documents analysed the old way; an index written with
+/// this analysis is kept as it is.
 #[tokio::test]
 async fn an_index_built_with_another_analysis_is_rebuilt_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/commons.db?mode=rwc", dir.path().display());
+    let clauses = dir.path().join("clauses");
     let backends = || commons_api::indexing::Backends {
-        clauses: std::sync::Arc::new(
-            search::TantivyBackend::open(&dir.path().join("clauses")).unwrap(),
-        ),
+        clauses: std::sync::Arc::new(search::TantivyBackend::open(&clauses).unwrap()),
         templates: std::sync::Arc::new(
             search::TantivyBackend::open(&dir.path().join("templates")).unwrap(),
         ),
@@ -653,8 +653,29 @@ async fn an_index_built_with_another_analysis_is_rebuilt_at_start() {
     assert!(!before.is_empty());
     app.stop().await;
     drop(app);
+    // A document the database does not have tells whether the index was rebuilt.
+    let plant = || async {
+        let index = search::TantivyBackend::open(&clauses).unwrap();
+        assert!(!search::SearchBackend::is_new(&index));
+        let stray = search::CatalogueDocument {
+            id: uuid::Uuid::new_v4().to_string(),
+            title: "Qwxzzy".into(),
+            language: "EN".into(),
+            ..search::CatalogueDocument::default()
+        };
+        search::SearchBackend::upsert(&index, vec![stray])
+            .await
+            .unwrap();
+    };
+    plant().await;
 
-    std::fs::write(dir.path().join("clauses").join("analysis"), "0").unwrap();
+    let mut app = start().await;
+    assert_eq!(search(&app, "qwxzzy", Value::Null).await["totalCount"], 1);
+    app.stop().await;
+    drop(app);
+
+    std::fs::write(clauses.join("analysis"), "0").unwrap();
     let app = start().await;
+    assert_eq!(search(&app, "qwxzzy", Value::Null).await["totalCount"], 0);
     assert_eq!(ids(&search(&app, "warranty", Value::Null).await), before);
 }
