@@ -522,14 +522,14 @@ impl Analysis {
         }
         let mut out: Vec<String> = Vec::new();
         // Where the last word's own output begins: it stays last (below).
-        let mut last_from = 0;
+        let mut last_from = None;
         for (i, word) in topic.iter().enumerate() {
-            if i + 1 == topic.len() {
-                last_from = out.len();
-            }
             let word = (*word).clone();
             let known = self.listed_words.binary_search(&word).is_ok()
                 || self.languages.iter().any(|l| l.is_known(&word, &none));
+            if i + 1 == topic.len() && !known {
+                last_from = Some(out.len());
+            }
             if known || word.chars().any(|c| c.is_ascii_digit()) {
                 out.push(word);
             } else if let Some(listed) = self
@@ -551,9 +551,10 @@ impl Analysis {
         // Words the concept groups translate go first: when too few documents match every
         // word, Meilisearch drops words from the end, so a word it cannot take into the other
         // languages is dropped before them (`replaceable battery lifetime` → `battery
-        // replaceable lifetime`). The last word stays last, as Meilisearch matches it as a
-        // prefix while it is being typed.
-        out[..last_from].sort_by_key(|word| {
+        // lifetime replaceable`). A last word known in no language stays last: it may be a
+        // word still being typed, which Meilisearch matches as a prefix only there.
+        let sorted = last_from.unwrap_or(out.len());
+        out[..sorted].sort_by_key(|word| {
             self.listed_words.binary_search(word).is_err() && self.listed_forms(word).is_empty()
         });
         out.join(" ")
@@ -761,9 +762,14 @@ mod tests {
         );
         assert_eq!(
             analysis.meili_query("replaceable battery lifetime"),
-            "battery replaceable lifetime"
+            "battery lifetime replaceable"
         );
-        // The last word stays last and, when unknown, as typed (a prefix being typed).
+        assert!(
+            analysis
+                .meili_query("replaceable battery")
+                .starts_with("battery")
+        );
+        // An unknown last word stays last (a prefix being typed).
         assert!(
             analysis
                 .meili_query("battery kontorsmö")

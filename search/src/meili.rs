@@ -50,20 +50,28 @@ pub const SEARCHABLE: [&str; 9] = [
 /// ([`analysed_words`]: compound parts and listed synonym forms), which Meilisearch's own
 /// tokenizer does not find for the Nordic languages.
 #[derive(Serialize)]
-struct MeiliDocument<'a> {
+struct MeiliDocument {
     #[serde(flatten)]
-    document: &'a CatalogueDocument,
+    document: CatalogueDocument,
     analysed: String,
 }
 
-fn meili_documents(documents: &[CatalogueDocument]) -> Vec<MeiliDocument<'_>> {
-    documents
-        .iter()
-        .map(|document| MeiliDocument {
-            document,
-            analysed: analysed_words(document),
-        })
-        .collect()
+/// The documents with their analysis, worked out on the blocking pool (a rebuild analyses the
+/// whole catalogue).
+async fn meili_documents(
+    documents: Vec<CatalogueDocument>,
+) -> Result<Vec<MeiliDocument>, SearchError> {
+    tokio::task::spawn_blocking(move || {
+        documents
+            .into_iter()
+            .map(|document| MeiliDocument {
+                analysed: analysed_words(&document),
+                document,
+            })
+            .collect()
+    })
+    .await
+    .map_err(unavailable)
 }
 
 /// The index settings this code expects.
@@ -227,15 +235,12 @@ impl MeiliBackend {
     async fn add(
         &self,
         index: &Index<Transport>,
-        documents: &[CatalogueDocument],
+        documents: Vec<CatalogueDocument>,
     ) -> Result<(), SearchError> {
+        let documents = meili_documents(documents).await?;
         let mut tasks = Vec::with_capacity(documents.len().div_ceil(BATCH_SIZE));
         for batch in documents.chunks(BATCH_SIZE) {
-            tasks.push(
-                index
-                    .add_or_replace(&meili_documents(batch), Some("id"))
-                    .await,
-            );
+            tasks.push(index.add_or_replace(batch, Some("id")).await);
         }
         for task in tasks {
             self.wait(task).await?;
@@ -301,7 +306,7 @@ impl SearchBackend for MeiliBackend {
     }
 
     async fn upsert(&self, documents: Vec<CatalogueDocument>) -> Result<(), SearchError> {
-        self.add(&self.index(), &documents).await
+        self.add(&self.index(), documents).await
     }
 
     async fn delete(&self, ids: Vec<String>) -> Result<(), SearchError> {
@@ -323,7 +328,7 @@ impl SearchBackend for MeiliBackend {
             .await?;
         let staging = self.client.index(&staging_uid);
         self.apply_settings(&staging).await?;
-        self.add(&staging, &documents).await?;
+        self.add(&staging, documents).await?;
         let swap = SwapIndexes {
             indexes: (self.uid.clone(), staging_uid.clone()),
             rename: None,
@@ -341,9 +346,9 @@ impl SearchBackend for MeiliBackend {
         deletes: Vec<String>,
     ) -> Result<(), SearchError> {
         let index = self.index();
-        for batch in upserts.chunks(BATCH_SIZE) {
+        for batch in meili_documents(upserts).await?.chunks(BATCH_SIZE) {
             let task = index
-                .add_or_replace(&meili_documents(batch), Some("id"))
+                .add_or_replace(batch, Some("id"))
                 .await
                 .map_err(unavailable)?;
             self.remember(task)?;
