@@ -135,23 +135,26 @@ fn request(query: &str) -> SearchRequest {
     }
 }
 
-/// The embedded index's own check, beyond the shared suite: a misspelt word is corrected
-/// before the synonym list expands it, so it reaches clauses in the other languages (the
-/// Meilisearch adapter does not do this yet).
-pub async fn typos_reach_other_languages(backend: &dyn SearchBackend) {
+async fn index_fixture(backend: &dyn SearchBackend) {
     backend
         .replace_all(fixture())
         .await
         .unwrap_or_else(|e| panic!("indexing failed: {e}"));
-    let search = |query: &str| {
-        let request = request(query);
-        async move {
-            backend
-                .search(request)
-                .await
-                .unwrap_or_else(|e| panic!("search failed: {e}"))
-        }
-    };
+}
+
+async fn find(backend: &dyn SearchBackend, query: &str) -> crate::SearchResponse {
+    backend
+        .search(request(query))
+        .await
+        .unwrap_or_else(|e| panic!("search failed: {e}"))
+}
+
+/// Beyond the shared suite: a misspelt word is corrected before the synonym list expands it,
+/// so it reaches clauses in the other languages (the embedded index corrects it in its query,
+/// the Meilisearch adapter in the query it sends).
+pub async fn typos_reach_other_languages(backend: &dyn SearchBackend) {
+    index_fixture(backend).await;
+    let search = |query: &'static str| find(backend, query);
     let typo = search("återtagnde").await;
     assert_eq!(ids(&typo).first(), Some(&"sv-takeback"), "{:?}", ids(&typo));
     assert!(ids(&typo).contains(&"nb-takeback"), "{:?}", ids(&typo));
@@ -163,19 +166,8 @@ pub async fn typos_reach_other_languages(backend: &dyn SearchBackend) {
 /// word finds its parts across languages, and words naming a clause kind rank clauses of that
 /// kind first (Meilisearch cannot rank by kind; its adapter leaves such words out).
 pub async fn compounds_and_kind_words(backend: &dyn SearchBackend) {
-    backend
-        .replace_all(fixture())
-        .await
-        .unwrap_or_else(|e| panic!("indexing failed: {e}"));
-    let search = |query: &str| {
-        let request = request(query);
-        async move {
-            backend
-                .search(request)
-                .await
-                .unwrap_or_else(|e| panic!("search failed: {e}"))
-        }
-    };
+    index_fixture(backend).await;
+    let search = |query: &'static str| find(backend, query);
     // Swedish `laptop` + `garanti`, neither alone in the query: the English warranty clause.
     let compound = search("laptopgaranti").await;
     assert_eq!(

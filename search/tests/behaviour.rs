@@ -68,6 +68,7 @@ async fn meilisearch_passes_the_behaviour_suite() {
         .await
         .expect("connect to Meilisearch");
     search::suite::run(&backend).await;
+    search::suite::typos_reach_other_languages(&backend).await;
 }
 
 /// A search waits for a slot of the gate and is refused as busy when none frees up in time;
