@@ -143,6 +143,49 @@ pub(crate) fn edit_distance_within(a: &[char], b: &str, max: usize) -> Option<us
     (distance <= max).then_some(distance)
 }
 
+/// How many typos a word of `length` letters may have: none under five letters, one from
+/// five, two from nine (Meilisearch's defaults, which both backends follow).
+pub(crate) fn typo_budget(length: usize) -> usize {
+    match length {
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
+    }
+}
+
+/// The `candidates` nearest to `word` within its [`typo_budget`] (all those at the least
+/// distance found), sorted; none for a word too short for typos.
+pub(crate) fn nearest_words<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Vec<&'a str> {
+    let length = word.chars().count();
+    let max = typo_budget(length);
+    if max == 0 {
+        return Vec::new();
+    }
+    let chars: Vec<char> = word.chars().collect();
+    let mut best = max;
+    let mut nearest = Vec::new();
+    for candidate in candidates {
+        if candidate.chars().count().abs_diff(length) > max {
+            continue;
+        }
+        let Some(distance) = edit_distance_within(&chars, candidate, best) else {
+            continue;
+        };
+        if distance < best || nearest.is_empty() {
+            best = distance;
+            nearest.clear();
+        }
+        nearest.push(candidate);
+    }
+    // The same whatever order the candidates came in.
+    nearest.sort_unstable();
+    nearest.dedup();
+    nearest
+}
+
 /// FNV-1a: a hash that stays the same across builds and toolchains (it is stored on disk).
 pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
@@ -150,8 +193,8 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-fn tokens(analyzer: &TextAnalyzer, text: &str) -> Vec<String> {
-    let mut analyzer = analyzer.clone();
+/// The tokens `analyzer` makes of `text`.
+pub(crate) fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
     let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
     while let Some(token) = stream.next() {
@@ -162,7 +205,7 @@ fn tokens(analyzer: &TextAnalyzer, text: &str) -> Vec<String> {
 
 impl LanguageAnalysis {
     fn stem(&self, word: &str) -> String {
-        tokens(&self.stemmer, word).concat()
+        tokens(&mut self.stemmer.clone(), word).concat()
     }
 
     fn is_known(&self, part: &str, extra: &dyn Fn(&str) -> bool) -> bool {
@@ -345,7 +388,10 @@ impl Analysis {
         ] {
             for (value, phrases) in values {
                 for phrase in phrases {
-                    by_phrase.insert(tokens(&words, &phrase).join(" "), (facet, value.clone()));
+                    by_phrase.insert(
+                        tokens(&mut words.clone(), &phrase).join(" "),
+                        (facet, value.clone()),
+                    );
                 }
             }
         }
@@ -353,7 +399,7 @@ impl Analysis {
             .groups
             .iter()
             .flat_map(|g| &g.terms)
-            .flat_map(|t| tokens(&words, t))
+            .flat_map(|t| tokens(&mut words.clone(), t))
             .collect();
         listed_words.sort_unstable();
         listed_words.dedup();
@@ -398,7 +444,7 @@ impl Analysis {
         };
         let mut done = HashSet::new();
         for text in texts {
-            for word in tokens(&self.words, text) {
+            for word in tokens(&mut self.words.clone(), text) {
                 if !done.insert(word.clone()) {
                     continue;
                 }
@@ -502,7 +548,7 @@ impl Analysis {
             return text.to_owned();
         }
         let none = |_: &str| false;
-        let typed = tokens(&self.words, text);
+        let typed = tokens(&mut self.words.clone(), text);
         // Words naming a clause kind or level are no text to match (Meilisearch cannot rank
         // by them): they are left out, unless nothing else was typed.
         let mentions = self.facet_mentions(&typed);
@@ -560,27 +606,12 @@ impl Analysis {
         out.join(" ")
     }
 
-    /// The synonym-list word nearest to `word` within the typo distance of its length (1 edit
-    /// from 5 letters, 2 from 9), the first in order among equally near ones.
+    /// The synonym-list word nearest to `word` within its [`typo_budget`], the first in order
+    /// among equally near ones.
     fn nearest_listed_word(&self, word: &str) -> Option<&str> {
-        let length = word.chars().count();
-        let max = match length {
-            0..=4 => return None,
-            5..=8 => 1,
-            _ => 2,
-        };
-        let chars: Vec<char> = word.chars().collect();
-        let mut nearest: Option<(usize, &str)> = None;
-        for candidate in &self.listed_words {
-            if candidate.chars().count().abs_diff(length) > max {
-                continue;
-            }
-            let limit = nearest.map_or(max, |(d, _)| d.saturating_sub(1));
-            if let Some(distance) = edit_distance_within(&chars, candidate, limit) {
-                nearest = Some((distance, candidate));
-            }
-        }
-        nearest.map(|(_, w)| w)
+        nearest_words(word, self.listed_words.iter().map(String::as_str))
+            .first()
+            .copied()
     }
 
     /// The language code (`SV`, `NB`, `DA`, `FI`, `EN`) more of the query's words belong to
@@ -823,6 +854,20 @@ mod tests {
         let mut other = lexicon.clone();
         other.entry("sv".into()).or_default().push("zzz".into());
         assert_ne!(Analysis::new(&bundled(), &other).fingerprint(), fingerprint);
+    }
+
+    #[test]
+    fn nearest_words_are_all_the_closest_in_order() {
+        let candidates = ["toner", "tonar", "tuner", "barnarbete"];
+        // The closest only; all those equally close, in order.
+        assert_eq!(nearest_words("tonerr", candidates), ["toner"]);
+        assert_eq!(nearest_words("tonxr", candidates), ["tonar", "toner"]);
+        assert_eq!(nearest_words("barnarbte", candidates), ["barnarbete"]);
+        // Under five letters no typo is allowed.
+        assert!(nearest_words("tonr", candidates).is_empty());
+        assert_eq!(typo_budget(4), 0);
+        assert_eq!(typo_budget(5), 1);
+        assert_eq!(typo_budget(9), 2);
     }
 
     #[test]

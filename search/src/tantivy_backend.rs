@@ -39,7 +39,7 @@ use tantivy::{
 use crate::{
     CatalogueDocument, Facet, FacetCount, FacetValue, Hit, MAX_QUERY_CHARS, SearchBackend,
     SearchError, SearchRequest, SearchResponse, SortOrder, StaleAt,
-    analysis::{Analysis, analysed_words, edit_distance_within, fnv1a},
+    analysis::{self, Analysis, analysed_words, fnv1a, nearest_words, typo_budget},
     cover::CoverQuery,
     synonyms::Synonyms,
 };
@@ -279,15 +279,11 @@ pub struct TantivyBackend {
 }
 
 fn tokens(index: &Index, analyzer: &str, text: &str) -> Vec<String> {
-    let Some(mut analyzer) = index.tokenizers().get(analyzer) else {
-        return Vec::new();
-    };
-    let mut stream = analyzer.token_stream(text);
-    let mut out = Vec::new();
-    while let Some(token) = stream.next() {
-        out.push(token.text.clone());
-    }
-    out
+    index
+        .tokenizers()
+        .get(analyzer)
+        .map(|mut analyzer| analysis::tokens(&mut analyzer, text))
+        .unwrap_or_default()
 }
 
 impl TantivyBackend {
@@ -510,15 +506,18 @@ impl Inner {
             return Box::new(AllQuery);
         }
         let analysis = Analysis::bundled();
+        // Whether each word is one of the index's: such a word is neither corrected nor given
+        // typo automata.
+        let in_index: Vec<bool> = folded.iter().map(|w| self.in_index(w)).collect();
         let mut per_word: Vec<Vec<(Occur, Box<dyn Query>)>> = originals
             .iter()
             .zip(&folded)
             .enumerate()
             .map(|(i, (original, word))| {
-                self.word_alternatives(original, word, i + 1 == folded.len())
+                self.word_alternatives(original, word, in_index[i], i + 1 == folded.len())
             })
             .collect();
-        self.add_phrase_synonyms(&mut per_word, &folded);
+        self.add_phrase_synonyms(&mut per_word, &folded, &in_index);
         self.add_compound_parts(&mut per_word, &originals);
         // Words naming a clause kind or level rank clauses of that kind or level first
         // instead of being matched as text.
@@ -576,8 +575,13 @@ impl Inner {
         &self,
         per_word: &mut [Vec<(Occur, Box<dyn Query>)>],
         folded: &[String],
+        in_index: &[bool],
     ) {
-        let corrected: Vec<String> = folded.iter().map(|w| self.phrase_word(w)).collect();
+        let corrected: Vec<String> = folded
+            .iter()
+            .zip(in_index)
+            .map(|(w, known)| self.phrase_word(w, *known))
+            .collect();
         for n in [3, 2] {
             for start in 0..folded.len().saturating_sub(n - 1) {
                 let typed = folded[start..start + n].join(" ");
@@ -655,6 +659,7 @@ impl Inner {
         &self,
         original: &str,
         word: &str,
+        in_index: bool,
         last: bool,
     ) -> Vec<(Occur, Box<dyn Query>)> {
         let f = &self.fields;
@@ -662,11 +667,10 @@ impl Inner {
         // Typos are allowed by the word's length, and only for a word no title or text has:
         // a word the catalogue uses is what was meant (its other forms come from the
         // stemmers), and the typo automata are the costliest part of a search.
-        let distance = match word.chars().count() {
-            _ if self.in_index(word) => 0,
-            0..=4 => 0,
-            5..=8 => 1,
-            _ => 2,
+        let distance = if in_index {
+            0
+        } else {
+            u8::try_from(typo_budget(word.chars().count())).unwrap_or(0)
         };
         // The analysed words are matched exactly: typos and prefixes are the typed texts'.
         alternatives.push(should(TermQuery::new(
@@ -693,7 +697,7 @@ impl Inner {
             }
         }
         alternatives.extend(self.stem_queries(original));
-        for group in self.word_groups(original, word) {
+        for group in self.word_groups(original, word, in_index) {
             alternatives.push(should(self.synonym_query(group, word)));
         }
         alternatives
@@ -713,7 +717,7 @@ impl Inner {
             })
             .collect();
         alternatives.extend(self.stem_queries(part));
-        for group in self.word_groups(part, &folded) {
+        for group in self.word_groups(part, &folded, self.in_index(&folded)) {
             alternatives.push(should(self.synonym_query(group, &folded)));
         }
         Box::new(BooleanQuery::new(alternatives))
@@ -736,7 +740,7 @@ impl Inner {
     /// The synonym groups of a single word: the group listing it, else the groups listing a
     /// word it is an inflection of, else (a misspelt word, corrected before it is expanded so
     /// it still reaches the other languages) the groups of the nearest listed words.
-    fn word_groups(&self, original: &str, folded: &str) -> Vec<usize> {
+    fn word_groups(&self, original: &str, folded: &str, in_index: bool) -> Vec<usize> {
         if let Some(&group) = self.synonyms.by_phrase.get(folded) {
             return vec![group];
         }
@@ -749,11 +753,7 @@ impl Inner {
             })
             .collect();
         if groups.is_empty() {
-            groups = self
-                .corrected_synonyms(folded)
-                .into_iter()
-                .map(|(_, group)| group)
-                .collect();
+            groups = self.corrected_synonyms(folded, in_index);
         }
         groups.sort_unstable();
         groups.dedup();
@@ -762,30 +762,13 @@ impl Inner {
 
     /// `word`, or the word of a listed phrase it is a misspelling of (within the typo distance
     /// of its length, when `word` is no word of the index): `chlid` → `child`.
-    fn phrase_word(&self, word: &str) -> String {
-        let length = word.chars().count();
-        let max = match length {
-            0..=4 => return word.to_owned(),
-            5..=8 => 1,
-            _ => 2,
-        };
-        if self.synonyms.phrase_words.contains(word) || self.in_index(word) {
+    fn phrase_word(&self, word: &str, in_index: bool) -> String {
+        if in_index || self.synonyms.phrase_words.contains(word) {
             return word.to_owned();
         }
-        let chars: Vec<char> = word.chars().collect();
-        let mut nearest: Option<(usize, &String)> = None;
-        for candidate in &self.synonyms.phrase_words {
-            if candidate.chars().count().abs_diff(length) > max {
-                continue;
-            }
-            let limit = nearest.map_or(max, |(d, _)| d);
-            if let Some(distance) = edit_distance_within(&chars, candidate, limit)
-                && nearest.is_none_or(|(d, w)| (distance, candidate) < (d, w))
-            {
-                nearest = Some((distance, candidate));
-            }
-        }
-        nearest.map_or_else(|| word.to_owned(), |(_, w)| w.clone())
+        nearest_words(word, self.synonyms.phrase_words.iter().map(String::as_str))
+            .first()
+            .map_or_else(|| word.to_owned(), |w| (*w).to_owned())
     }
 
     /// Whether the folded `word` is a word of some title or text.
@@ -803,35 +786,15 @@ impl Inner {
     /// The synonym list's single words nearest to `word` within the typo distance of its
     /// length (1 edit from 5 letters, 2 from 9), when `word` itself is neither a listed word
     /// nor a word of the index (a real word is not "corrected" into another).
-    fn corrected_synonyms(&self, word: &str) -> Vec<(&str, usize)> {
-        let length = word.chars().count();
-        let max = match length {
-            0..=4 => return Vec::new(),
-            5..=8 => 1,
-            _ => 2,
-        };
-        if self.in_index(word) {
+    fn corrected_synonyms(&self, word: &str, in_index: bool) -> Vec<usize> {
+        if in_index {
             return Vec::new();
         }
-        let word: Vec<char> = word.chars().collect();
-        let mut best = max + 1;
-        let mut nearest = Vec::new();
-        for (key, &group) in &self.synonyms.by_phrase {
-            if key.contains(' ') || key.chars().count().abs_diff(length) > max {
-                continue;
-            }
-            let Some(distance) = edit_distance_within(&word, key, best.min(max)) else {
-                continue;
-            };
-            if distance < best {
-                best = distance;
-                nearest.clear();
-            }
-            nearest.push((key.as_str(), group));
-        }
-        // Deterministic whatever the map's order.
-        nearest.sort_unstable();
-        nearest
+        let single = self.synonyms.by_phrase.keys().filter(|k| !k.contains(' '));
+        nearest_words(word, single.map(String::as_str))
+            .into_iter()
+            .filter_map(|key| self.synonyms.by_phrase.get(key).copied())
+            .collect()
     }
 
     /// The other terms of a synonym group, and (worth half) the terms of its narrower groups.
