@@ -168,3 +168,34 @@ async fn tantivy_breaks_ties_by_the_query_language() {
         assert_eq!(ids, ["sv", "da"], "indexed in the order {order:?}");
     }
 }
+
+/// An index written with another analysis but in use by another process is left as it is:
+/// opening it again is refused as locked, and the running one keeps its documents.
+#[tokio::test]
+async fn an_outdated_index_in_use_is_not_emptied() {
+    use search::{SearchBackend, SearchError, SearchRequest};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let running = search::TantivyBackend::open(dir.path()).expect("index");
+    running
+        .replace_all(search::suite::fixture())
+        .await
+        .expect("index");
+    std::fs::write(dir.path().join("analysis"), "0").expect("marker");
+    assert!(matches!(
+        search::TantivyBackend::open(dir.path()),
+        Err(SearchError::Locked)
+    ));
+    let response = running
+        .search(SearchRequest {
+            query: "warranty".into(),
+            limit: 5,
+            ..SearchRequest::default()
+        })
+        .await
+        .expect("search");
+    assert_eq!(
+        response.hits.first().map(|h| h.id.as_str()),
+        Some("en-warranty")
+    );
+    assert!(dir.path().join("meta.json").exists());
+}
