@@ -191,6 +191,68 @@ pub async fn compounds_and_kind_words(backend: &dyn SearchBackend) {
     );
 }
 
+/// The embedded index's concept hierarchy and typo handling: a clause about a broader concept
+/// (IT equipment) is found by a narrower one (tablets), below the clauses naming it; a
+/// misspelt compound is taken as the word it misspells, not as its last part (`bygematerialer`
+/// is `byggematerialer`, not any `materialer`).
+pub async fn broader_concepts_and_misspelt_compounds(backend: &dyn SearchBackend) {
+    let kind = "TECHNICAL_SPECIFICATION";
+    backend
+        .replace_all(vec![
+            doc(
+                "da-it",
+                "DA",
+                "DK",
+                "Tilbagetagning af brugt it-udstyr",
+                "Leverandøren tager it-udstyret retur.",
+                kind,
+                &[],
+            ),
+            doc(
+                "sv-tablet",
+                "SV",
+                "SE",
+                "Batteri i surfplattor",
+                "Batteriet i surfplattor ska kunna bytas.",
+                kind,
+                &[],
+            ),
+            doc(
+                "sv-food",
+                "SV",
+                "SE",
+                "Ekologiska livsmedel",
+                "Andelen ekologiska livsmedel ska vara minst 50 %.",
+                kind,
+                &[],
+            ),
+            doc(
+                "da-build",
+                "DA",
+                "DK",
+                "Genbrug af byggematerialer",
+                "Byggematerialer fra nedrivning skal genbruges.",
+                kind,
+                &[],
+            ),
+            doc(
+                "da-school",
+                "DA",
+                "DK",
+                "Materialer til skoler",
+                "Undervisningsmaterialer skal være fri for PVC.",
+                kind,
+                &[],
+            ),
+        ])
+        .await
+        .unwrap_or_else(|e| panic!("indexing failed: {e}"));
+    let tablets = find(backend, "tablets").await;
+    assert_eq!(ids(&tablets), vec!["sv-tablet", "da-it"]);
+    let building = find(backend, "bygematerialer").await;
+    assert_eq!(ids(&building), vec!["da-build"]);
+}
+
 /// Runs every behaviour check; panics with a description on the first failure.
 pub async fn run(backend: &dyn SearchBackend) {
     backend

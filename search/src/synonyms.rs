@@ -51,6 +51,17 @@ impl Synonyms {
             })
             .collect()
     }
+
+    /// For each group (by position), the positions of the groups that name it narrower.
+    pub fn broader(&self) -> Vec<Vec<usize>> {
+        let mut broader = vec![Vec::new(); self.groups.len()];
+        for (group, narrower) in self.narrower().into_iter().enumerate() {
+            for child in narrower {
+                broader[child].push(group);
+            }
+        }
+        broader
+    }
 }
 
 #[cfg(test)]

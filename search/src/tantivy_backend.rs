@@ -22,8 +22,8 @@ use tantivy::{
     collector::{Collector, Count, SegmentCollector, TopDocs},
     directory::MmapDirectory,
     query::{
-        AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery,
-        Query, RangeQuery, TermQuery,
+        AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery,
+        Occur, PhraseQuery, Query, RangeQuery, TermQuery,
     },
     schema::{
         FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
@@ -58,6 +58,13 @@ const WRITER_HEAP_BYTES: usize = 64 * 1024 * 1024;
 /// clauses matching more of the words rank first; far above what one word's relevance adds
 /// up to (a title match of a rare word with its forms and synonyms scores in the hundreds).
 const WORD_BONUS: f32 = 10_000.0;
+/// What a match through a narrower concept's terms is worth against the concept's own.
+const NARROWER_WEIGHT: f32 = 0.5;
+/// What a match through a broader concept's terms is worth against the concept's own, in
+/// relevance and in [`WORD_BONUS`]: a clause matching a word only through a broader concept
+/// ranks below one matching it, above one not matching it.
+const BROADER_WEIGHT: f32 = 0.25;
+const BROADER_BONUS: f32 = WORD_BONUS / 2.0;
 
 /// Stemming analyzers per clause language code.
 const STEM_LANGUAGES: [(&str, StemLanguage); 6] = [
@@ -211,6 +218,8 @@ struct SynonymIndex {
     phrase_words: HashSet<String>,
     /// Each group's narrower groups.
     narrower: Vec<Vec<usize>>,
+    /// Each group's broader groups (the groups that name it narrower).
+    broader: Vec<Vec<usize>>,
 }
 
 struct Inner {
@@ -385,6 +394,7 @@ impl TantivyBackend {
                     by_prefix,
                     phrase_words,
                     narrower: synonyms.narrower(),
+                    broader: synonyms.broader(),
                 },
                 new,
             }),
@@ -509,16 +519,19 @@ impl Inner {
         // Whether each word is one of the index's: such a word is neither corrected nor given
         // typo automata.
         let in_index: Vec<bool> = folded.iter().map(|w| self.in_index(w)).collect();
+        // The synonym groups each word matched through, whose broader groups it also matches.
+        let mut groups: Vec<Vec<usize>> = vec![Vec::new(); folded.len()];
         let mut per_word: Vec<Vec<(Occur, Box<dyn Query>)>> = originals
             .iter()
             .zip(&folded)
+            .zip(&mut groups)
             .enumerate()
-            .map(|(i, (original, word))| {
-                self.word_alternatives(original, word, in_index[i], i + 1 == folded.len())
+            .map(|(i, ((original, word), groups))| {
+                self.word_alternatives(original, word, in_index[i], i + 1 == folded.len(), groups)
             })
             .collect();
-        self.add_phrase_synonyms(&mut per_word, &folded, &in_index);
-        self.add_compound_parts(&mut per_word, &originals);
+        self.add_phrase_synonyms(&mut per_word, &mut groups, &folded, &in_index);
+        self.add_compound_parts(&mut per_word, &mut groups, &originals, &in_index);
         // Words naming a clause kind or level rank clauses of that kind or level first
         // instead of being matched as text.
         let mentions = analysis.facet_mentions(&originals);
@@ -530,14 +543,23 @@ impl Inner {
         let words: Vec<(Occur, Box<dyn Query>)> = per_word
             .into_iter()
             .zip(&originals)
+            .zip(&groups)
             .enumerate()
             .filter(|(i, _)| !named(*i))
-            .map(|(_, (alternatives, original))| {
+            .map(|(_, ((alternatives, original), groups))| {
                 let word: Box<dyn Query> = Box::new(BooleanQuery::new(alternatives));
                 if analysis.is_stop_word(original) {
-                    (Occur::Should, word)
-                } else {
-                    should(CoverQuery::new(word, WORD_BONUS))
+                    return (Occur::Should, word);
+                }
+                let word = Box::new(CoverQuery::new(word, WORD_BONUS));
+                match self.broader_query(groups) {
+                    // The better of the two: a clause matching the word itself gets nothing
+                    // more for also matching a broader concept.
+                    Some(broader) => should(DisjunctionMaxQuery::new(vec![
+                        word,
+                        Box::new(CoverQuery::new(broader, BROADER_BONUS)),
+                    ])),
+                    None => (Occur::Should, word as Box<dyn Query>),
                 }
             })
             .collect();
@@ -574,6 +596,7 @@ impl Inner {
     fn add_phrase_synonyms(
         &self,
         per_word: &mut [Vec<(Occur, Box<dyn Query>)>],
+        groups: &mut [Vec<usize>],
         folded: &[String],
         in_index: &[bool],
     ) {
@@ -596,6 +619,9 @@ impl Inner {
                     for alternatives in &mut per_word[start..start + n] {
                         alternatives.push(should(query.clone()));
                     }
+                    for word_groups in &mut groups[start..start + n] {
+                        word_groups.push(group);
+                    }
                 }
             }
         }
@@ -607,7 +633,9 @@ impl Inner {
     fn add_compound_parts(
         &self,
         per_word: &mut [Vec<(Occur, Box<dyn Query>)>],
+        groups: &mut [Vec<usize>],
         originals: &[String],
+        in_index: &[bool],
     ) {
         let searcher = self.reader.searcher();
         let known = |part: &str| self.known_form(&searcher, part);
@@ -616,18 +644,30 @@ impl Inner {
                 // A repeated word adds nothing the first one did not.
                 continue;
             }
+            // Asked only once a split needs it: whether the word is a misspelling of a word
+            // of the index, which a part alone would then only lead away from
+            // (`hjemmesidder` is `hjemmesider`, not `sidder`).
+            let mut misspelt = None;
+            let mut misspelt = || {
+                !in_index[i]
+                    && *misspelt.get_or_insert_with(|| self.has_near_word(&searcher, original))
+            };
             for parts in Analysis::bundled().splits(original, &known) {
-                if let [part] = parts.as_slice() {
-                    per_word[i].push(should(BoostQuery::new(self.part_query(part), 0.5)));
-                    continue;
+                if parts.len() > 1 {
+                    let mut none = Vec::new();
+                    let all: Vec<(Occur, Box<dyn Query>)> = parts
+                        .iter()
+                        .map(|part| (Occur::Must, self.part_query(part, &mut none)))
+                        .collect();
+                    per_word[i].push(should(BooleanQuery::new(all)));
                 }
-                let all: Vec<(Occur, Box<dyn Query>)> = parts
-                    .iter()
-                    .map(|part| (Occur::Must, self.part_query(part)))
-                    .collect();
-                per_word[i].push(should(BooleanQuery::new(all)));
-                if let Some(head) = parts.last() {
-                    per_word[i].push(should(BoostQuery::new(self.part_query(head), 0.5)));
+                // The last part (or the one known part) alone, worth less; its broader
+                // concepts are the word's (the last part names the thing).
+                if let Some(head) = parts.last()
+                    && !misspelt()
+                {
+                    let head = self.part_query(head, &mut groups[i]);
+                    per_word[i].push(should(BoostQuery::new(head, 0.5)));
                 }
             }
         }
@@ -661,6 +701,7 @@ impl Inner {
         word: &str,
         in_index: bool,
         last: bool,
+        groups: &mut Vec<usize>,
     ) -> Vec<(Occur, Box<dyn Query>)> {
         let f = &self.fields;
         let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -699,12 +740,14 @@ impl Inner {
         alternatives.extend(self.stem_queries(original));
         for group in self.word_groups(original, word, in_index) {
             alternatives.push(should(self.synonym_query(group, word)));
+            groups.push(group);
         }
         alternatives
     }
 
-    /// A part of a compound: the word itself or its stems, or its synonyms.
-    fn part_query(&self, part: &str) -> Box<dyn Query> {
+    /// A part of a compound: the word itself or its stems, or its synonyms (whose groups are
+    /// added to `groups`).
+    fn part_query(&self, part: &str, groups: &mut Vec<usize>) -> Box<dyn Query> {
         let f = &self.fields;
         let folded = tokens(&self.index, FOLDED, part).concat();
         let mut alternatives: Vec<(Occur, Box<dyn Query>)> = [f.title, f.text, f.extra, f.analysed]
@@ -719,6 +762,7 @@ impl Inner {
         alternatives.extend(self.stem_queries(part));
         for group in self.word_groups(part, &folded, self.in_index(&folded)) {
             alternatives.push(should(self.synonym_query(group, &folded)));
+            groups.push(group);
         }
         Box::new(BooleanQuery::new(alternatives))
     }
@@ -771,6 +815,35 @@ impl Inner {
             .map_or_else(|| word.to_owned(), |w| (*w).to_owned())
     }
 
+    /// Whether some title or text has a word within the typo distance of `word`'s length (the
+    /// words the typo automata of [`Self::word_alternatives`] match).
+    fn has_near_word(&self, searcher: &Searcher, word: &str) -> bool {
+        let folded = tokens(&self.index, FOLDED, word).concat();
+        let Ok(distance) = u8::try_from(typo_budget(folded.chars().count())) else {
+            return false;
+        };
+        if distance == 0 {
+            return false;
+        }
+        [self.fields.title, self.fields.text]
+            .into_iter()
+            .any(|field| {
+                let term = Term::from_field_text(field, &folded);
+                let Ok(automaton) = FuzzyTermQuery::new(term, distance, true).automaton() else {
+                    return false;
+                };
+                searcher.segment_readers().iter().any(|segment| {
+                    segment.inverted_index(field).is_ok_and(|index| {
+                        index
+                            .terms()
+                            .search(&automaton)
+                            .into_stream()
+                            .is_ok_and(|mut stream| stream.advance())
+                    })
+                })
+            })
+    }
+
     /// Whether the folded `word` is a word of some title or text.
     fn in_index(&self, word: &str) -> bool {
         let searcher = self.reader.searcher();
@@ -797,16 +870,39 @@ impl Inner {
             .collect()
     }
 
-    /// The other terms of a synonym group, and (worth half) the terms of its narrower groups.
+    /// The other terms of a synonym group and (worth half: a search for `transport` is also
+    /// one for buses) the terms of its narrower groups.
     fn synonym_query(&self, group: usize, matched: &str) -> BooleanQuery {
         let mut alternatives = self.group_terms(group, matched);
         for &narrower in &self.synonyms.narrower[group] {
             alternatives.push(should(BoostQuery::new(
                 Box::new(BooleanQuery::new(self.group_terms(narrower, ""))),
-                0.5,
+                NARROWER_WEIGHT,
             )));
         }
         BooleanQuery::new(alternatives)
+    }
+
+    /// The terms of the groups broader than `groups` (a clause for all IT equipment applies
+    /// to the laptops searched for), none of `groups` themselves; `None` when there are none.
+    fn broader_query(&self, groups: &[usize]) -> Option<Box<dyn Query>> {
+        let mut broader: Vec<usize> = groups
+            .iter()
+            .flat_map(|&g| self.synonyms.broader[g].iter().copied())
+            .filter(|g| !groups.contains(g))
+            .collect();
+        broader.sort_unstable();
+        broader.dedup();
+        let alternatives: Vec<(Occur, Box<dyn Query>)> = broader
+            .into_iter()
+            .flat_map(|g| self.group_terms(g, ""))
+            .collect();
+        (!alternatives.is_empty()).then(|| -> Box<dyn Query> {
+            Box::new(BoostQuery::new(
+                Box::new(BooleanQuery::new(alternatives)),
+                BROADER_WEIGHT,
+            ))
+        })
     }
 
     /// The terms of a synonym group except `matched`, in every text field and stemmed field.

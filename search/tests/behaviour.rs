@@ -11,6 +11,7 @@ async fn tantivy_corrects_typos_splits_compounds_and_reads_kind_words() {
     let backend = search::TantivyBackend::in_memory().expect("index");
     search::suite::typos_reach_other_languages(&backend).await;
     search::suite::compounds_and_kind_words(&backend).await;
+    search::suite::broader_concepts_and_misspelt_compounds(&backend).await;
 }
 
 #[tokio::test]
