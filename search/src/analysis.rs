@@ -32,7 +32,7 @@ const FACET_WORDS_JSON: &str = include_str!("../data/facet-words.json");
 /// Longest facet phrase, in words.
 const MAX_FACET_WORDS: usize = 3;
 /// Bumped when the analysis itself changes, so indexes built with the old one are rebuilt.
-const ANALYSIS_REVISION: u32 = 2;
+const ANALYSIS_REVISION: u32 = 3;
 /// Shortest part of a compound, in characters.
 const MIN_PART: usize = 3;
 /// Shortest last part taken alone, when the rest of the word is no known word.
@@ -78,8 +78,9 @@ pub struct Analysis {
     facet_words: HashMap<String, (Facet, String)>,
     /// Every word of the synonym list's terms, which a misspelt query word is corrected to.
     listed_words: Vec<String>,
-    /// The single-word terms, sorted (for [`Analysis::ending_form`]).
-    single_terms: Vec<String>,
+    /// The single-word terms and the stems their inflected forms are built on ([`stems`]),
+    /// each with its term, sorted by stem (for [`Analysis::ending_form`]).
+    stems: Vec<(String, String)>,
     fingerprint: u64,
 }
 
@@ -403,15 +404,22 @@ impl Analysis {
             .collect();
         listed_words.sort_unstable();
         listed_words.dedup();
-        let mut single_terms: Vec<String> = single_terms.into_iter().cloned().collect();
-        single_terms.sort_unstable();
-        single_terms.dedup();
+        let mut stems: Vec<(String, String)> = single_terms
+            .iter()
+            .flat_map(|term| {
+                inflection_stems(term)
+                    .into_iter()
+                    .map(|s| (s, (*term).clone()))
+            })
+            .collect();
+        stems.sort_unstable();
+        stems.dedup_by(|a, b| a.0 == b.0);
         Self {
             languages,
             words,
             facet_words: by_phrase,
             listed_words,
-            single_terms,
+            stems,
             fingerprint,
         }
     }
@@ -596,8 +604,8 @@ impl Analysis {
         }
         // Words the concept groups translate go first: when too few documents match every
         // word, Meilisearch drops words from the end, so a word it cannot take into the other
-        // languages is dropped before them (`replaceable battery lifetime` → `battery
-        // lifetime replaceable`). A last word known in no language stays last: it may be a
+        // languages is dropped before them (`removable battery lifetime` → `battery
+        // lifetime removable`). A last word known in no language stays last: it may be a
         // word still being typed, which Meilisearch matches as a prefix only there.
         let sorted = last_from.unwrap_or(out.len());
         out[..sorted].sort_by_key(|word| {
@@ -658,8 +666,10 @@ impl Analysis {
     }
 
     /// The single-word term of the synonym list that `word` is, with an ending the stemmers do
-    /// not remove: the whole term, then at most four letters (Finnish `näyttöjen` → `näyttö`).
-    /// The longest such term; none for words under six letters or terms under five.
+    /// not remove: the whole term or one of its [`inflection_stems`], then at most
+    /// [`MAX_ENDING`] letters (Finnish `näyttöjen` → `näyttö`, `tulostimien` → `tulostin`,
+    /// `kannettavien` → `kannettava`). The term of the longest such stem; none for words under
+    /// six letters or stems under five.
     pub fn ending_form(&self, word: &str) -> Option<&str> {
         let length = word.chars().count();
         if length < 6 {
@@ -667,24 +677,107 @@ impl Analysis {
         }
         let prefix: String = word.chars().take(5).collect();
         let start = self
-            .single_terms
-            .partition_point(|t| t.as_str() < prefix.as_str());
-        self.single_terms[start..]
+            .stems
+            .partition_point(|(stem, _)| stem.as_str() < prefix.as_str());
+        self.stems[start..]
             .iter()
-            .take_while(|t| t.starts_with(&prefix))
-            .filter_map(|term| {
+            .take_while(|(stem, _)| stem.starts_with(&prefix))
+            .filter_map(|(stem, term)| {
                 let common = word
                     .chars()
-                    .zip(term.chars())
+                    .zip(stem.chars())
                     .take_while(|(a, b)| a == b)
                     .count();
-                let term_length = term.chars().count();
-                (term != word && common == term_length && length - common <= 4)
+                let stem_length = stem.chars().count();
+                (term != word && common == stem_length && length - common <= MAX_ENDING)
                     .then_some((common, term.as_str()))
             })
             .max()
             .map(|(_, term)| term)
     }
+}
+
+/// Most letters after a term's stem that [`Analysis::ending_form`] takes as an ending
+/// (Finnish `-issa`, `-iden`); a longer rest is more often another word of a compound.
+const MAX_ENDING: usize = 4;
+
+/// Shortest stem [`inflection_stems`] gives.
+const MIN_STEM: usize = 5;
+
+/// The stems a single-word term's inflected forms are built on: the term itself, and the
+/// regular stem changes of Finnish inflection, which snowball leaves to be matched as
+/// different words (after Karlsson, *Finnish: An Essential Grammar*, and the Kotus
+/// inflection types):
+/// - the plural `i` replacing a final `a`/`ä` (`kannettava` → `kannettavi-en`) or joining
+///   an `e`-stem;
+/// - `-nen` words' `s`-stem (`kaksipuolinen` → `kaksipuolis-ta`);
+/// - `-in` words' `m`-stem (`tulostin` → `tulostim-ien`, `puhelin` → `puhelim-et`);
+/// - `-us`/`-ys` words' `ks`-stem (`kierrätys` → `kierrätyks-en`);
+/// - `-e` words' long stem, the consonant before the `e` doubled in the strong grade
+///   (`kone` → `konee-t`, `laite` → `laitte-iden`);
+/// - `-ton`/`-tön` words' `ttom`-stem (`päästötön` → `päästöttöm-iä`);
+/// - the weak grade of a double stop before the final vowel (`tabletti` → `tableti-n`,
+///   `näyttö` → `näytö-t`) and of `nk`, `mp`, `nt`, `lt`, `rt` (`kaupunki` → `kaupungi-ssa`).
+///
+/// Harmless on words of the other languages: their stems end in letters those endings never
+/// follow, and a stem must match the word letter for letter. Stems under [`MIN_STEM`]
+/// letters are left out.
+pub(crate) fn inflection_stems(term: &str) -> Vec<String> {
+    let chars: Vec<char> = term.chars().collect();
+    let mut out = vec![term.to_owned()];
+    let n = chars.len();
+    if n < MIN_STEM || !chars.iter().all(|c| c.is_alphabetic()) {
+        return out;
+    }
+    let head = |k: usize| chars[..n - k].iter().collect::<String>();
+    let vowel = |c: char| "aeiouyäö".contains(c);
+    let last = chars[n - 1];
+    if matches!(last, 'a' | 'ä') {
+        out.push(format!("{}i", head(1)));
+    }
+    if term.ends_with("nen") {
+        out.push(format!("{}s", head(3)));
+    } else if term.ends_with("in") && !vowel(chars[n - 3]) {
+        out.push(format!("{}m", head(1)));
+    } else if term.ends_with("us") || term.ends_with("ys") {
+        out.push(format!("{}ks", head(1)));
+    } else if term.ends_with("ton") || term.ends_with("tön") {
+        let vowel = if last == 'n' && chars[n - 2] == 'ö' {
+            'ö'
+        } else {
+            'o'
+        };
+        out.push(format!("{}tt{vowel}m", head(3)));
+    } else if last == 'e' && n >= 2 && !vowel(chars[n - 2]) {
+        out.push(format!("{term}e"));
+        if matches!(chars[n - 2], 'k' | 'p' | 't') && vowel(chars[n - 3]) {
+            let c = chars[n - 2];
+            out.push(format!("{}{c}{c}e", head(2)));
+        }
+    }
+    if vowel(last) && n >= 3 {
+        let (a, b) = (chars[n - 3], chars[n - 2]);
+        let weak = match (a, b) {
+            ('k', 'k') | ('p', 'p') | ('t', 't') => Some(a.to_string()),
+            ('n', 'k') => Some("ng".into()),
+            ('m', 'p') => Some("mm".into()),
+            ('n', 't') => Some("nn".into()),
+            ('l', 't') => Some("ll".into()),
+            ('r', 't') => Some("rr".into()),
+            _ => None,
+        };
+        if let Some(weak) = weak {
+            let stem: String = chars[..n - 3].iter().collect();
+            out.push(format!("{stem}{weak}{last}"));
+            if matches!(last, 'a' | 'ä') {
+                out.push(format!("{stem}{weak}i"));
+            }
+        }
+    }
+    out.retain(|stem| stem.chars().count() >= MIN_STEM);
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// [`Analysis::document_words`] of a catalogue document's texts, in its language: the extra
@@ -707,6 +800,23 @@ pub fn analysed_words(doc: &CatalogueDocument) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finnish_terms_have_their_inflection_stems() {
+        let stems = |term: &str| inflection_stems(term);
+        assert!(stems("kannettava").contains(&"kannettavi".to_owned()));
+        assert!(stems("kaksipuolinen").contains(&"kaksipuolis".to_owned()));
+        assert!(stems("tulostin").contains(&"tulostim".to_owned()));
+        assert!(stems("kierrätys").contains(&"kierrätyks".to_owned()));
+        assert!(stems("monitoimilaite").contains(&"monitoimilaitte".to_owned()));
+        assert!(stems("päästötön").contains(&"päästöttöm".to_owned()));
+        assert!(stems("tabletti").contains(&"tableti".to_owned()));
+        assert!(stems("kaupunki").contains(&"kaupungi".to_owned()));
+        // The term itself is always a stem; short and odd words get nothing more.
+        assert_eq!(stems("däck"), vec!["däck".to_owned()]);
+        assert_eq!(stems("co2-udledning"), vec!["co2-udledning".to_owned()]);
+        assert_eq!(stems("leverantör"), vec!["leverantör".to_owned()]);
+    }
 
     #[test]
     fn compounds_split_into_known_words() {
@@ -772,6 +882,9 @@ mod tests {
         assert_eq!(analysis.ending_form("näyttö"), None);
         assert_eq!(analysis.ending_form("näyt"), None);
         assert_eq!(analysis.ending_form("leverantör"), None);
+        // Finnish stem changes: the plural `i`, the `m`-stem of `-in` words.
+        assert_eq!(analysis.ending_form("tulostimien"), Some("tulostin"));
+        assert_eq!(analysis.ending_form("kannettavien"), Some("kannettava"));
         let words = analysis.document_words("FI", &["Näyttöjen energiankulutus"]);
         assert!(words.split(' ').any(|w| w == "näyttö"), "{words}");
     }
@@ -792,12 +905,12 @@ mod tests {
             "tildelingskriterium"
         );
         assert_eq!(
-            analysis.meili_query("replaceable battery lifetime"),
-            "battery lifetime replaceable"
+            analysis.meili_query("removable battery lifetime"),
+            "battery lifetime removable"
         );
         assert!(
             analysis
-                .meili_query("replaceable battery")
+                .meili_query("removable battery")
                 .starts_with("battery")
         );
         // An unknown last word stays last (a prefix being typed).

@@ -27,23 +27,22 @@ use crate::helpers::*;
 // measured with the 260-query set as committed then (over several runs: ties in ranking move
 // a few queries by a rank between runs), so that CI fails when search quality drops. Raise
 // them as search improves (and measure again when queries are added); lowering one needs a
-// reason in the commit that does it. Last raised on 2026-12-07 after the shared analysis
-// (compounds, listed forms, facet words, all words before some), the concept groups and
-// their narrower concepts.
+// reason in the commit that does it. Last raised on 2026-12-07 after broader concepts (half
+// a word), Finnish inflection stems, misspelt compounds kept whole and more concept terms.
 /// MRR over every judged query (the `none` queries excluded).
-const FLOOR_MRR_OVERALL: f64 = 0.91; // measured 0.937
+const FLOOR_MRR_OVERALL: f64 = 0.93; // measured 0.952
 /// MRR of the queries whose relevant clauses include some in the query's own language.
-const FLOOR_MRR_SAME_LANGUAGE: f64 = 0.93; // measured 0.961
+const FLOOR_MRR_SAME_LANGUAGE: f64 = 0.95; // measured 0.976
 /// MRR of the queries whose relevant clauses are all in other languages.
-const FLOOR_MRR_CROSS_LANGUAGE: f64 = 0.86; // measured 0.890
+const FLOOR_MRR_CROSS_LANGUAGE: f64 = 0.88; // measured 0.902
 /// MRR of the queries with a typo in a key word.
 const FLOOR_MRR_MISSPELT: f64 = 0.97; // measured 1.000
 /// Recall@10 over every judged query.
-const FLOOR_RECALL_OVERALL: f64 = 0.84; // measured 0.867
+const FLOOR_RECALL_OVERALL: f64 = 0.90; // measured 0.921
 /// Recall@10 of the same-language, cross-language and misspelt queries.
-const FLOOR_RECALL_SAME_LANGUAGE: f64 = 0.83; // measured 0.859
-const FLOOR_RECALL_CROSS_LANGUAGE: f64 = 0.85; // measured 0.885
-const FLOOR_RECALL_MISSPELT: f64 = 0.86; // measured 0.893
+const FLOOR_RECALL_SAME_LANGUAGE: f64 = 0.89; // measured 0.914
+const FLOOR_RECALL_CROSS_LANGUAGE: f64 = 0.91; // measured 0.936
+const FLOOR_RECALL_MISSPELT: f64 = 0.92; // measured 0.944
 
 /// How many results are scored, as a search page shows them.
 const TOP: usize = 10;
