@@ -16,7 +16,7 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::{Mutex, OnceLock},
+    sync::{Arc, Mutex, OnceLock},
 };
 
 use tantivy::tokenizer::{
@@ -61,6 +61,9 @@ struct LanguageAnalysis {
     /// The lexicon's words as written, which tell the language of a query.
     vocabulary: HashSet<String>,
     stop: HashSet<String>,
+    /// The stop words of every language, none of which is a part of a compound (`der` is no
+    /// Swedish word, but `hjemmesidder` is still no `hjemmesid` + `der`).
+    stop_anywhere: Arc<HashSet<String>>,
     /// Stem of a single-word synonym term → the term (lower case, as listed).
     terms: HashMap<String, String>,
     /// Compound splits already worked out (`None`: not a compound).
@@ -211,7 +214,7 @@ impl LanguageAnalysis {
 
     fn is_known(&self, part: &str, extra: &dyn Fn(&str) -> bool) -> bool {
         part.chars().count() >= MIN_PART
-            && !self.stop.contains(part)
+            && !self.stop_anywhere.contains(part)
             && (self.known.contains(&self.stem(part)) || extra(part))
     }
 
@@ -321,6 +324,8 @@ impl Analysis {
             .flat_map(|g| &g.terms)
             .filter(|t| !t.contains(' '))
             .collect();
+        let stop_anywhere: Arc<HashSet<String>> =
+            Arc::new(synonyms.stop_words.values().flatten().cloned().collect());
         let languages = LANGUAGES
             .iter()
             .map(|&(code, language, links)| {
@@ -337,6 +342,7 @@ impl Analysis {
                         .flatten()
                         .cloned()
                         .collect(),
+                    stop_anywhere: Arc::clone(&stop_anywhere),
                     terms: HashMap::new(),
                     vocabulary: lexicon.get(&lower).into_iter().flatten().cloned().collect(),
                     splits: Mutex::default(),

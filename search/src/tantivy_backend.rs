@@ -531,7 +531,7 @@ impl Inner {
             })
             .collect();
         self.add_phrase_synonyms(&mut per_word, &mut groups, &folded, &in_index);
-        self.add_compound_parts(&mut per_word, &mut groups, &originals, &in_index);
+        self.add_compound_parts(&mut per_word, &mut groups, &originals);
         // Words naming a clause kind or level rank clauses of that kind or level first
         // instead of being matched as text.
         let mentions = analysis.facet_mentions(&originals);
@@ -635,7 +635,6 @@ impl Inner {
         per_word: &mut [Vec<(Occur, Box<dyn Query>)>],
         groups: &mut [Vec<usize>],
         originals: &[String],
-        in_index: &[bool],
     ) {
         let searcher = self.reader.searcher();
         let known = |part: &str| self.known_form(&searcher, part);
@@ -644,14 +643,6 @@ impl Inner {
                 // A repeated word adds nothing the first one did not.
                 continue;
             }
-            // Asked only once a split needs it: whether the word is a misspelling of a word
-            // of the index, which a part alone would then only lead away from
-            // (`hjemmesidder` is `hjemmesider`, not `sidder`).
-            let mut misspelt = None;
-            let mut misspelt = || {
-                !in_index[i]
-                    && *misspelt.get_or_insert_with(|| self.has_near_word(&searcher, original))
-            };
             for parts in Analysis::bundled().splits(original, &known) {
                 if parts.len() > 1 {
                     let mut none = Vec::new();
@@ -663,9 +654,7 @@ impl Inner {
                 }
                 // The last part (or the one known part) alone, worth less; its broader
                 // concepts are the word's (the last part names the thing).
-                if let Some(head) = parts.last()
-                    && !misspelt()
-                {
+                if let Some(head) = parts.last() {
                     let head = self.part_query(head, &mut groups[i]);
                     per_word[i].push(should(BoostQuery::new(head, 0.5)));
                 }
@@ -813,35 +802,6 @@ impl Inner {
         nearest_words(word, self.synonyms.phrase_words.iter().map(String::as_str))
             .first()
             .map_or_else(|| word.to_owned(), |w| (*w).to_owned())
-    }
-
-    /// Whether some title or text has a word within the typo distance of `word`'s length (the
-    /// words the typo automata of [`Self::word_alternatives`] match).
-    fn has_near_word(&self, searcher: &Searcher, word: &str) -> bool {
-        let folded = tokens(&self.index, FOLDED, word).concat();
-        let Ok(distance) = u8::try_from(typo_budget(folded.chars().count())) else {
-            return false;
-        };
-        if distance == 0 {
-            return false;
-        }
-        [self.fields.title, self.fields.text]
-            .into_iter()
-            .any(|field| {
-                let term = Term::from_field_text(field, &folded);
-                let Ok(automaton) = FuzzyTermQuery::new(term, distance, true).automaton() else {
-                    return false;
-                };
-                searcher.segment_readers().iter().any(|segment| {
-                    segment.inverted_index(field).is_ok_and(|index| {
-                        index
-                            .terms()
-                            .search(&automaton)
-                            .into_stream()
-                            .is_ok_and(|mut stream| stream.advance())
-                    })
-                })
-            })
     }
 
     /// Whether the folded `word` is a word of some title or text.
