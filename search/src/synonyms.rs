@@ -52,15 +52,29 @@ impl Synonyms {
             .collect()
     }
 
-    /// For each group (by position), the positions of the groups that name it narrower.
+    /// For each group (by position), the positions of the groups that name it narrower and of
+    /// those that name them narrower (`laptop` → `computers` → `it equipment`), sorted.
     pub fn broader(&self) -> Vec<Vec<usize>> {
-        let mut broader = vec![Vec::new(); self.groups.len()];
+        let mut parents = vec![Vec::new(); self.groups.len()];
         for (group, narrower) in self.narrower().into_iter().enumerate() {
             for child in narrower {
-                broader[child].push(group);
+                parents[child].push(group);
             }
         }
-        broader
+        parents
+            .iter()
+            .enumerate()
+            .map(|(group, direct)| {
+                let mut all: Vec<usize> = direct
+                    .iter()
+                    .flat_map(|&p| std::iter::once(p).chain(parents[p].iter().copied()))
+                    .filter(|&p| p != group)
+                    .collect();
+                all.sort_unstable();
+                all.dedup();
+                all
+            })
+            .collect()
     }
 }
 
@@ -96,6 +110,36 @@ mod tests {
                     concepts.contains(narrower.as_str()) && narrower != &group.concept,
                     "{}: narrower concept {narrower} is not another group",
                     group.concept
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn broader_concepts_reach_two_levels_up() {
+        let synonyms = Synonyms::bundled().unwrap_or_else(|e| panic!("synonyms.json: {e}"));
+        let position = |concept: &str| {
+            synonyms
+                .groups
+                .iter()
+                .position(|g| g.concept == concept)
+                .unwrap_or_else(|| panic!("no group {concept}"))
+        };
+        let broader = synonyms.broader();
+        let of_laptop = &broader[position("laptop")];
+        assert!(of_laptop.contains(&position("computers")));
+        assert!(of_laptop.contains(&position("it equipment")));
+        assert!(broader[position("it equipment")].is_empty());
+        // Every broader group names the group narrower, directly or through another.
+        let narrower = synonyms.narrower();
+        for (group, above) in broader.iter().enumerate() {
+            for &b in above {
+                assert!(
+                    narrower[b].contains(&group)
+                        || narrower[b].iter().any(|&n| narrower[n].contains(&group)),
+                    "{} is not above {}",
+                    synonyms.groups[b].concept,
+                    synonyms.groups[group].concept
                 );
             }
         }
