@@ -499,10 +499,11 @@ impl Analysis {
         // No split into known words: the known last part alone (`sommardäck` → `däck`), or
         // else the known first part.
         let parts: [OnePart; 2] = [LanguageAnalysis::head, LanguageAnalysis::first_part];
-        // A known word is not cut down to its first part (`leverantör` is no `lever`).
+        // A known word is not cut down to one part (`leverantör` is no `lever`, `mobiler` no
+        // `biler`).
         let whole_known = self.languages.iter().any(|l| l.is_known(word, known));
-        for (n, part) in parts.into_iter().enumerate() {
-            if !out.is_empty() || (n > 0 && whole_known) {
+        for part in parts {
+            if !out.is_empty() || whole_known {
                 break;
             }
             for analysis in &self.languages {
@@ -647,6 +648,16 @@ impl Analysis {
             [(best, code), (second, _), ..] if *best > 0 && best > second => Some(code),
             _ => None,
         }
+    }
+
+    /// Whether `word` (lower case) is, as written, a word of the synonym list or of the
+    /// lexicon of some language: a real word, not a misspelling. (By stems, `matsvin` would
+    /// be known: the Danish stemmer makes `matsvinn` that.)
+    pub fn is_known_word(&self, word: &str) -> bool {
+        self.listed_words
+            .binary_search_by(|w| w.as_str().cmp(word))
+            .is_ok()
+            || self.languages.iter().any(|l| l.vocabulary.contains(word))
     }
 
     /// Whether `word` (lower case) is a stop word of any of the languages.

@@ -194,7 +194,7 @@ pub async fn compounds_and_kind_words(backend: &dyn SearchBackend) {
 /// The embedded index's concept hierarchy and typo handling: a clause about a broader concept
 /// (IT equipment) is found by a narrower one (tablets), below the clauses naming it; a
 /// misspelt word is not taken apart into a stop word (`hjemmesidder` is no `hjemmesid` and
-/// `der`).
+/// `der`); a known word is not taken for a misspelling.
 pub async fn broader_concepts_and_misspelt_compounds(backend: &dyn SearchBackend) {
     let kind = "TECHNICAL_SPECIFICATION";
     backend
@@ -227,6 +227,15 @@ pub async fn broader_concepts_and_misspelt_compounds(backend: &dyn SearchBackend
                 &[],
             ),
             doc(
+                "sv-furniture",
+                "SV",
+                "SE",
+                "Begagnade möbler",
+                "Möbler ska i första hand vara begagnade.",
+                kind,
+                &[],
+            ),
+            doc(
                 "da-web",
                 "DA",
                 "DK",
@@ -251,6 +260,13 @@ pub async fn broader_concepts_and_misspelt_compounds(backend: &dyn SearchBackend
     assert_eq!(ids(&tablets), vec!["sv-tablet", "da-it"]);
     let web = find(backend, "hjemmesidder").await;
     assert_eq!(ids(&web), vec!["da-web"]);
+    // A real word (Swedish `mobiler`, phones) is no misspelling of another (`möbler`).
+    let phones = find(backend, "mobiler").await;
+    assert!(
+        !ids(&phones).contains(&"sv-furniture"),
+        "{:?}",
+        ids(&phones)
+    );
 }
 
 /// Runs every behaviour check; panics with a description on the first failure.

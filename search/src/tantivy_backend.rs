@@ -694,10 +694,11 @@ impl Inner {
     ) -> Vec<(Occur, Box<dyn Query>)> {
         let f = &self.fields;
         let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        // Typos are allowed by the word's length, and only for a word no title or text has:
-        // a word the catalogue uses is what was meant (its other forms come from the
-        // stemmers), and the typo automata are the costliest part of a search.
-        let distance = if in_index {
+        // Typos are allowed by the word's length, and only for a word no title or text has
+        // and the analysis does not know: a real word is what was meant (its other forms
+        // come from the stemmers; `mobiler` is no misspelt `möbler`), and the typo automata
+        // are the costliest part of a search.
+        let distance = if in_index || Analysis::bundled().is_known_word(original) {
             0
         } else {
             u8::try_from(typo_budget(word.chars().count())).unwrap_or(0)
