@@ -194,7 +194,8 @@ pub async fn compounds_and_kind_words(backend: &dyn SearchBackend) {
 /// The embedded index's concept hierarchy and typo handling: a clause about a broader concept
 /// (IT equipment) is found by a narrower one (tablets), below the clauses naming it; a
 /// misspelt word is not taken apart into a stop word (`hjemmesidder` is no `hjemmesid` and
-/// `der`); a known word is not taken for a misspelling.
+/// `der`); a known word is not taken for a misspelling; a compound's last part alone is a
+/// broader match.
 pub async fn broader_concepts_and_misspelt_compounds(backend: &dyn SearchBackend) {
     let kind = "TECHNICAL_SPECIFICATION";
     backend
@@ -223,6 +224,24 @@ pub async fn broader_concepts_and_misspelt_compounds(backend: &dyn SearchBackend
                 "SE",
                 "Ekologiska livsmedel",
                 "Andelen ekologiska livsmedel ska vara minst 50 %.",
+                kind,
+                &[],
+            ),
+            doc(
+                "sv-waste",
+                "SV",
+                "SE",
+                "Avfall",
+                "Avfall ska sorteras. Avfall som inte kan sorteras vägs. Avfall redovisas.",
+                kind,
+                &[],
+            ),
+            doc(
+                "en-weee",
+                "EN",
+                "SE",
+                "Take-back of delivered equipment",
+                "The supplier shall take back delivered equipment at the end of the contract, erase all data and send what cannot be reused to a certified treatment plant for e-waste.",
                 kind,
                 &[],
             ),
@@ -260,6 +279,11 @@ pub async fn broader_concepts_and_misspelt_compounds(backend: &dyn SearchBackend
     assert_eq!(ids(&tablets), vec!["sv-tablet", "da-it"]);
     let web = find(backend, "hjemmesidder").await;
     assert_eq!(ids(&web), vec!["da-web"]);
+    // The last part of a compound alone matches in a broader sense only: a clause about waste
+    // in general, however much it says so, ranks below one about electronic waste.
+    let waste = find(backend, "elektronikavfall").await;
+    assert_eq!(ids(&waste).first(), Some(&"en-weee"), "{:?}", ids(&waste));
+    assert!(ids(&waste).contains(&"sv-waste"), "{:?}", ids(&waste));
     // A real word (Swedish `mobiler`, phones) is no misspelling of another (`möbler`).
     let phones = find(backend, "mobiler").await;
     assert!(

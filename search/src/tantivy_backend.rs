@@ -531,7 +531,11 @@ impl Inner {
             })
             .collect();
         self.add_phrase_synonyms(&mut per_word, &mut groups, &folded, &in_index);
-        self.add_compound_parts(&mut per_word, &mut groups, &originals);
+        // What matches a word only in a broader sense (the last part of a compound alone).
+        let mut broad: Vec<Vec<(Occur, Box<dyn Query>)>> = std::iter::repeat_with(Vec::new)
+            .take(folded.len())
+            .collect();
+        self.add_compound_parts(&mut per_word, &mut broad, &mut groups, &originals);
         // Words naming a clause kind or level rank clauses of that kind or level first
         // instead of being matched as text.
         let mentions = analysis.facet_mentions(&originals);
@@ -542,25 +546,33 @@ impl Inner {
         };
         let words: Vec<(Occur, Box<dyn Query>)> = per_word
             .into_iter()
+            .zip(broad)
             .zip(&originals)
             .zip(&groups)
             .enumerate()
             .filter(|(i, _)| !named(*i))
-            .map(|(_, ((alternatives, original), groups))| {
-                let word: Box<dyn Query> = Box::new(BooleanQuery::new(alternatives));
+            .map(|(_, (((alternatives, mut broad), original), groups))| {
                 if analysis.is_stop_word(original) {
-                    return (Occur::Should, word);
+                    broad.extend(alternatives);
+                    return should(BooleanQuery::new(broad));
                 }
-                let word = Box::new(CoverQuery::new(word, WORD_BONUS));
-                match self.broader_query(groups) {
-                    // The better of the two: a clause matching the word itself gets nothing
-                    // more for also matching a broader concept.
-                    Some(broader) => should(DisjunctionMaxQuery::new(vec![
-                        word,
-                        Box::new(CoverQuery::new(broader, BROADER_BONUS)),
-                    ])),
-                    None => (Occur::Should, word as Box<dyn Query>),
+                let word = Box::new(CoverQuery::new(
+                    Box::new(BooleanQuery::new(alternatives)),
+                    WORD_BONUS,
+                ));
+                broad.extend(self.broader_query(groups).map(|q| (Occur::Should, q)));
+                if broad.is_empty() {
+                    return (Occur::Should, word as Box<dyn Query>);
                 }
+                // The better of the two: a clause matching the word itself gets nothing more
+                // for also matching it in a broader sense.
+                should(DisjunctionMaxQuery::new(vec![
+                    word,
+                    Box::new(CoverQuery::new(
+                        Box::new(BooleanQuery::new(broad)),
+                        BROADER_BONUS,
+                    )),
+                ]))
             })
             .collect();
         let text: Box<dyn Query> = if words.is_empty() {
@@ -627,12 +639,14 @@ impl Inner {
         }
     }
 
-    /// Adds the parts of each compound query word to its alternatives: all of the parts, or
-    /// (worth less) one known part alone. Parts are known to the shared analysis or are forms
-    /// of words of this index.
+    /// Adds the parts of each compound query word: all of the parts to its alternatives, and
+    /// the last known part alone (worth less) to what matches it in a broader sense (`broad`,
+    /// [`BROADER_BONUS`]). Parts are known to the shared analysis or are forms of words of
+    /// this index.
     fn add_compound_parts(
         &self,
         per_word: &mut [Vec<(Occur, Box<dyn Query>)>],
+        broad: &mut [Vec<(Occur, Box<dyn Query>)>],
         groups: &mut [Vec<usize>],
         originals: &[String],
     ) {
@@ -652,11 +666,12 @@ impl Inner {
                         .collect();
                     per_word[i].push(should(BooleanQuery::new(all)));
                 }
-                // The last part (or the one known part) alone, worth less; its broader
-                // concepts are the word's (the last part names the thing).
+                // The last part (or the one known part) alone matches the word in a broader
+                // sense (`byggavfall` for `elektronikavfall`); its broader concepts are the
+                // word's (the last part names the thing).
                 if let Some(head) = parts.last() {
                     let head = self.part_query(head, &mut groups[i]);
-                    per_word[i].push(should(BoostQuery::new(head, 0.5)));
+                    broad[i].push(should(BoostQuery::new(head, 0.5)));
                 }
             }
         }
