@@ -81,6 +81,9 @@ pub struct Analysis {
     facet_words: HashMap<String, (Facet, String)>,
     /// Every word of the synonym list's terms, which a misspelt query word is corrected to.
     listed_words: Vec<String>,
+    /// The synonym list's terms of two or three words, as their lower-case words joined by
+    /// spaces (for [`Analysis::query_units`]).
+    listed_phrases: HashSet<String>,
     /// The single-word terms and the stems their inflected forms are built on ([`stems`]),
     /// each with its term, sorted by stem (for [`Analysis::ending_form`]).
     stems: Vec<(String, String)>,
@@ -410,6 +413,14 @@ impl Analysis {
             .collect();
         listed_words.sort_unstable();
         listed_words.dedup();
+        let listed_phrases: HashSet<String> = synonyms
+            .groups
+            .iter()
+            .flat_map(|g| &g.terms)
+            .map(|t| tokens(&mut words.clone(), t))
+            .filter(|t| (2..=3).contains(&t.len()))
+            .map(|t| t.join(" "))
+            .collect();
         let mut stems: Vec<(String, String)> = single_terms
             .iter()
             .flat_map(|term| {
@@ -425,6 +436,7 @@ impl Analysis {
             words,
             facet_words: by_phrase,
             listed_words,
+            listed_phrases,
             stems,
             fingerprint,
         }
@@ -619,6 +631,29 @@ impl Analysis {
             self.listed_words.binary_search(word).is_err() && self.listed_forms(word).is_empty()
         });
         out.join(" ")
+    }
+
+    /// The words of `query` (lower case, space separated, as [`Analysis::meili_query`] writes
+    /// it) grouped into what a search matches as one: a listed phrase of two or three words
+    /// (`child labour`, which its synonyms take into the other languages) or else a word.
+    pub fn query_units(&self, query: &str) -> Vec<String> {
+        let words: Vec<&str> = query.split_whitespace().collect();
+        let mut units = Vec::new();
+        let mut start = 0;
+        while start < words.len() {
+            let len = [3, 2]
+                .into_iter()
+                .find(|&n| {
+                    start + n <= words.len()
+                        && self
+                            .listed_phrases
+                            .contains(&words[start..start + n].join(" "))
+                })
+                .unwrap_or(1);
+            units.push(words[start..start + len].join(" "));
+            start += len;
+        }
+        units
     }
 
     /// The synonym-list word nearest to `word` within its [`typo_budget`], the first in order
@@ -904,6 +939,20 @@ mod tests {
         assert_eq!(analysis.ending_form("kannettavien"), Some("kannettava"));
         let words = analysis.document_words("FI", &["Näyttöjen energiankulutus"]);
         assert!(words.split(' ').any(|w| w == "näyttö"), "{words}");
+    }
+
+    #[test]
+    fn listed_phrases_are_one_unit_of_a_query() {
+        let analysis = Analysis::bundled();
+        assert_eq!(
+            analysis.query_units("child labour dekk"),
+            vec!["child labour".to_owned(), "dekk".to_owned()]
+        );
+        assert_eq!(
+            analysis.query_units("labour child"),
+            vec!["labour".to_owned(), "child".to_owned()]
+        );
+        assert!(analysis.query_units("").is_empty());
     }
 
     #[test]

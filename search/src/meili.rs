@@ -9,7 +9,7 @@ use std::{collections::HashMap, time::Duration};
 use meilisearch_sdk::{
     client::{Client, SwapIndexes},
     indexes::Index,
-    search::Selectors,
+    search::{SearchResults, Selectors},
     settings::{PaginationSetting, Settings},
     task_info::TaskInfo,
     tasks::Task,
@@ -83,15 +83,19 @@ pub fn settings() -> Result<Settings, SearchError> {
     // Meilisearch synonyms are one-way lists; every term of a group names all the others.
     let mut map: HashMap<String, Vec<String>> = HashMap::new();
     // A term also names the terms of its group's narrower groups (one way: `transport` finds
-    // buses, `bus` does not find every transport clause).
+    // buses, `bus` does not find every transport clause) and of its broader groups (one way
+    // too: a clause for all IT equipment is one for laptops, found after those naming them by
+    // Meilisearch's exactness rule).
     let narrower = synonyms.narrower();
-    for (group, below) in synonyms.groups.iter().zip(&narrower) {
+    let broader = synonyms.broader();
+    for ((group, below), above) in synonyms.groups.iter().zip(&narrower).zip(&broader) {
         for term in &group.terms {
             let others = group
                 .terms
                 .iter()
                 .filter(|t| *t != term)
                 .chain(below.iter().flat_map(|&n| &synonyms.groups[n].terms))
+                .chain(above.iter().flat_map(|&n| &synonyms.groups[n].terms))
                 .cloned()
                 .collect();
             map.insert(term.clone(), others);
@@ -384,11 +388,36 @@ impl SearchBackend for MeiliBackend {
         }
         let filter = filter_expression(&request.filter)?;
         let query_text = Analysis::bundled().meili_query(&request.query);
+        let mut results = self.run_search(&request, &query_text, &filter).await?;
+        // Meilisearch's `last` matching strategy drops words from the end when too few
+        // clauses match them all, so a word no clause has (an inflection the documents do not
+        // carry, `dekk` where they say `dekkene`) left anywhere but last empties the result.
+        // A thin first page asks which words are absent and searches again without them (if
+        // that question fails, the page stands as it is).
+        if results.hits.len() < request.limit
+            && request.offset == 0
+            && let Ok(Some(fewer)) = self.without_absent_words(&query_text, &filter).await
+        {
+            results = self.run_search(&request, &fewer, &filter).await?;
+        }
+        Ok(Self::response(&request, results))
+    }
+}
+
+impl MeiliBackend {
+    /// One search request for `query_text` (the analysed query) with the request's page,
+    /// filter, facets and order.
+    async fn run_search(
+        &self,
+        request: &SearchRequest,
+        query_text: &str,
+        filter: &str,
+    ) -> Result<SearchResults<IdOnly>, SearchError> {
         let facets: Vec<&str> = request.facets.iter().map(|f| f.attribute()).collect();
         let index = self.index();
         let mut query = index.search();
         query
-            .with_query(&query_text)
+            .with_query(query_text)
             .with_offset(request.offset)
             .with_limit(request.limit.max(1))
             .with_attributes_to_retrieve(Selectors::Some(&["id"]))
@@ -397,7 +426,7 @@ impl SearchBackend for MeiliBackend {
             .with_highlight_pre_tag("<em>")
             .with_highlight_post_tag("</em>");
         if !filter.is_empty() {
-            query.with_filter(&filter);
+            query.with_filter(filter);
         }
         if !facets.is_empty() {
             query.with_facets(Selectors::Some(&facets));
@@ -411,7 +440,63 @@ impl SearchBackend for MeiliBackend {
                 query.with_sort(&["evidence_score:desc", "published_at:desc"]);
             }
         }
-        let results = query.execute::<IdOnly>().await.map_err(unavailable)?;
+        query.execute::<IdOnly>().await.map_err(unavailable)
+    }
+
+    /// `query_text` without the words (all but the last, which Meilisearch matches as a
+    /// prefix) that no clause passing `filter` contains, a listed phrase counting as one word
+    /// ([`Analysis::query_units`]), in one multi-search of each alone; `None` when no word is
+    /// absent, every word is, or the query has a quoted phrase or a single word.
+    async fn without_absent_words(
+        &self,
+        query_text: &str,
+        filter: &str,
+    ) -> Result<Option<String>, SearchError> {
+        let words = Analysis::bundled().query_units(query_text);
+        if words.len() < 2 || query_text.contains('"') {
+            return Ok(None);
+        }
+        let index = self.index();
+        // A trailing space makes Meilisearch match the word whole, not as a prefix.
+        let texts: Vec<String> = words[..words.len() - 1]
+            .iter()
+            .map(|w| format!("{w} "))
+            .collect();
+        let mut queries: Vec<_> = texts
+            .iter()
+            .map(|text| {
+                let mut query = index.search();
+                query.with_query(text).with_limit(0);
+                if !filter.is_empty() {
+                    query.with_filter(filter);
+                }
+                query
+            })
+            .collect();
+        let mut multi = self.client.multi_search();
+        for query in &mut queries {
+            multi.with_search_query(query.build());
+        }
+        let counts = multi.execute::<IdOnly>().await.map_err(unavailable)?;
+        let absent: Vec<bool> = counts
+            .results
+            .iter()
+            .map(|r| r.estimated_total_hits.unwrap_or(0) == 0)
+            .collect();
+        if !absent.iter().any(|a| *a) {
+            return Ok(None);
+        }
+        let kept: Vec<&str> = words
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !absent.get(*i).copied().unwrap_or(false))
+            .map(|(_, w)| w.as_str())
+            .collect();
+        Ok((!kept.is_empty()).then(|| kept.join(" ")))
+    }
+
+    /// What Meilisearch answered, as the backend's response.
+    fn response(request: &SearchRequest, results: SearchResults<IdOnly>) -> SearchResponse {
         let highlighted = |formatted: &Option<serde_json::Map<String, serde_json::Value>>,
                            key: &str| {
             formatted
@@ -451,12 +536,12 @@ impl SearchBackend for MeiliBackend {
                 }
             })
             .collect();
-        Ok(SearchResponse {
+        SearchResponse {
             hits,
             estimated_total: results.estimated_total_hits.unwrap_or_default() as u64,
             facets,
             processing_time_ms: results.processing_time_ms as u64,
-        })
+        }
     }
 }
 

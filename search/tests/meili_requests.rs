@@ -67,10 +67,11 @@ async fn handle(
         .expect("lock")
         .push(format!("{method} {path}{sized}"));
     if !path.starts_with("/tasks/") {
-        rec.requests
-            .lock()
-            .expect("lock")
-            .push((method.to_string(), uri.to_string(), body_json));
+        rec.requests.lock().expect("lock").push((
+            method.to_string(),
+            uri.to_string(),
+            body_json.clone(),
+        ));
     }
     if method == Method::GET && path.starts_with("/tasks/") {
         let uid: u32 = path.trim_start_matches("/tasks/").parse().unwrap_or(0);
@@ -96,6 +97,20 @@ async fn handle(
             StatusCode::OK,
             Json(rec.current_settings.lock().expect("lock").clone()),
         );
+    }
+    if method == Method::POST && path == "/multi-search" {
+        // Each word alone: `transport` is in no clause, every other word in five.
+        let results: Vec<Value> = body_json["queries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|q| {
+                let hits = if q["q"] == "transport " { 0 } else { 5 };
+                json!({ "indexUid": "clauses", "hits": [], "query": q["q"], "processingTimeMs": 1,
+                        "limit": 0, "offset": 0, "estimatedTotalHits": hits })
+            })
+            .collect();
+        return (StatusCode::OK, Json(json!({ "results": results })));
     }
     if method == Method::POST && path.ends_with("/search") {
         return (
@@ -226,7 +241,9 @@ async fn settings_are_sent_only_when_they_differ() {
             .is_some_and(|s| !s.is_empty()),
         "synonyms missing"
     );
-    // Narrower concepts one way: `transport` also finds buses, `bus` not every transport.
+    // Narrower and broader concepts: `transport` also finds buses and a bus search also
+    // finds clauses for all transport (Meilisearch's exactness rule puts them after), but a
+    // bus is no taxi.
     let names = |term: &str| {
         body["synonyms"][term]
             .as_array()
@@ -234,7 +251,8 @@ async fn settings_are_sent_only_when_they_differ() {
             .unwrap_or_default()
     };
     assert!(names("transport").contains(&json!("bus")));
-    assert!(!names("bus").contains(&json!("transport")));
+    assert!(names("bus").contains(&json!("transport")));
+    assert!(!names("bus").contains(&json!("taxi")));
 
     // Once the index holds the same settings, nothing is sent.
     *rec.current_settings.lock().expect("lock") =
@@ -364,6 +382,68 @@ async fn search_body_and_filters_are_pinned() {
     assert_eq!(response.hits[0].text_highlight, None);
     assert_eq!(response.facets[0].values[0].count, 1);
     assert_eq!(response.estimated_total, 1);
+}
+
+/// A thin first page asks which words no clause has (Meilisearch's `last` strategy cannot drop
+/// a word that is not last) and searches again without them; a listed phrase counts as one.
+#[tokio::test]
+async fn a_thin_page_is_searched_again_without_absent_words() {
+    let (backend, rec) = connected().await;
+    let response = backend
+        .search(SearchRequest {
+            query: "transport dekk".into(),
+            limit: 20,
+            ..SearchRequest::default()
+        })
+        .await
+        .expect("search");
+    let requests = rec.take();
+    let summary: Vec<(&str, Value)> = requests
+        .iter()
+        .map(|(_, uri, body)| {
+            let q = if uri == "/multi-search" {
+                json!(
+                    body["queries"]
+                        .as_array()
+                        .map(|qs| qs.iter().map(|q| q["q"].clone()).collect::<Vec<_>>())
+                )
+            } else {
+                body["q"].clone()
+            };
+            (uri.as_str(), q)
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("/indexes/clauses/search", json!("transport dekk")),
+            ("/multi-search", json!(["transport "])),
+            ("/indexes/clauses/search", json!("dekk")),
+        ]
+    );
+    assert_eq!(response.hits.len(), 1);
+    // A page with enough hits, or a later page, is not searched again; the words of a listed
+    // phrase are asked about together.
+    let _ = backend
+        .search(SearchRequest {
+            query: "child labour dekk".into(),
+            limit: 1,
+            ..SearchRequest::default()
+        })
+        .await
+        .expect("search");
+    assert_eq!(rec.take().len(), 1);
+    let _ = backend
+        .search(SearchRequest {
+            query: "child labour dekk".into(),
+            limit: 20,
+            ..SearchRequest::default()
+        })
+        .await
+        .expect("search");
+    let requests = rec.take();
+    assert_eq!(requests[1].2["queries"][0]["q"], "child labour ");
+    assert_eq!(requests.len(), 2, "nothing absent: no second search");
 }
 
 #[tokio::test]
