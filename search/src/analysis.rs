@@ -603,7 +603,15 @@ impl Analysis {
             if i + 1 == topic.len() && !known {
                 last_from = Some(out.len());
             }
-            if known || word.chars().any(|c| c.is_ascii_digit()) {
+            let listed = self.listed_words.binary_search(&word).is_ok();
+            if known
+                && !listed
+                && let Some(term) = self.listed_forms(&word).first()
+            {
+                // Another form of a listed term (`näyttöjen` of `näyttö`): the term, which the
+                // documents carry for each of its forms and the synonyms take further.
+                out.push((*term).to_owned());
+            } else if known || word.chars().any(|c| c.is_ascii_digit()) {
                 out.push(word);
             } else if let Some(listed) = self
                 .ending_form(&word)
