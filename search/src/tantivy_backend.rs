@@ -869,10 +869,29 @@ impl Inner {
             .collect();
         broader.sort_unstable();
         broader.dedup();
-        let alternatives: Vec<(Occur, Box<dyn Query>)> = broader
-            .into_iter()
-            .flat_map(|g| self.group_terms(g, ""))
-            .collect();
+        // Leaner than a group's own terms: the typed texts and the analysed words only, which
+        // carry the listed forms of inflected words, not every stemmed field (a broader group
+        // of twenty terms would otherwise add some two hundred term queries to each word).
+        let f = &self.fields;
+        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for term in broader.into_iter().flat_map(|g| &self.synonyms.groups[g]) {
+            if let [word] = term.as_slice() {
+                for field in [f.title, f.text, f.analysed] {
+                    alternatives.push(should(TermQuery::new(
+                        Term::from_field_text(field, word),
+                        IndexRecordOption::WithFreqs,
+                    )));
+                }
+            } else {
+                for field in [f.title, f.text] {
+                    let terms = term
+                        .iter()
+                        .map(|t| Term::from_field_text(field, t))
+                        .collect();
+                    alternatives.push(should(PhraseQuery::new(terms)));
+                }
+            }
+        }
         (!alternatives.is_empty()).then(|| -> Box<dyn Query> {
             Box::new(BoostQuery::new(
                 Box::new(BooleanQuery::new(alternatives)),
