@@ -28,21 +28,26 @@ use crate::helpers::*;
 // a few queries by a rank between runs), so that CI fails when search quality drops. Raise
 // them as search improves (and measure again when queries are added); lowering one needs a
 // reason in the commit that does it. Last raised on 2026-12-07 after broader concepts (half
-// a word), Finnish inflection stems, misspelt compounds kept whole and more concept terms.
+// a word, two levels up), Finnish inflection stems, known words kept from typo correction and
+// more concept terms.
 /// MRR over every judged query (the `none` queries excluded).
-const FLOOR_MRR_OVERALL: f64 = 0.93; // measured 0.952
+const FLOOR_MRR_OVERALL: f64 = 0.94; // measured 0.963
 /// MRR of the queries whose relevant clauses include some in the query's own language.
-const FLOOR_MRR_SAME_LANGUAGE: f64 = 0.95; // measured 0.976
+const FLOOR_MRR_SAME_LANGUAGE: f64 = 0.95; // measured 0.970
 /// MRR of the queries whose relevant clauses are all in other languages.
-const FLOOR_MRR_CROSS_LANGUAGE: f64 = 0.88; // measured 0.902
+const FLOOR_MRR_CROSS_LANGUAGE: f64 = 0.92; // measured 0.948
 /// MRR of the queries with a typo in a key word.
 const FLOOR_MRR_MISSPELT: f64 = 0.97; // measured 1.000
 /// Recall@10 over every judged query.
-const FLOOR_RECALL_OVERALL: f64 = 0.90; // measured 0.921
+const FLOOR_RECALL_OVERALL: f64 = 0.91; // measured 0.933
 /// Recall@10 of the same-language, cross-language and misspelt queries.
-const FLOOR_RECALL_SAME_LANGUAGE: f64 = 0.89; // measured 0.914
-const FLOOR_RECALL_CROSS_LANGUAGE: f64 = 0.91; // measured 0.936
-const FLOOR_RECALL_MISSPELT: f64 = 0.92; // measured 0.944
+const FLOOR_RECALL_SAME_LANGUAGE: f64 = 0.90; // measured 0.925
+const FLOOR_RECALL_CROSS_LANGUAGE: f64 = 0.93; // measured 0.950
+const FLOOR_RECALL_MISSPELT: f64 = 0.92; // measured 0.940
+/// Meilisearch's overall MRR and recall@10 (measured against Meilisearch 1.50 built from its
+/// public source; the test runs only with `MEILI_URL`).
+const FLOOR_MEILI_MRR_OVERALL: f64 = 0.90; // measured 0.922
+const FLOOR_MEILI_RECALL_OVERALL: f64 = 0.85; // measured 0.872
 
 /// How many results are scored, as a search page shows them.
 const TOP: usize = 10;
@@ -559,8 +564,7 @@ async fn search_quality_on_the_embedded_index() {
 }
 
 /// The same set on Meilisearch (`MEILI_URL`, `MEILI_MASTER_KEY`), in a throw-away index
-/// dropped afterwards. Reported, not held to the floors: those were measured on the
-/// embedded index.
+/// dropped afterwards, held to its own overall floors.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_quality_on_meilisearch() {
     let Ok(url) = std::env::var("MEILI_URL") else {
@@ -585,7 +589,25 @@ async fn search_quality_on_meilisearch() {
     };
     let outcome =
         std::panic::AssertUnwindSafe(with_app(Backend::Sqlite, options, |app| async move {
-            run(&app, "Meilisearch").await;
+            let summary = run(&app, "Meilisearch").await;
+            let mut failures = Vec::new();
+            assert_floor(
+                "overall MRR",
+                summary.overall.mrr(),
+                FLOOR_MEILI_MRR_OVERALL,
+                &mut failures,
+            );
+            assert_floor(
+                "overall recall@10",
+                summary.overall.recall(),
+                FLOOR_MEILI_RECALL_OVERALL,
+                &mut failures,
+            );
+            assert!(
+                failures.is_empty(),
+                "search quality on Meilisearch dropped (see the table above):\n{}",
+                failures.join("\n")
+            );
         }));
     let outcome = futures_util::FutureExt::catch_unwind(outcome).await;
     if let Ok(index) = search::meili::MeiliBackend::connect(&url, key.as_deref(), &uid).await {
