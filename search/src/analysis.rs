@@ -61,8 +61,9 @@ struct LanguageAnalysis {
     /// The lexicon's words as written, which tell the language of a query.
     vocabulary: HashSet<String>,
     stop: HashSet<String>,
-    /// The stop words of every language, none of which is a part of a compound (`der` is no
-    /// Swedish word, but `hjemmesidder` is still no `hjemmesid` + `der`).
+    /// The stop words of every language of at most [`MIN_PART`] letters, none of which is a
+    /// part of a compound (`der` is no Swedish word, but `hjemmesidder` is still no
+    /// `hjemmesid` + `der`).
     stop_anywhere: Arc<HashSet<String>>,
     /// Stem of a single-word synonym term → the term (lower case, as listed).
     terms: HashMap<String, String>,
@@ -217,6 +218,7 @@ impl LanguageAnalysis {
 
     fn is_known(&self, part: &str, extra: &dyn Fn(&str) -> bool) -> bool {
         part.chars().count() >= MIN_PART
+            && !self.stop.contains(part)
             && !self.stop_anywhere.contains(part)
             && (self.known.contains(&self.stem(part)) || extra(part))
     }
@@ -327,8 +329,16 @@ impl Analysis {
             .flat_map(|g| &g.terms)
             .filter(|t| !t.contains(' '))
             .collect();
-        let stop_anywhere: Arc<HashSet<String>> =
-            Arc::new(synonyms.stop_words.values().flatten().cloned().collect());
+        // Only the short ones: `have` (Danish for garden) or `under` may well end a compound.
+        let stop_anywhere: Arc<HashSet<String>> = Arc::new(
+            synonyms
+                .stop_words
+                .values()
+                .flatten()
+                .filter(|w| w.chars().count() <= MIN_PART)
+                .cloned()
+                .collect(),
+        );
         let languages = LANGUAGES
             .iter()
             .map(|&(code, language, links)| {
@@ -429,7 +439,8 @@ impl Analysis {
                     .map(|s| (s, (*term).clone()))
             })
             .collect();
-        stems.sort_unstable();
+        // For a stem that is also a term, that term (`batteribytte` is not `batteribyte`).
+        stems.sort_unstable_by(|a, b| (&a.0, a.0 != a.1, &a.1).cmp(&(&b.0, b.0 != b.1, &b.1)));
         stems.dedup_by(|a, b| a.0 == b.0);
         Self {
             languages,
@@ -606,11 +617,11 @@ impl Analysis {
             let listed = self.listed_words.binary_search(&word).is_ok();
             if known
                 && !listed
-                && let Some(term) = self.listed_forms(&word).first()
+                && let Some(term) = self.own_listed_form(&word)
             {
                 // Another form of a listed term (`näyttöjen` of `näyttö`): the term, which the
                 // documents carry for each of its forms and the synonyms take further.
-                out.push((*term).to_owned());
+                out.push(term.to_owned());
             } else if known || word.chars().any(|c| c.is_ascii_digit()) {
                 out.push(word);
             } else if let Some(listed) = self
@@ -639,6 +650,32 @@ impl Analysis {
             self.listed_words.binary_search(word).is_err() && self.listed_forms(word).is_empty()
         });
         out.join(" ")
+    }
+
+    /// The listed term `word` is another form of, by the stemmer of a language whose lexicon
+    /// has the word as written, or else has its stem (and, for a Finnish word, by its stem
+    /// changes): the English `table` is no form of the Norwegian-stemmed `tablet`.
+    fn own_listed_form(&self, word: &str) -> Option<&str> {
+        let none = |_: &str| false;
+        let mut languages: Vec<&LanguageAnalysis> = self
+            .languages
+            .iter()
+            .filter(|l| l.vocabulary.contains(word))
+            .collect();
+        if languages.is_empty() {
+            languages = self
+                .languages
+                .iter()
+                .filter(|l| l.is_known(word, &none))
+                .collect();
+        }
+        languages.into_iter().find_map(|language| {
+            language.listed_form(word).or_else(|| {
+                (language.code == "FI")
+                    .then(|| self.ending_form(word))
+                    .flatten()
+            })
+        })
     }
 
     /// The words of `query` (lower case, space separated, as [`Analysis::meili_query`] writes
@@ -779,9 +816,9 @@ const MIN_STEM: usize = 5;
 /// - the weak grade of a double stop before the final vowel (`tabletti` → `tableti-n`,
 ///   `näyttö` → `näytö-t`) and of `nk`, `mp`, `nt`, `lt`, `rt` (`kaupunki` → `kaupungi-ssa`).
 ///
-/// Harmless on words of the other languages: their stems end in letters those endings never
-/// follow, and a stem must match the word letter for letter. Stems under [`MIN_STEM`]
-/// letters are left out.
+/// Terms of the other languages mostly fall outside these patterns, and a stem must match
+/// the word letter for letter. Terms under [`MIN_STEM`] letters, terms already in a
+/// partitive form and derived stems under [`MIN_DERIVED_STEM`] letters get none.
 pub(crate) fn inflection_stems(term: &str) -> Vec<String> {
     let chars: Vec<char> = term.chars().collect();
     let mut out = vec![term.to_owned()];
@@ -792,10 +829,23 @@ pub(crate) fn inflection_stems(term: &str) -> Vec<String> {
     let head = |k: usize| chars[..n - k].iter().collect::<String>();
     let vowel = |c: char| "aeiouyäö".contains(c);
     let last = chars[n - 1];
-    if matches!(last, 'a' | 'ä') {
+    // A term that is itself a partitive (`sähköä`, `jätettä`, `uusiutuvaa`) is no base form to
+    // build on.
+    if (vowel(last) && vowel(chars[n - 2])) || term.ends_with("tta") || term.ends_with("ttä") {
+        return out;
+    }
+    // Vowel groups: two-syllable `-a` words take `o` or keep the `a` in the plural (`palkka`,
+    // `palkkoja`), longer ones the `i` (`kannettava`, `kannettavia`).
+    let syllables = chars
+        .iter()
+        .zip(std::iter::once(&' ').chain(chars.iter()))
+        .filter(|(c, before)| vowel(**c) && !vowel(**before))
+        .count();
+    if matches!(last, 'a' | 'ä') && syllables >= 3 {
         out.push(format!("{}i", head(1)));
     }
-    if term.ends_with("nen") {
+    // `-inen`, not any `-nen`: Nordic definite forms end so too (`betonen`, `fordonen`).
+    if term.ends_with("inen") {
         out.push(format!("{}s", head(3)));
     } else if term.ends_with("in") && !vowel(chars[n - 3]) {
         out.push(format!("{}m", head(1)));
@@ -834,11 +884,15 @@ pub(crate) fn inflection_stems(term: &str) -> Vec<String> {
             }
         }
     }
-    out.retain(|stem| stem.chars().count() >= MIN_STEM);
+    out.retain(|stem| stem == term || stem.chars().count() >= MIN_DERIVED_STEM);
     out.sort_unstable();
     out.dedup();
     out
 }
+
+/// Shortest stem [`inflection_stems`] derives (a shorter one matches too many other words:
+/// `palki` would find `palkitsee`).
+const MIN_DERIVED_STEM: usize = 6;
 
 /// [`Analysis::document_words`] of a catalogue document's texts, in its language: the extra
 /// field both backends index (`analysed`).
@@ -876,6 +930,11 @@ mod tests {
         assert_eq!(stems("däck"), vec!["däck".to_owned()]);
         assert_eq!(stems("co2-udledning"), vec!["co2-udledning".to_owned()]);
         assert_eq!(stems("leverantör"), vec!["leverantör".to_owned()]);
+        // Partitives, two-syllable `-a` words and Nordic definite forms are no base forms.
+        assert_eq!(stems("sähköä"), vec!["sähköä".to_owned()]);
+        assert_eq!(stems("jätettä"), vec!["jätettä".to_owned()]);
+        assert!(!stems("palkka").contains(&"palki".to_owned()));
+        assert_eq!(stems("betonen"), vec!["betonen".to_owned()]);
     }
 
     #[test]
@@ -961,6 +1020,16 @@ mod tests {
             vec!["labour".to_owned(), "child".to_owned()]
         );
         assert!(analysis.query_units("").is_empty());
+    }
+
+    #[test]
+    fn a_word_is_sent_as_a_listed_term_only_by_its_own_language() {
+        let analysis = Analysis::bundled();
+        // A Finnish inflection of a Finnish term becomes the term ...
+        assert_eq!(analysis.own_listed_form("näyttöjen"), Some("näyttö"));
+        // ... but an English word is not taken for a Norwegian form of another.
+        assert_ne!(analysis.own_listed_form("table"), Some("tablet"));
+        assert_ne!(analysis.own_listed_form("made"), Some("mad"));
     }
 
     #[test]

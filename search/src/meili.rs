@@ -9,7 +9,7 @@ use std::{collections::HashMap, time::Duration};
 use meilisearch_sdk::{
     client::{Client, SwapIndexes},
     indexes::Index,
-    search::{SearchResults, Selectors},
+    search::{MatchingStrategies, SearchResults, Selectors},
     settings::{PaginationSetting, Settings},
     task_info::TaskInfo,
     tasks::Task,
@@ -32,6 +32,11 @@ pub const BATCH_SIZE: usize = 1_000;
 pub const MAX_TOTAL_HITS: usize = 100_000;
 const TASK_TIMEOUT: Duration = Duration::from_secs(120);
 const TASK_POLL: Duration = Duration::from_millis(50);
+
+/// Most synonyms of one word Meilisearch uses, and most words in them together (its
+/// `MAX_SYNONYM_PHRASE_COUNT` and word limit; it drops the rest after sorting them).
+const MAX_SYNONYMS: usize = 50;
+const MAX_SYNONYM_WORDS: usize = 100;
 
 /// Attributes searched, most important first.
 pub const SEARCHABLE: [&str; 9] = [
@@ -84,18 +89,26 @@ pub fn settings() -> Result<Settings, SearchError> {
     let mut map: HashMap<String, Vec<String>> = HashMap::new();
     // A term also names the terms of its group's narrower groups (one way: `transport` finds
     // buses, `bus` does not find every transport clause) and of its broader groups (one way
-    // too: a clause for all IT equipment is one for laptops, found after those naming them by
-    // Meilisearch's exactness rule).
+    // too: a clause for all IT equipment is one for laptops; on Meilisearch a synonym counts
+    // as the word itself, so such clauses rank with those naming laptops). Meilisearch keeps
+    // only the first [`MAX_SYNONYMS`] of a word's synonyms in alphabetical order, so the list
+    // stops there: the group's own terms first, then narrower, then broader ones.
     let narrower = synonyms.narrower();
     let broader = synonyms.broader();
     for ((group, below), above) in synonyms.groups.iter().zip(&narrower).zip(&broader) {
         for term in &group.terms {
+            let mut words = 0;
             let others = group
                 .terms
                 .iter()
                 .filter(|t| *t != term)
                 .chain(below.iter().flat_map(|&n| &synonyms.groups[n].terms))
                 .chain(above.iter().flat_map(|&n| &synonyms.groups[n].terms))
+                .take(MAX_SYNONYMS)
+                .take_while(|t| {
+                    words += t.split_whitespace().count();
+                    words <= MAX_SYNONYM_WORDS
+                })
                 .cloned()
                 .collect();
             map.insert(term.clone(), others);
@@ -397,8 +410,9 @@ impl SearchBackend for MeiliBackend {
         if results.hits.len() < request.limit
             && request.offset == 0
             && let Ok(Some(fewer)) = self.without_absent_words(&query_text, &filter).await
+            && let Ok(again) = self.run_search(&request, &fewer, &filter).await
         {
-            results = self.run_search(&request, &fewer, &filter).await?;
+            results = again;
         }
         Ok(Self::response(&request, results))
     }
@@ -443,10 +457,10 @@ impl MeiliBackend {
         query.execute::<IdOnly>().await.map_err(unavailable)
     }
 
-    /// `query_text` without the words (all but the last, which Meilisearch matches as a
-    /// prefix) that no clause passing `filter` contains, a listed phrase counting as one word
-    /// ([`Analysis::query_units`]), in one multi-search of each alone; `None` when no word is
-    /// absent, every word is, or the query has a quoted phrase or a single word.
+    /// `query_text` without the words that no clause passing `filter` contains, a listed phrase
+    /// counting as one word ([`Analysis::query_units`]), asked in one multi-search of each
+    /// alone. The last word is kept: Meilisearch matches it as a prefix, and it may be being
+    /// typed. `None` when no word is absent, or the query has a quoted phrase or one word.
     async fn without_absent_words(
         &self,
         query_text: &str,
@@ -466,7 +480,12 @@ impl MeiliBackend {
             .iter()
             .map(|text| {
                 let mut query = index.search();
-                query.with_query(text).with_limit(0);
+                // Every word of a phrase, or `child labour` would count as present when
+                // `child` is.
+                query
+                    .with_query(text)
+                    .with_limit(0)
+                    .with_matching_strategy(MatchingStrategies::ALL);
                 if !filter.is_empty() {
                     query.with_filter(filter);
                 }
@@ -492,7 +511,7 @@ impl MeiliBackend {
             .filter(|(i, _)| !absent.get(*i).copied().unwrap_or(false))
             .map(|(_, w)| w.as_str())
             .collect();
-        Ok((!kept.is_empty()).then(|| kept.join(" ")))
+        Ok(Some(kept.join(" ")))
     }
 
     /// What Meilisearch answered, as the backend's response.

@@ -61,9 +61,11 @@ const WORD_BONUS: f32 = 10_000.0;
 /// What a match through a narrower concept's terms is worth against the concept's own.
 const NARROWER_WEIGHT: f32 = 0.5;
 /// What a match through a broader concept's terms is worth against the concept's own, in
-/// relevance and in [`WORD_BONUS`]: a clause matching a word only through a broader concept
-/// ranks below one matching it, above one not matching it.
+/// relevance ...
 const BROADER_WEIGHT: f32 = 0.25;
+/// ... and in place of [`WORD_BONUS`]: a clause matching a word only in a broader sense (a
+/// broader concept, a compound's last part alone) ranks below one matching it, above one not
+/// matching it.
 const BROADER_BONUS: f32 = WORD_BONUS / 2.0;
 
 /// Stemming analyzers per clause language code.
@@ -697,8 +699,9 @@ impl Inner {
     }
 
     /// What one query word matches: itself in each text field (typos allowed by its length
-    /// when the index does not have it, as a prefix when it is the last word), its stems in every language, and the synonym
-    /// group it names, is a form of, or is a misspelling of.
+    /// when neither the index nor the analysis knows it, as a prefix when it is the last
+    /// word), its stems in every language, and the synonym group it names, is a form of, or
+    /// (an unknown word) is a misspelling of.
     fn word_alternatives(
         &self,
         original: &str,
@@ -713,7 +716,8 @@ impl Inner {
         // and the analysis does not know: a real word is what was meant (its other forms
         // come from the stemmers; `mobiler` is no misspelt `möbler`), and the typo automata
         // are the costliest part of a search.
-        let distance = if in_index || Analysis::bundled().is_known_word(original) {
+        let real = in_index || Analysis::bundled().is_known_word(original);
+        let distance = if real {
             0
         } else {
             u8::try_from(typo_budget(word.chars().count())).unwrap_or(0)
@@ -743,7 +747,7 @@ impl Inner {
             }
         }
         alternatives.extend(self.stem_queries(original));
-        for group in self.word_groups(original, word, in_index) {
+        for group in self.word_groups(original, word, real) {
             alternatives.push(should(self.synonym_query(group, word)));
             groups.push(group);
         }
