@@ -238,6 +238,16 @@ struct Inner {
     marker: Option<(std::path::PathBuf, String)>,
 }
 
+/// What one query word matches, gathered by [`TantivyBackend::text_query`]'s steps.
+struct WordMatch {
+    /// The word itself: its forms, typos, synonyms, phrase synonyms, all of its parts.
+    exact: Vec<(Occur, Box<dyn Query>)>,
+    /// What matches it in a broader sense only (a compound's last part alone).
+    broad: Vec<(Occur, Box<dyn Query>)>,
+    /// The synonym groups it matched through, whose broader groups it also matches.
+    groups: Vec<usize>,
+}
+
 /// How long a search waits for a free slot before it is refused as busy, unless the
 /// backend is given another [`SearchGate`]. Long enough for a queue of several slow
 /// searches on a large catalogue (a search with facets over a million clauses can take
@@ -521,23 +531,16 @@ impl Inner {
         // Whether each word is one of the index's: such a word is neither corrected nor given
         // typo automata.
         let in_index: Vec<bool> = folded.iter().map(|w| self.in_index(w)).collect();
-        // The synonym groups each word matched through, whose broader groups it also matches.
-        let mut groups: Vec<Vec<usize>> = vec![Vec::new(); folded.len()];
-        let mut per_word: Vec<Vec<(Occur, Box<dyn Query>)>> = originals
+        let mut words: Vec<WordMatch> = originals
             .iter()
             .zip(&folded)
-            .zip(&mut groups)
             .enumerate()
-            .map(|(i, ((original, word), groups))| {
-                self.word_alternatives(original, word, in_index[i], i + 1 == folded.len(), groups)
+            .map(|(i, (original, word))| {
+                self.word_alternatives(original, word, in_index[i], i + 1 == folded.len())
             })
             .collect();
-        self.add_phrase_synonyms(&mut per_word, &mut groups, &folded, &in_index);
-        // What matches a word only in a broader sense (the last part of a compound alone).
-        let mut broad: Vec<Vec<(Occur, Box<dyn Query>)>> = std::iter::repeat_with(Vec::new)
-            .take(folded.len())
-            .collect();
-        self.add_compound_parts(&mut per_word, &mut broad, &mut groups, &originals);
+        self.add_phrase_synonyms(&mut words, &folded, &in_index);
+        self.add_compound_parts(&mut words, &originals);
         // Words naming a clause kind or level rank clauses of that kind or level first
         // instead of being matched as text.
         let mentions = analysis.facet_mentions(&originals);
@@ -546,23 +549,26 @@ impl Inner {
                 .iter()
                 .any(|m| (m.start..m.start + m.len).contains(&i))
         };
-        let words: Vec<(Occur, Box<dyn Query>)> = per_word
+        let words: Vec<(Occur, Box<dyn Query>)> = words
             .into_iter()
-            .zip(broad)
             .zip(&originals)
-            .zip(&groups)
             .enumerate()
             .filter(|(i, _)| !named(*i))
-            .map(|(_, (((alternatives, mut broad), original), groups))| {
+            .map(|(_, (word, original))| {
+                let WordMatch {
+                    exact,
+                    mut broad,
+                    groups,
+                } = word;
                 if analysis.is_stop_word(original) {
-                    broad.extend(alternatives);
+                    broad.extend(exact);
                     return should(BooleanQuery::new(broad));
                 }
                 let word = Box::new(CoverQuery::new(
-                    Box::new(BooleanQuery::new(alternatives)),
+                    Box::new(BooleanQuery::new(exact)),
                     WORD_BONUS,
                 ));
-                broad.extend(self.broader_query(groups).map(|q| (Occur::Should, q)));
+                broad.extend(self.broader_query(&groups).map(|q| (Occur::Should, q)));
                 if broad.is_empty() {
                     return (Occur::Should, word as Box<dyn Query>);
                 }
@@ -607,13 +613,7 @@ impl Inner {
     /// Adds the synonyms of two- or three-word phrases of the query to each of their words'
     /// alternatives, also when a word is misspelt (`chlid labour`) or the phrase is the start
     /// of a listed one (`environmental management`).
-    fn add_phrase_synonyms(
-        &self,
-        per_word: &mut [Vec<(Occur, Box<dyn Query>)>],
-        groups: &mut [Vec<usize>],
-        folded: &[String],
-        in_index: &[bool],
-    ) {
+    fn add_phrase_synonyms(&self, words: &mut [WordMatch], folded: &[String], in_index: &[bool]) {
         let corrected: Vec<String> = folded
             .iter()
             .zip(in_index)
@@ -630,28 +630,20 @@ impl Inner {
                     .or_else(|| (n == 2).then(|| lookup(&self.synonyms.by_prefix)).flatten());
                 if let Some(group) = group {
                     let query = self.synonym_query(group, &typed);
-                    for alternatives in &mut per_word[start..start + n] {
-                        alternatives.push(should(query.clone()));
-                    }
-                    for word_groups in &mut groups[start..start + n] {
-                        word_groups.push(group);
+                    for word in &mut words[start..start + n] {
+                        word.exact.push(should(query.clone()));
+                        word.groups.push(group);
                     }
                 }
             }
         }
     }
 
-    /// Adds the parts of each compound query word: all of the parts to its alternatives, and
-    /// the last known part alone (worth less) to what matches it in a broader sense (`broad`,
-    /// [`BROADER_BONUS`]). Parts are known to the shared analysis or are forms of words of
+    /// Adds the parts of each compound query word: all of the parts to what matches the word
+    /// itself, and the last known part alone (worth less) to what matches it in a broader
+    /// sense ([`WordMatch::broad`], [`BROADER_BONUS`]). Parts are known to the shared analysis or are forms of words of
     /// this index.
-    fn add_compound_parts(
-        &self,
-        per_word: &mut [Vec<(Occur, Box<dyn Query>)>],
-        broad: &mut [Vec<(Occur, Box<dyn Query>)>],
-        groups: &mut [Vec<usize>],
-        originals: &[String],
-    ) {
+    fn add_compound_parts(&self, words: &mut [WordMatch], originals: &[String]) {
         let searcher = self.reader.searcher();
         let known = |part: &str| self.known_form(&searcher, part);
         for (i, original) in originals.iter().enumerate() {
@@ -666,14 +658,14 @@ impl Inner {
                         .iter()
                         .map(|part| (Occur::Must, self.part_query(part, &mut none)))
                         .collect();
-                    per_word[i].push(should(BooleanQuery::new(all)));
+                    words[i].exact.push(should(BooleanQuery::new(all)));
                 }
                 // The last part (or the one known part) alone matches the word in a broader
                 // sense (`byggavfall` for `elektronikavfall`); its broader concepts are the
                 // word's (the last part names the thing).
                 if let Some(head) = parts.last() {
-                    let head = self.part_query(head, &mut groups[i]);
-                    broad[i].push(should(BoostQuery::new(head, 0.5)));
+                    let head = self.part_query(head, &mut words[i].groups);
+                    words[i].broad.push(should(BoostQuery::new(head, 0.5)));
                 }
             }
         }
@@ -708,8 +700,7 @@ impl Inner {
         word: &str,
         in_index: bool,
         last: bool,
-        groups: &mut Vec<usize>,
-    ) -> Vec<(Occur, Box<dyn Query>)> {
+    ) -> WordMatch {
         let f = &self.fields;
         let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         // Typos are allowed by the word's length, and only for a word no title or text has
@@ -747,11 +738,15 @@ impl Inner {
             }
         }
         alternatives.extend(self.stem_queries(original));
-        for group in self.word_groups(original, word, real) {
+        let groups = self.word_groups(original, word, real);
+        for &group in &groups {
             alternatives.push(should(self.synonym_query(group, word)));
-            groups.push(group);
         }
-        alternatives
+        WordMatch {
+            exact: alternatives,
+            broad: Vec::new(),
+            groups,
+        }
     }
 
     /// A part of a compound: the word itself or its stems, or its synonyms (whose groups are

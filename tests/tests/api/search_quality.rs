@@ -506,6 +506,22 @@ fn assert_floor(what: &str, measured: f64, floor: f64, failures: &mut Vec<String
     }
 }
 
+/// [`assert_floor`] for the MRR and the recall@10 of `score`.
+fn assert_floors(
+    label: &str,
+    score: &Score,
+    (mrr_floor, recall_floor): (f64, f64),
+    failures: &mut Vec<String>,
+) {
+    assert_floor(&format!("{label} MRR"), score.mrr(), mrr_floor, failures);
+    assert_floor(
+        &format!("{label} recall@10"),
+        score.recall(),
+        recall_floor,
+        failures,
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_quality_on_the_embedded_index() {
     let options = Options {
@@ -515,16 +531,10 @@ async fn search_quality_on_the_embedded_index() {
     with_app(Backend::Sqlite, options, |app| async move {
         let summary = run(&app, "the embedded index (tantivy)").await;
         let mut failures = Vec::new();
-        assert_floor(
-            "overall MRR",
-            summary.overall.mrr(),
-            FLOOR_MRR_OVERALL,
-            &mut failures,
-        );
-        assert_floor(
-            "overall recall@10",
-            summary.overall.recall(),
-            FLOOR_RECALL_OVERALL,
+        assert_floors(
+            "overall",
+            &summary.overall,
+            (FLOOR_MRR_OVERALL, FLOOR_RECALL_OVERALL),
             &mut failures,
         );
         for (group, mrr_floor, recall_floor) in [
@@ -540,17 +550,10 @@ async fn search_quality_on_the_embedded_index() {
             ),
             ("misspelt", FLOOR_MRR_MISSPELT, FLOOR_RECALL_MISSPELT),
         ] {
-            let scores = summary.group(group);
-            assert_floor(
-                &format!("{group} MRR"),
-                scores.mrr(),
-                mrr_floor,
-                &mut failures,
-            );
-            assert_floor(
-                &format!("{group} recall@10"),
-                scores.recall(),
-                recall_floor,
+            assert_floors(
+                group,
+                &summary.group(group),
+                (mrr_floor, recall_floor),
                 &mut failures,
             );
         }
@@ -591,16 +594,10 @@ async fn search_quality_on_meilisearch() {
         std::panic::AssertUnwindSafe(with_app(Backend::Sqlite, options, |app| async move {
             let summary = run(&app, "Meilisearch").await;
             let mut failures = Vec::new();
-            assert_floor(
-                "overall MRR",
-                summary.overall.mrr(),
-                FLOOR_MEILI_MRR_OVERALL,
-                &mut failures,
-            );
-            assert_floor(
-                "overall recall@10",
-                summary.overall.recall(),
-                FLOOR_MEILI_RECALL_OVERALL,
+            assert_floors(
+                "overall",
+                &summary.overall,
+                (FLOOR_MEILI_MRR_OVERALL, FLOOR_MEILI_RECALL_OVERALL),
                 &mut failures,
             );
             assert!(
