@@ -1485,6 +1485,7 @@ const ENDINGS: [&str; 27] = [
 /// Whether `word` (lowercase) is `part` (lowercase) or an inflection of it: "Lindqvists",
 /// "Salon", "Virtasen", "Kuusella".
 fn inflects(word: &str, part: &str) -> bool {
+    let vowel = |c: char| "aeiouyäö".contains(c);
     let after = |stem: &str| {
         word.strip_prefix(stem).is_some_and(|rest| {
             ENDINGS.contains(&rest)
@@ -1493,7 +1494,17 @@ fn inflects(word: &str, part: &str) -> bool {
                     .is_some_and(|rest| ENDINGS.contains(&rest))
         })
     };
-    if after(part) {
+    // The whole name with an ending: a linking vowel only after a consonant ("Holmille"), and
+    // no bare "-en", which is the Scandinavian definite ending of a place ("Nordbyen" is no
+    // form of the name Nordby).
+    let whole = word.strip_prefix(part).is_some_and(|rest| {
+        (ENDINGS.contains(&rest) && rest != "en")
+            || (!part.ends_with(vowel)
+                && rest
+                    .strip_prefix(['e', 'i'])
+                    .is_some_and(|rest| ENDINGS.contains(&rest)))
+    });
+    if whole {
         return true;
     }
     if let Some(stem) = part.strip_suffix("nen") {
