@@ -24,6 +24,7 @@ struct Recorder {
     calls: Arc<Mutex<Vec<String>>>,
     current_settings: Arc<Mutex<Value>>,
     fail_tasks: Arc<Mutex<bool>>,
+    fail_multi_search: Arc<Mutex<bool>>,
     next_task: Arc<Mutex<u32>>,
 }
 
@@ -96,6 +97,15 @@ async fn handle(
         return (
             StatusCode::OK,
             Json(rec.current_settings.lock().expect("lock").clone()),
+        );
+    }
+    if method == Method::POST
+        && path == "/multi-search"
+        && *rec.fail_multi_search.lock().expect("lock")
+    {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({ "message": "down", "code": "internal", "type": "internal", "link": "" })),
         );
     }
     if method == Method::POST && path == "/multi-search" {
@@ -451,6 +461,25 @@ async fn a_thin_page_is_searched_again_without_absent_words() {
     assert_eq!(requests[1].2["queries"][0]["q"], "child labour ");
     assert_eq!(requests[1].2["queries"][0]["matchingStrategy"], "all");
     assert_eq!(requests.len(), 2, "nothing absent: no second search");
+}
+
+/// When asking which words are absent fails, the first page stands.
+#[tokio::test]
+async fn a_failed_absent_word_check_keeps_the_first_page() {
+    let (backend, rec) = connected().await;
+    *rec.fail_multi_search.lock().expect("lock") = true;
+    let response = backend
+        .search(SearchRequest {
+            query: "transport dekk".into(),
+            limit: 20,
+            ..SearchRequest::default()
+        })
+        .await
+        .expect("the first page, not an error");
+    let uris: Vec<String> = rec.take().into_iter().map(|(_, uri, _)| uri).collect();
+    assert_eq!(uris, ["/indexes/clauses/search", "/multi-search"]);
+    assert_eq!(response.hits.len(), 1);
+    assert_eq!(response.estimated_total, 1);
 }
 
 #[tokio::test]
