@@ -133,12 +133,17 @@ PGL_NODES='nodes { rowId status organizationByOrganizationId { name } clauseVers
 PGL_LIST="query(\$after: Cursor) { allClauses(first: 20, after: \$after, orderBy: PRIMARY_KEY_ASC, condition: { status: \"published\" }) { pageInfo { hasNextPage endCursor } $PGL_NODES } }"
 PGL_COUNT="query(\$after: Cursor) { allClauses(first: 20, after: \$after, orderBy: PRIMARY_KEY_ASC, condition: { status: \"published\" }) { totalCount pageInfo { hasNextPage endCursor } $PGL_NODES } }"
 PGL_BY_ID='query($id: UUID!) { clauseByRowId(rowId: $id) { rowId status organizationByOrganizationId { name } clauseVersionsByClauseId(orderBy: VERSION_DESC, first: 1) { nodes { title } } } }'
-# list_rows WHO URL SIZE DB LIST COUNT BY_ID DEEP_FILE: the four rows for one server.
+# list_rows WHO URL SIZE DB LIST COUNT BY_ID DEEP_FILE [SPREAD_FILE]: the rows for one server;
+# with SPREAD_FILE also pages after cursors drawn at random (commons keeps the pages it read
+# until a write; PostGraphile keeps nothing, so its deep-page row stands for any cursor).
 list_rows() {
   local who=$1 url=$2 size=$3 db=$4
   load graphql --url "$url" --query "$5" --name "list first page, $who, $db, $size clauses"
   load graphql --url "$url" --query "$6" --name "list first page with totalCount, $who, $db, $size clauses"
   load graphql --url "$url" --query "$5" --variables "$8" --name "list deep page, $who, $db, $size clauses"
+  if [ -n "${9:-}" ]; then
+    load graphql --url "$url" --query "$5" --variables "$9" --name "list pages after random cursors (not kept), $who, $db, $size clauses"
+  fi
   load graphql --url "$url" --query "$7" --variables "$work/lists/ids.jsonl" --name "clause by id, $who, $db, $size clauses"
 }
 mkdir -p "$work/lists"
@@ -171,7 +176,8 @@ for size in ${LIST_SIZES:-10000 100000 1000000}; do
   scripts/list-bench-vars.py "$LIST_PG/$db" "$work/lists" $pgl_url
   # Alternating servers, so both see the same state of the machine.
   list_rows commons "http://127.0.0.1:$list_port/graphql" "$size" PostgreSQL \
-    "$COMMONS_LIST" "$COMMONS_COUNT" "$COMMONS_BY_ID" "$work/lists/commons-deep.jsonl"
+    "$COMMONS_LIST" "$COMMONS_COUNT" "$COMMONS_BY_ID" "$work/lists/commons-deep.jsonl" \
+    "$work/lists/commons-spread.jsonl"
   if [ -n "$pgl_url" ]; then
     list_rows PostGraphile "$pgl_url" "$size" PostgreSQL \
       "$PGL_LIST" "$PGL_COUNT" "$PGL_BY_ID" "$work/lists/postgraphile-deep.jsonl"
@@ -191,21 +197,27 @@ for size in ${LIST_SIZES:-10000 100000 1000000}; do
     wait_up "http://127.0.0.1:$list_port"
     # The cursor and ids from this database (SQLite orders the 16-byte ids as PostgreSQL does).
     python3 - "$work/lists-sqlite/commons.db" "$work/lists" <<'PY'
-import base64, json, sqlite3, sys, uuid
+import base64, json, random, sqlite3, sys, uuid
 db = sqlite3.connect(sys.argv[1])
 rows = [r[0] for r in db.execute("SELECT id FROM clause WHERE status = 'published' ORDER BY id")]
 as_text = lambda v: str(uuid.UUID(bytes=v)) if isinstance(v, bytes) else v
 depth = min(50_000, len(rows) // 2)
 cursor = base64.urlsafe_b64encode(f"k1:{as_text(rows[depth - 1])}".encode()).decode().rstrip("=")
 open(f"{sys.argv[2]}/sqlite-deep.jsonl", "w").write(json.dumps({"after": cursor}) + "\n")
+# Cursors after up to 100,000 clauses drawn at random: pages not kept (see list-bench-vars.py).
+spread = random.Random(2).sample(rows, min(100_000, len(rows)))
+with open(f"{sys.argv[2]}/sqlite-spread.jsonl", "w") as f:
+    for r in spread:
+        c = base64.urlsafe_b64encode(f"k1:{as_text(r)}".encode()).decode().rstrip("=")
+        f.write(json.dumps({"after": c}) + "\n")
 # By-id rows: the same draw as list-bench-vars.py makes from PostgreSQL.
-import random
 ids = [as_text(r) for r in rows[:5000]]
 random.Random(1).shuffle(ids)
 open(f"{sys.argv[2]}/ids.jsonl", "w").write("".join(json.dumps({"id": i}) + "\n" for i in ids[:1000]))
 PY
     list_rows commons "http://127.0.0.1:$list_port/graphql" "$size" SQLite \
-      "$COMMONS_LIST" "$COMMONS_COUNT" "$COMMONS_BY_ID" "$work/lists/sqlite-deep.jsonl"
+      "$COMMONS_LIST" "$COMMONS_COUNT" "$COMMONS_BY_ID" "$work/lists/sqlite-deep.jsonl" \
+      "$work/lists/sqlite-spread.jsonl"
     kill "$list_server"; wait "$list_server" 2>/dev/null || true
     rm -rf "$work/lists-sqlite"
   fi

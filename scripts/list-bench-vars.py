@@ -9,6 +9,9 @@ OUT_DIR, one JSON object per line:
 - ids.jsonl: 1,000 published clause ids in a fixed shuffled order (the by-id rows);
 - commons-deep.jsonl: the `after` cursor of this API that starts the page after the
   50,000th published clause (or after the middle one in a smaller catalogue);
+- commons-spread.jsonl: cursors after up to 100,000 published clauses drawn at random, so
+  that almost every request of a row asks for a page not asked for before (the server keeps
+  pages it has read; this row shows what a page costs when it is not kept);
 - postgraphile-deep.jsonl: PostGraphile's cursor for the same row, asked of PostGraphile
   itself (its cursors are its own), when its URL is given.
 """
@@ -28,6 +31,11 @@ def psql(url: str, sql: str) -> list[str]:
     return [line for line in out.splitlines() if line]
 
 
+def cursor_after(clause_id: str) -> str:
+    """This API's cursor (id order) for the page after the clause `clause_id`."""
+    return base64.urlsafe_b64encode(f"k1:{clause_id}".encode()).decode().rstrip("=")
+
+
 def main() -> None:
     if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
@@ -45,13 +53,20 @@ def main() -> None:
         for clause_id in ids[:1000]:
             f.write(json.dumps({"id": clause_id}) + "\n")
 
+    spread = psql(
+        url,
+        "SELECT id FROM clause WHERE status = 'published' ORDER BY md5(id::text) LIMIT 100000",
+    )
+    with open(f"{out}/commons-spread.jsonl", "w") as f:
+        for clause_id in spread:
+            f.write(json.dumps({"after": cursor_after(clause_id)}) + "\n")
+
     (after,) = psql(
         url,
         f"SELECT id FROM clause WHERE status = 'published' ORDER BY id OFFSET {depth - 1} LIMIT 1",
     )
-    cursor = base64.urlsafe_b64encode(f"k1:{after}".encode()).decode().rstrip("=")
     with open(f"{out}/commons-deep.jsonl", "w") as f:
-        f.write(json.dumps({"after": cursor}) + "\n")
+        f.write(json.dumps({"after": cursor_after(after)}) + "\n")
 
     if postgraphile:
         query = (

@@ -9,6 +9,7 @@ use sea_orm::{
     ConnectOptions, Database, DatabaseConnection,
     sqlx::{
         pool::PoolConnectionMetadata,
+        postgres::PgListener,
         sqlite::{SqliteConnection, SqliteJournalMode},
     },
 };
@@ -144,14 +145,86 @@ pub async fn connect_and_migrate(args: &DbArgs) -> anyhow::Result<DatabaseConnec
     migrate(connect(args).await?).await
 }
 
-/// Like [`connect_and_migrate`], and on SQLite lets `rows` watch the writing connection, so
-/// it may keep clause rows for result pages (see [`crate::row_cache`]). On PostgreSQL
-/// `rows` keeps nothing.
+/// Like [`connect_and_migrate`], and lets `rows` watch every write, so it may keep rows for
+/// pages (see [`crate::row_cache`]): on SQLite the writing connection, on PostgreSQL the
+/// notices of committed writes (see [`watch_notices`]).
 pub async fn connect_and_migrate_watched(
     args: &DbArgs,
     rows: Arc<ClauseRowCache>,
 ) -> anyhow::Result<DatabaseConnection> {
-    migrate(connect_with(args, Some(rows)).await?).await
+    let db = migrate(connect_with(args, Some(Arc::clone(&rows))).await?).await?;
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        watch_notices(database_url(args)?, &rows);
+    }
+    Ok(db)
+}
+
+/// The longest wait between attempts to listen again after the listening connection failed.
+const LISTEN_RETRY_MAX: Duration = Duration::from_secs(10);
+
+/// Listens on its own connection for the notices PostgreSQL sends when a write to a watched
+/// table commits (the triggers of migration `m20261207_000007_row_notices`), and drops what
+/// `rows` keeps on each. `rows` keeps anything only while the connection listens: from
+/// `LISTEN` on, until the connection fails, when notices could be missed; then it listens
+/// again, waiting up to [`LISTEN_RETRY_MAX`] between attempts. The task ends when `rows` is
+/// dropped.
+pub fn watch_notices(url: String, rows: &Arc<ClauseRowCache>) {
+    let rows = Arc::downgrade(rows);
+    let Some(mut closed) = rows.upgrade().map(|rows| rows.closed()) else {
+        return;
+    };
+    tokio::spawn(async move {
+        let mut retry = Duration::from_millis(100);
+        loop {
+            let listening = async {
+                let mut listener = PgListener::connect(&url).await?;
+                // A lost connection ends this listener; the next one is set up below.
+                listener.eager_reconnect(false);
+                listener
+                    .listen(migration::m20261207_000007_row_notices::CHANNEL)
+                    .await?;
+                Ok::<_, sea_orm::sqlx::Error>(listener)
+            };
+            let listening = tokio::select! {
+                _ = closed.changed() => return,
+                listening = listening => listening,
+            };
+            match listening {
+                Ok(mut listener) => {
+                    let Some(cache) = rows.upgrade() else { return };
+                    cache.watch();
+                    drop(cache);
+                    retry = Duration::from_millis(100);
+                    loop {
+                        let notice = tokio::select! {
+                            _ = closed.changed() => return,
+                            notice = listener.try_recv() => notice,
+                        };
+                        let Some(cache) = rows.upgrade() else { return };
+                        match notice {
+                            Ok(Some(_)) => cache.invalidate(),
+                            Ok(None) | Err(_) => {
+                                cache.unwatch();
+                                tracing::warn!(
+                                    "lost the connection that listens for written rows; \
+                                     rows are read from the database until it is back"
+                                );
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, retry_in = ?retry, "cannot listen for written rows");
+                }
+            }
+            tokio::select! {
+                _ = closed.changed() => return,
+                _ = tokio::time::sleep(retry) => {}
+            }
+            retry = (retry * 2).min(LISTEN_RETRY_MAX);
+        }
+    });
 }
 
 async fn migrate(db: DatabaseConnection) -> anyhow::Result<DatabaseConnection> {
@@ -161,9 +234,10 @@ async fn migrate(db: DatabaseConnection) -> anyhow::Result<DatabaseConnection> {
     Ok(db)
 }
 
-/// Tells `rows` when the writing connection starts changing a clause (SQLite's update hook,
-/// called from the statement) and when its transaction is over (the connection back in the
-/// pool, which happens only after the commit or rollback has finished).
+/// Tells `rows` when the writing connection starts changing a clause, a version or an
+/// organisation (SQLite's update hook, called from the statement) and when its transaction
+/// is over (the connection back in the pool, which happens only after the commit or rollback
+/// has finished).
 fn watch_writes(
     pool: sea_orm::sqlx::pool::PoolOptions<sea_orm::sqlx::Sqlite>,
     rows: &Arc<ClauseRowCache>,
@@ -176,7 +250,7 @@ fn watch_writes(
             async move {
                 let hook = Arc::clone(&rows);
                 conn.lock_handle().await?.set_update_hook(move |change| {
-                    if matches!(change.table, "clause" | "clause_version") {
+                    if matches!(change.table, "clause" | "clause_version" | "organization") {
                         hook.writing();
                     }
                 });

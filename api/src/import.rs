@@ -74,7 +74,10 @@ pub async fn clauses_handler(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    // The importer sees its clauses on the next page, without waiting for the notice.
+    let writing = state.rows.write_guard();
     let response = import(State(state.clone()), identity, query, headers, body).await;
+    drop(writing);
     let status = response.status();
     let outcome = if status.is_success() {
         "ok"

@@ -52,6 +52,8 @@ pub struct App {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Requests per client (`--rate-limits`).
     pub rate_limiter: crate::ratelimit::RateLimiter,
+    /// Rows kept in memory for pages; writes outside GraphQL (imports) hold its write guard.
+    pub rows: Arc<ClauseRowCache>,
 }
 
 /// Cheap to clone; handed to every handler.
@@ -296,7 +298,7 @@ impl Application {
         let schema = graphql::build_schema(
             db.clone(),
             graphql::Reader(reader.clone()),
-            rows,
+            Arc::clone(&rows),
             SearchHandle(search.clone()),
             indexer_handle.clone(),
             &args.limits,
@@ -322,6 +324,7 @@ impl Application {
                 args.rate_limits.clone(),
                 args.trusted_proxies.clone(),
             ),
+            rows,
         }));
         let router = router(state.clone(), &args);
         let listener = TcpListener::bind(args.listen).await.map_err(|e| {

@@ -8,6 +8,7 @@ pub mod m20261122_000003_trust;
 mod m20261122_000004_feed;
 mod m20261204_000005_mirror_resume;
 mod m20261207_000006_list_pages;
+pub mod m20261207_000007_row_notices;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_feed::Migration),
             Box::new(m20261204_000005_mirror_resume::Migration),
             Box::new(m20261207_000006_list_pages::Migration),
+            Box::new(m20261207_000007_row_notices::Migration),
         ]
     }
 }

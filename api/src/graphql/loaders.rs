@@ -13,19 +13,24 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::service::{
-    evidence::{self, Evidence},
-    lineage::Lineage,
-    staleness::LabelRegistry,
+use crate::{
+    row_cache::ClauseRowCache,
+    service::{
+        evidence::{self, Evidence},
+        lineage::Lineage,
+        staleness::LabelRegistry,
+    },
 };
 
 pub struct Loaders {
     db: DatabaseConnection,
+    /// Organisations kept in memory (see [`crate::row_cache`]).
+    rows: Arc<ClauseRowCache>,
 }
 
 impl Loaders {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: DatabaseConnection, rows: Arc<ClauseRowCache>) -> Self {
+        Self { db, rows }
     }
 }
 
@@ -58,11 +63,12 @@ impl Loader<OrgKey> for Loaders {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[OrgKey]) -> LoadResult<OrgKey, Self::Value> {
-        let rows = organization::Entity::find()
-            .filter(organization::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(|r| (OrgKey(r.id), r)).collect())
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let found = self.rows.read_organizations(&self.db, &ids).await?;
+        Ok(found
+            .into_iter()
+            .map(|(id, org)| (OrgKey(id), org))
+            .collect())
     }
 }
 

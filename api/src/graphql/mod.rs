@@ -11,6 +11,7 @@ mod query;
 mod search;
 mod trust;
 mod types;
+mod writes;
 
 use std::{
     any::{Any, type_name},
@@ -22,7 +23,7 @@ use async_graphql::{
     connection::{Connection, Edge},
     dataloader::{DataLoader, Loader},
     http::ALL_WEBSOCKET_PROTOCOLS,
-    parser::types::{DocumentOperations, OperationType},
+    parser::types::OperationType,
 };
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLWebSocket};
 use axum::{
@@ -95,12 +96,13 @@ pub fn build_schema(
     .enable_federation()
     .data(db)
     .data(reader)
-    .data(rows)
+    .data(Arc::clone(&rows))
     .data(search)
     .data(indexer)
     .data(MaxPageSize(limits.max_page_size))
     .data(Arc::clone(&metrics))
     .extension(crate::metrics::GraphqlMetrics(metrics))
+    .extension(writes::MutationWrites(rows))
     // Depth is checked by the guard, which measures introspection apart from data.
     .limit_complexity(limits.max_complexity)
     .limit_directives(MAX_DIRECTIVES)
@@ -234,8 +236,11 @@ fn ensure_codes(errors: &mut [ServerError]) {
 /// a selection: a search page showing each clause's latest title waited twice. A zero delay
 /// is ready at its first poll.
 fn loader(state: &AppState) -> DataLoader<Loaders> {
-    DataLoader::new(Loaders::new(state.reader.clone()), tokio::spawn)
-        .delay(std::time::Duration::ZERO)
+    DataLoader::new(
+        Loaders::new(state.reader.clone(), Arc::clone(&state.rows)),
+        tokio::spawn,
+    )
+    .delay(std::time::Duration::ZERO)
 }
 
 async fn execute(
@@ -498,14 +503,8 @@ fn selects_mutation(request: &Request) -> bool {
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
         return false;
     };
-    let ty = match &document.operations {
-        DocumentOperations::Single(op) => Some(op.node.ty),
-        DocumentOperations::Multiple(ops) => match &request.operation_name {
-            Some(name) => ops.get(name.as_str()).map(|op| op.node.ty),
-            None => ops.values().next().map(|op| op.node.ty),
-        },
-    };
-    ty == Some(OperationType::Mutation)
+    writes::selected(&document.operations, request.operation_name.as_deref())
+        == Some(OperationType::Mutation)
 }
 
 pub async fn graphql_get(

@@ -11,7 +11,8 @@ use sea_orm::{
     ActiveEnum, ActiveModelTrait,
     ActiveValue::NotSet,
     ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set, TransactionSession, TryIntoModel,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Set, TransactionSession,
+    TryIntoModel,
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
@@ -30,7 +31,7 @@ use crate::{
     auth::{Caller, Identity},
     error::{ServiceError, ServiceResult},
     indexing::Handoff,
-    row_cache::ClauseRowCache,
+    row_cache::{ClauseRowCache, PageLookup},
     service::staleness::LabelRegistry,
 };
 
@@ -435,9 +436,10 @@ pub fn with_current() -> sea_orm::SelectTwo<clause::Entity, clause_version::Enti
 /// by triggers), and each order has an index that leads with the status: a page is one index
 /// range read plus one version lookup per row, at any catalogue size.
 ///
-/// Where `cache` keeps rows (SQLite, whose writer it watches), the page reads only its ids
-/// through the index and takes the rows from memory, reading the rest by id: decoding the
-/// joined rows costs SQLite more than finding them.
+/// Where `cache` keeps rows (it watches every write), the page's ids come from memory or
+/// from one index read, and the rows from memory, reading the rest by id: a page shown
+/// before costs no query until something is written, and decoding the joined rows costs
+/// SQLite more than finding them.
 pub async fn list(
     db: &impl Db,
     cache: &ClauseRowCache,
@@ -449,12 +451,18 @@ pub async fn list(
     let (query, total) = page_query(identity, filter, order, &page)?;
     let total = total.get(db, "clause", page.count).await?;
     let rows = if cache.watching() {
-        let ids: Vec<Uuid> = query
-            .select_only()
-            .column(clause::Column::Id)
-            .into_tuple()
-            .all(db)
-            .await?;
+        let ids_query = query.select_only().column(clause::Column::Id);
+        // The statement's text, values included, names the page: filters, order, cursor and
+        // the caller's scope are all in it.
+        let key = ids_query.build(db.get_database_backend()).to_string();
+        let ids = match cache.page(&key) {
+            PageLookup::Kept(ids) => ids,
+            PageLookup::Missing(ticket) => {
+                let ids: Vec<Uuid> = ids_query.into_tuple().all(db).await?;
+                cache.fill_page(ticket, key, &ids);
+                ids.into()
+            }
+        };
         let mut found = cache.read(db, &ids).await?;
         // A clause deleted between the two reads is left out.
         ids.iter().filter_map(|id| found.remove(id)).collect()

@@ -557,3 +557,97 @@ async fn an_existing_catalogue_is_backfilled_on_postgres() {
     })
     .await;
 }
+
+const SHOWN: &str =
+    "{ clauses(first: 10) { nodes { id organization { name } latest { title } } } }";
+
+/// The ids and organisation names of the first page, as an anonymous visitor sees it.
+async fn shown(app: &crate::helpers::TestApp) -> Vec<(String, String)> {
+    let data = app.ok(None, SHOWN, json!({})).await;
+    data["clauses"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["id"].as_str().unwrap().to_owned(),
+                n["organization"]["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Pages a server keeps in memory follow every write: its own at once, another server's and a
+/// raw SQL write's once PostgreSQL's notice arrives, and after its listening connection was
+/// cut.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_pages_follow_writes_from_anywhere_on_postgres() {
+    use crate::helpers::{INDEX_WAIT, Options, TestApp, eventually};
+    with_database(Backend::Postgres, |url| async move {
+        let url = url.unwrap();
+        let a = TestApp::spawn(Some(&url), Options::default()).await;
+        let b = TestApp::spawn(Some(&url), Options::default()).await;
+        assert!(
+            eventually(INDEX_WAIT, async || a.state.rows.watching()).await.is_some(),
+            "the server listens for written rows"
+        );
+        let lund = a.org("lund", "SE").await;
+        let token = publisher(lund);
+        let first = published_clause(&a, &token, clause_input("Alpha")).await;
+        // The page is read twice: the second answer comes from memory.
+        assert_eq!(shown(&a).await.len(), 1);
+        assert_eq!(shown(&a).await.len(), 1);
+
+        // This server's own write shows on its very next page.
+        let second = published_clause(&a, &token, clause_input("Bravo")).await;
+        let ids: Vec<String> = shown(&a).await.into_iter().map(|(id, _)| id).collect();
+        assert_eq!(ids, [first.clone(), second.clone()]);
+
+        // Another server's write, through its API.
+        b.ok(
+            Some(&token),
+            "mutation($id: ID!) { withdrawClause(input: { id: $id, reason: \"Replaced\" }) { clause { id } } }",
+            json!({ "id": first }),
+        )
+        .await;
+        let withdrawn = eventually(INDEX_WAIT, async || {
+            shown(&a).await.iter().all(|(id, _)| *id != first)
+        })
+        .await;
+        assert!(withdrawn.is_some(), "a withdrawal on another server leaves the kept page");
+
+        // A write no server made: the organisation renamed in SQL.
+        assert_eq!(shown(&a).await[0].1, "Kommun lund");
+        b.db.execute_unprepared(&format!(
+            "UPDATE organization SET name = 'Lunds kommun' WHERE id = '{lund}'"
+        ))
+        .await
+        .unwrap();
+        let renamed = eventually(INDEX_WAIT, async || {
+            shown(&a).await[0].1 == "Lunds kommun"
+        })
+        .await;
+        assert!(renamed.is_some(), "a rename in SQL reaches the kept organisation");
+
+        // The listening connection cut: nothing kept meanwhile may outlive a write.
+        b.db.execute_unprepared(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE query LIKE 'LISTEN %' AND datname = current_database() \
+             AND pid <> pg_backend_pid()",
+        )
+        .await
+        .unwrap();
+        b.db.execute_unprepared(&format!(
+            "UPDATE organization SET name = 'Lund' WHERE id = '{lund}'"
+        ))
+        .await
+        .unwrap();
+        let after_cut = eventually(INDEX_WAIT, async || shown(&a).await[0].1 == "Lund").await;
+        assert!(after_cut.is_some(), "a write while the listener was cut is shown");
+        assert!(
+            eventually(INDEX_WAIT, async || a.state.rows.watching()).await.is_some(),
+            "the server listens again"
+        );
+    })
+    .await;
+}
