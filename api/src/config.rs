@@ -264,6 +264,13 @@ pub struct ServeArgs {
     #[arg(long, env = "COMMONS_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<crate::ratelimit::Proxy>,
 
+    /// Answer pages shown before from memory until something is written (clause rows, list
+    /// pages, organisations). On PostgreSQL the server listens for the notices of committed
+    /// writes; turn it off behind a connection pooler in transaction mode, which cannot keep a
+    /// `LISTEN`.
+    #[arg(long, env = "COMMONS_KEEP_PAGES", default_value_t = true, action = ArgAction::Set)]
+    pub keep_pages: bool,
+
     #[command(flatten)]
     pub db: DbArgs,
 

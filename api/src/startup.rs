@@ -280,7 +280,11 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let verifier = Arc::new(verifier(&args.auth)?);
         let rows = Arc::new(ClauseRowCache::default());
-        let db = db::connect_and_migrate_watched(&args.db, Arc::clone(&rows)).await?;
+        let db = if args.keep_pages {
+            db::connect_and_migrate_watched(&args.db, Arc::clone(&rows)).await?
+        } else {
+            db::connect_and_migrate(&args.db).await?
+        };
         if args.load_demo() {
             seed::load_demo_if_empty(&db).await?;
         }

@@ -436,10 +436,9 @@ pub fn with_current() -> sea_orm::SelectTwo<clause::Entity, clause_version::Enti
 /// by triggers), and each order has an index that leads with the status: a page is one index
 /// range read plus one version lookup per row, at any catalogue size.
 ///
-/// Where `cache` keeps rows (it watches every write), the page's ids come from memory or
-/// from one index read, and the rows from memory, reading the rest by id: a page shown
-/// before costs no query until something is written, and decoding the joined rows costs
-/// SQLite more than finding them.
+/// Where `cache` keeps rows (it watches every write), a page read before is answered from
+/// memory, its ids by its statement and its rows by id, until something is written; a page
+/// not kept is one read, kept for the next time.
 pub async fn list(
     db: &impl Db,
     cache: &ClauseRowCache,
@@ -450,24 +449,26 @@ pub async fn list(
 ) -> ServiceResult<Page<ClauseRow>> {
     let (query, total) = page_query(identity, filter, order, &page)?;
     let total = total.get(db, "clause", page.count).await?;
-    let rows = if cache.watching() {
-        let ids_query = query.select_only().column(clause::Column::Id);
-        // The statement's text, values included, names the page: filters, order, cursor and
-        // the caller's scope are all in it.
-        let key = ids_query.build(db.get_database_backend()).to_string();
-        let ids = match cache.page(&key) {
-            PageLookup::Kept(ids) => ids,
-            PageLookup::Missing(ticket) => {
-                let ids: Vec<Uuid> = ids_query.into_tuple().all(db).await?;
-                cache.fill_page(ticket, key, &ids);
-                ids.into()
-            }
-        };
-        let mut found = cache.read(db, &ids).await?;
-        // A clause deleted between the two reads is left out.
-        ids.iter().filter_map(|id| found.remove(id)).collect()
-    } else {
-        query.select_also(clause_version::Entity).all(db).await?
+    let query = query.select_also(clause_version::Entity);
+    if !cache.watching() {
+        return Ok(Page::from_rows(query.all(db).await?, &page, total));
+    }
+    // The statement's text, values included, names the page: filters, order, cursor and the
+    // caller's scope are all in it.
+    let key = query.build(db.get_database_backend()).to_string();
+    let rows = match cache.page(&key) {
+        PageLookup::Kept(ids) => {
+            let mut found = cache.read(db, &ids).await?;
+            // Rows evicted since are read again by id (any write drops the page itself).
+            ids.iter().filter_map(|id| found.remove(id)).collect()
+        }
+        PageLookup::Missing(ticket) => {
+            let rows = query.all(db).await?;
+            let ids: Vec<Uuid> = rows.iter().map(|(clause, _)| clause.id).collect();
+            cache.fill(ticket, &rows);
+            cache.fill_page(ticket, key, &ids);
+            rows
+        }
     };
     Ok(Page::from_rows(rows, &page, total))
 }

@@ -651,3 +651,24 @@ async fn kept_pages_follow_writes_from_anywhere_on_postgres() {
     })
     .await;
 }
+
+backend_test!(
+    /// `--keep-pages false` (behind a pooler that cannot keep a `LISTEN`) keeps nothing.
+    pages_are_read_from_the_database_when_keeping_is_off,
+    crate::helpers::Options {
+        extra: vec!["--keep-pages".into(), "false".into()],
+        ..Default::default()
+    },
+    |app| {
+        let lund = app.org("lund", "SE").await;
+        published_clause(&app, &publisher(lund), clause_input("Alpha")).await;
+        assert_eq!(shown(&app).await.len(), 1);
+        assert_eq!(shown(&app).await.len(), 1);
+        assert!(!app.state.rows.watching());
+        let read = app.state.rows.page("anything");
+        assert!(matches!(
+            read,
+            commons_api::row_cache::PageLookup::Missing(None)
+        ));
+    }
+);
