@@ -6,7 +6,7 @@ use anyhow::Context;
 use futures_util::FutureExt;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
     sqlx::{
         pool::PoolConnectionMetadata,
         postgres::PgListener,
@@ -154,21 +154,31 @@ pub async fn connect_and_migrate_watched(
 ) -> anyhow::Result<DatabaseConnection> {
     let db = migrate(connect_with(args, Some(Arc::clone(&rows))).await?).await?;
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        watch_notices(database_url(args)?, &rows);
+        watch_notices(database_url(args)?, db.clone(), &rows);
     }
     Ok(db)
 }
 
 /// The longest wait between attempts to listen again after the listening connection failed.
 const LISTEN_RETRY_MAX: Duration = Duration::from_secs(10);
+/// A listening connection that lasted this long was not failing: the next failure is
+/// retried at once.
+const LISTEN_STEADY: Duration = Duration::from_secs(30);
+/// After this long without a notice, a probe is sent; a probe not heard within the same time
+/// means the connection no longer hears notices (a half-open socket, a pooler in transaction
+/// mode), and nothing is kept until it listens again.
+const PROBE_AFTER: Duration = Duration::from_secs(10);
+/// Payloads of probes start with this; table names never do.
+const PROBE: &str = "probe:";
 
 /// Listens on its own connection for the notices PostgreSQL sends when a write to a watched
 /// table commits (the triggers of migration `m20261207_000007_row_notices`), and drops what
-/// `rows` keeps on each. `rows` keeps anything only while the connection listens: from
-/// `LISTEN` on, until the connection fails, when notices could be missed; then it listens
-/// again, waiting up to [`LISTEN_RETRY_MAX`] between attempts. The task ends when `rows` is
-/// dropped.
-pub fn watch_notices(url: String, rows: &Arc<ClauseRowCache>) {
+/// `rows` keeps on each. `rows` keeps anything only while notices are known to arrive: from
+/// the moment a probe sent through `db` came back on a new listening connection (with the
+/// triggers in place), until the connection fails or a probe sent after
+/// [`PROBE_AFTER`] of quiet is not heard within as long again. Then it listens anew, waiting
+/// up to [`LISTEN_RETRY_MAX`] between attempts. The task ends when `rows` is dropped.
+pub fn watch_notices(url: String, db: DatabaseConnection, rows: &Arc<ClauseRowCache>) {
     let rows = Arc::downgrade(rows);
     let Some(mut closed) = rows.upgrade().map(|rows| rows.closed()) else {
         return;
@@ -176,47 +186,24 @@ pub fn watch_notices(url: String, rows: &Arc<ClauseRowCache>) {
     tokio::spawn(async move {
         let mut retry = Duration::from_millis(100);
         loop {
-            let listening = async {
-                let mut listener = PgListener::connect(&url).await?;
-                // A lost connection ends this listener; the next one is set up below.
-                listener.eager_reconnect(false);
-                listener
-                    .listen(migration::m20261207_000007_row_notices::CHANNEL)
-                    .await?;
-                Ok::<_, sea_orm::sqlx::Error>(listener)
-            };
-            let listening = tokio::select! {
+            let started = std::time::Instant::now();
+            let outcome = tokio::select! {
                 _ = closed.changed() => return,
-                listening = listening => listening,
+                outcome = listen(&url, &db, &rows) => outcome,
             };
-            match listening {
-                Ok(mut listener) => {
-                    let Some(cache) = rows.upgrade() else { return };
-                    cache.watch();
-                    drop(cache);
-                    retry = Duration::from_millis(100);
-                    loop {
-                        let notice = tokio::select! {
-                            _ = closed.changed() => return,
-                            notice = listener.try_recv() => notice,
-                        };
-                        let Some(cache) = rows.upgrade() else { return };
-                        match notice {
-                            Ok(Some(_)) => cache.invalidate(),
-                            Ok(None) | Err(_) => {
-                                cache.unwatch();
-                                tracing::warn!(
-                                    "lost the connection that listens for written rows; \
-                                     rows are read from the database until it is back"
-                                );
-                                break;
-                            }
-                        }
-                    }
-                }
-                Err(error) => {
-                    tracing::warn!(%error, retry_in = ?retry, "cannot listen for written rows");
-                }
+            if let Some(rows) = rows.upgrade() {
+                rows.unwatch();
+            }
+            match outcome {
+                Ok(()) => return,
+                Err(error) => tracing::warn!(
+                    %error,
+                    retry_in = ?retry,
+                    "not hearing of written rows; pages are read from the database until it is back"
+                ),
+            }
+            if started.elapsed() >= LISTEN_STEADY {
+                retry = Duration::from_millis(100);
             }
             tokio::select! {
                 _ = closed.changed() => return,
@@ -225,6 +212,79 @@ pub fn watch_notices(url: String, rows: &Arc<ClauseRowCache>) {
             retry = (retry * 2).min(LISTEN_RETRY_MAX);
         }
     });
+}
+
+/// One listening connection's life: returns `Ok` when `rows` is gone, an error when notices
+/// may have been missed.
+async fn listen(
+    url: &str,
+    db: &DatabaseConnection,
+    rows: &std::sync::Weak<ClauseRowCache>,
+) -> anyhow::Result<()> {
+    use migration::m20261207_000007_row_notices::{CHANNEL, TRIGGERS};
+    let names = TRIGGERS.map(|name| format!("'{name}'")).join(", ");
+    let triggers = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            format!(
+                "SELECT count(*) AS n FROM pg_trigger \
+                 WHERE tgname IN ({names}) AND tgenabled <> 'D'"
+            ),
+        ))
+        .await?
+        .map(|row| row.try_get::<i64>("", "n"))
+        .transpose()?;
+    anyhow::ensure!(
+        triggers == Some(TRIGGERS.len() as i64),
+        "the triggers that announce written rows are missing or disabled"
+    );
+    let mut listener = PgListener::connect(url).await?;
+    // A lost connection ends this listener; the caller sets up the next one.
+    listener.eager_reconnect(false);
+    listener.listen(CHANNEL).await?;
+    let mut probe: Option<String> = Some(send_probe(db).await?);
+    loop {
+        let notice = match tokio::time::timeout(PROBE_AFTER, listener.try_recv()).await {
+            Ok(notice) => notice?.ok_or_else(|| anyhow::anyhow!("connection lost"))?,
+            Err(_quiet) => {
+                anyhow::ensure!(probe.is_none(), "a probe notice did not come back");
+                probe = Some(send_probe(db).await?);
+                continue;
+            }
+        };
+        let Some(rows) = rows.upgrade() else {
+            return Ok(());
+        };
+        if notice.payload().starts_with(PROBE) {
+            // Other servers' probes are theirs.
+            if probe.as_deref() == Some(notice.payload()) {
+                // Heard: every notice sent from now on arrives (the first probe lets the
+                // cache keep rows).
+                if !rows.watching() {
+                    rows.watch();
+                }
+                probe = None;
+            }
+        } else {
+            rows.invalidate();
+        }
+    }
+}
+
+/// Sends a probe notice through `db` (another session than the listener's); returns its
+/// payload, unique to this probe.
+async fn send_probe(db: &DatabaseConnection) -> Result<String, sea_orm::DbErr> {
+    let payload = format!("{PROBE}{}", uuid::Uuid::new_v4());
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        "SELECT pg_notify($1, $2)",
+        [
+            migration::m20261207_000007_row_notices::CHANNEL.into(),
+            payload.clone().into(),
+        ],
+    ))
+    .await?;
+    Ok(payload)
 }
 
 async fn migrate(db: DatabaseConnection) -> anyhow::Result<DatabaseConnection> {

@@ -74,10 +74,7 @@ pub async fn clauses_handler(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    // The importer sees its clauses on the next page, without waiting for the notice.
-    let writing = state.rows.write_guard();
     let response = import(State(state.clone()), identity, query, headers, body).await;
-    drop(writing);
     let status = response.status();
     let outcome = if status.is_success() {
         "ok"
@@ -138,7 +135,11 @@ async fn import(
         Err(error) => return error.into_response(),
     };
     let handoff = state.indexer.handoff();
-    match clause::import(&state.db, &identity, contents, params.publish, handoff).await {
+    // The importer sees its clauses on the next page, without waiting for the notice.
+    let writing = state.rows.write_guard();
+    let imported = clause::import(&state.db, &identity, contents, params.publish, handoff).await;
+    drop(writing);
+    match imported {
         Ok(clauses) => {
             if params.publish {
                 state.indexer.wake();

@@ -25,9 +25,11 @@
 //!   notice, a mutation or an import holds a [`WriteGuard`] while it writes: it drops what
 //!   is kept when taken and again when the write is over.
 //! - A page's read asks for a [`Ticket`] first and hands its rows back with it; they are
-//!   kept only if nothing was written in between. A read that started before a write and
-//!   finished after it is therefore never kept, and one that starts after a write settled
-//!   sees what it committed.
+//!   kept only if nothing was written in between. A read that overlapped a watched write
+//!   (the SQLite writer's, or one under a write guard) is therefore never kept, and one that
+//!   starts after a write settled sees what it committed. A write on PostgreSQL from
+//!   elsewhere is known only when its notice arrives, a moment after the commit: what a read
+//!   kept in that moment is dropped with the notice.
 //!
 //! Writes to an SQLite file from another process do not pass through the watched
 //! connection. They still reach the change feed, and the indexer calls
@@ -56,6 +58,9 @@ const ROW_OVERHEAD: usize = 512;
 const MAX_PAGES: usize = 4_096;
 /// Most bytes of list pages kept.
 const MAX_PAGE_BYTES: usize = 8 << 20;
+/// Longest statement a page is kept under (a title cursor is the client's text): longer
+/// pages are read every time.
+const MAX_PAGE_KEY_BYTES: usize = 4 << 10;
 /// Most organisations kept.
 const MAX_ORGANIZATIONS: usize = 10_000;
 /// Most bytes of organisations kept.
@@ -153,8 +158,8 @@ struct State {
     /// Moves on at every write and invalidation; a [`Ticket`] from an earlier one is void.
     generation: u64,
     rows: Kept<Uuid, ClauseRow>,
-    /// List pages: the text of the statement that reads a page's ids, and the ids it found.
-    pages: Kept<String, Arc<[Uuid]>>,
+    /// List pages: the statement that reads a page (with its values), and the ids it found.
+    pages: Kept<Arc<str>, Arc<[Uuid]>>,
     organizations: Kept<Uuid, organization::Model>,
 }
 
@@ -232,10 +237,13 @@ impl ClauseRowCache {
     /// Keeps the ids a list page's statement `key` found, if nothing was written since
     /// `ticket`.
     pub fn fill_page(&self, ticket: Option<Ticket>, key: String, ids: &[Uuid]) {
+        if key.len() > MAX_PAGE_KEY_BYTES {
+            return;
+        }
         let mut state = self.state();
         if state.admits(ticket) {
             let size = key.len() + ids.len() * size_of_val(&Uuid::nil()) + 64;
-            state.pages.insert(key, ids.into(), size);
+            state.pages.insert(key.into(), ids.into(), size);
         }
     }
 
@@ -256,7 +264,12 @@ impl ClauseRowCache {
             return;
         }
         for org in organizations {
-            let size = 256 + org.slug.len() + org.name.len();
+            let optional = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+            let size = 256
+                + org.slug.len()
+                + org.name.len()
+                + optional(&org.municipality_code)
+                + optional(&org.origin);
             state.organizations.insert(org.id, org.clone(), size);
         }
     }
@@ -267,7 +280,9 @@ impl ClauseRowCache {
     }
 
     /// The clauses `ids` with their current views: those kept here, and the rest read in one
-    /// query (and kept, if nothing was written meanwhile).
+    /// query (and kept, if nothing was written meanwhile). `db` must read at the moment of
+    /// the call: not a transaction begun earlier, whose snapshot could predate a write the
+    /// ticket no longer reflects.
     pub async fn read(
         &self,
         db: &impl sea_orm::ConnectionTrait,
@@ -613,5 +628,32 @@ mod tests {
             cache.page(&(MAX_PAGES + 1).to_string()),
             PageLookup::Kept(_)
         ));
+    }
+
+    #[test]
+    fn organisations_are_kept_only_with_a_current_ticket() {
+        let cache = watched();
+        let now = Utc::now();
+        let org = organization::Model {
+            id: Uuid::new_v4(),
+            slug: "lund".into(),
+            name: "Lunds kommun".into(),
+            kind: entity::OrganizationKind::Municipality,
+            country: entity::Country::Se,
+            municipality_code: None,
+            population: None,
+            created_at: now,
+            origin: None,
+        };
+        let before = cache.organizations(&[org.id]);
+        assert_eq!(before.missing, vec![org.id]);
+        cache.invalidate();
+        cache.fill_organizations(before.ticket, std::slice::from_ref(&org));
+        assert_eq!(cache.organizations(&[org.id]).missing, vec![org.id]);
+        let after = cache.organizations(&[org.id]);
+        cache.fill_organizations(after.ticket, std::slice::from_ref(&org));
+        let kept = cache.organizations(&[org.id]);
+        assert!(kept.missing.is_empty());
+        assert_eq!(kept.found[&org.id].name, "Lunds kommun");
     }
 }

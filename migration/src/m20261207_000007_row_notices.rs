@@ -23,6 +23,13 @@ pub const CHANNEL: &str = "commons_rows";
 /// Tables whose rows a server keeps.
 const WATCHED: [&str; 3] = ["clause", "clause_version", "organization"];
 
+/// The triggers' names (`{table}_notice`), which a listener checks are in place.
+pub const TRIGGERS: [&str; 3] = [
+    "clause_notice",
+    "clause_version_notice",
+    "organization_notice",
+];
+
 #[expect(
     elided_lifetimes_in_paths,
     reason = "async_trait rejects the explicit lifetime MigrationTrait elides"

@@ -281,9 +281,10 @@ impl Indexer {
         self
     }
 
-    /// Drops the clause rows kept for result pages whenever a batch of events is read, so a
-    /// change written by another process (which the cache's watch on this process's writing
-    /// connection does not see) shows on result pages no later than in the index.
+    /// Drops the rows and pages kept in memory whenever a batch of events is read, so a
+    /// change written to an SQLite file by another process (which the cache's watch on this
+    /// process's writing connection does not see) shows on pages no later than in the index.
+    /// (On PostgreSQL the notices of committed writes drop them sooner.)
     #[must_use]
     pub fn with_row_cache(mut self, rows: Arc<ClauseRowCache>) -> Self {
         self.rows = Some(rows);

@@ -453,9 +453,11 @@ pub async fn list(
     if !cache.watching() {
         return Ok(Page::from_rows(query.all(db).await?, &page, total));
     }
-    // The statement's text, values included, names the page: filters, order, cursor and the
-    // caller's scope are all in it.
-    let key = query.build(db.get_database_backend()).to_string();
+    // The statement and its values name the page: filters, order, cursor and the caller's
+    // scope are all in them. (The values as they are bound, not as printed into the text,
+    // which rounds times to microseconds.)
+    let statement = query.build(db.get_database_backend());
+    let key = format!("{}\u{0}{:?}", statement.sql, statement.values);
     let rows = match cache.page(&key) {
         PageLookup::Kept(ids) => {
             let mut found = cache.read(db, &ids).await?;

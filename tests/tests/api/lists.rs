@@ -629,14 +629,53 @@ async fn kept_pages_follow_writes_from_anywhere_on_postgres() {
         .await;
         assert!(renamed.is_some(), "a rename in SQL reaches the kept organisation");
 
-        // The listening connection cut: nothing kept meanwhile may outlive a write.
-        b.db.execute_unprepared(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE query LIKE 'LISTEN %' AND datname = current_database() \
-             AND pid <> pg_backend_pid()",
-        )
+        // Pages are answered from memory: with the organisation's trigger off, a rename no
+        // server hears of is not shown, until a notice comes. (Once the indexers have read
+        // every event, nothing else drops what is kept; the page is read once to keep it.)
+        assert!(a.index_caught_up().await && b.index_caught_up().await);
+        shown(&a).await;
+        b.db.execute_unprepared("ALTER TABLE organization DISABLE TRIGGER organization_notice")
+            .await
+            .unwrap();
+        b.db.execute_unprepared(&format!(
+            "UPDATE organization SET name = 'Unheard' WHERE id = '{lund}'"
+        ))
         .await
         .unwrap();
+        assert_eq!(shown(&a).await[0].1, "Lunds kommun", "the kept organisation is shown");
+        b.db.execute_unprepared("ALTER TABLE organization ENABLE TRIGGER organization_notice")
+            .await
+            .unwrap();
+        b.db.execute_unprepared("NOTIFY commons_rows, 'organization'")
+            .await
+            .unwrap();
+        let heard = eventually(INDEX_WAIT, async || shown(&a).await[0].1 == "Unheard").await;
+        assert!(heard.is_some(), "a notice drops what is kept");
+
+        // A draft listed for its owner is kept under the owner's scope, never shown to others.
+        let draft = a
+            .ok(
+                Some(&token),
+                CREATE_CLAUSE,
+                json!({ "input": clause_input("Charlie draft") }),
+            )
+            .await["createClause"]["clause"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let drafts = "{ clauses(first: 10, filter: { status: [DRAFT] }) { nodes { id } } }";
+        for _ in 0..2 {
+            let mine = a.ok(Some(&token), drafts, json!({})).await;
+            assert_eq!(mine["clauses"]["nodes"][0]["id"], json!(draft));
+            let anyone = a.ok(None, drafts, json!({})).await;
+            assert_eq!(anyone["clauses"]["nodes"], json!([]), "no drafts for anonymous callers");
+        }
+
+        // The listening connection cut: nothing kept meanwhile may outlive a write.
+        let cut = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                   WHERE query LIKE 'LISTEN %' AND datname = current_database() \
+                   AND pid <> pg_backend_pid()";
+        b.db.execute_unprepared(cut).await.unwrap();
         b.db.execute_unprepared(&format!(
             "UPDATE organization SET name = 'Lund' WHERE id = '{lund}'"
         ))
@@ -647,6 +686,31 @@ async fn kept_pages_follow_writes_from_anywhere_on_postgres() {
         assert!(
             eventually(INDEX_WAIT, async || a.state.rows.watching()).await.is_some(),
             "the server listens again"
+        );
+
+        // A listener that finds a trigger disabled keeps nothing until it is back. (Cut until
+        // the server has noticed: a listener being set up at the first cut is not yet
+        // listening, and checks the triggers after this one was turned off.)
+        b.db.execute_unprepared("ALTER TABLE clause DISABLE TRIGGER clause_notice")
+            .await
+            .unwrap();
+        let unwatched = eventually(INDEX_WAIT, async || {
+            b.db.execute_unprepared(cut).await.unwrap();
+            !a.state.rows.watching()
+        })
+        .await;
+        assert!(unwatched.is_some(), "a cut listener keeps nothing");
+        let kept = eventually(std::time::Duration::from_secs(2), async || {
+            a.state.rows.watching()
+        })
+        .await;
+        assert_eq!(kept, None, "nothing kept while a trigger is off");
+        b.db.execute_unprepared("ALTER TABLE clause ENABLE TRIGGER clause_notice")
+            .await
+            .unwrap();
+        assert!(
+            eventually(INDEX_WAIT, async || a.state.rows.watching()).await.is_some(),
+            "kept again once the trigger is back"
         );
     })
     .await;
