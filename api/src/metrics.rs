@@ -19,7 +19,7 @@ use async_graphql::{
     extensions::{
         Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
     },
-    parser::types::{DocumentOperations, ExecutableDocument, OperationType},
+    parser::types::{ExecutableDocument, OperationType},
 };
 use axum::{
     extract::{MatchedPath, Request, State},
@@ -33,7 +33,10 @@ use sea_orm::{
     QuerySelect, sea_query::Expr,
 };
 
-use crate::startup::AppState;
+use crate::{
+    graphql::writes::{Operations, declared, picked},
+    startup::AppState,
+};
 
 /// Most series one metric keeps.
 pub const MAX_SERIES: usize = 500;
@@ -412,7 +415,7 @@ impl ExtensionFactory for GraphqlMetrics {
 #[derive(Default)]
 struct Seen {
     /// Operation types by name (`None` for an anonymous operation).
-    operations: Vec<(Option<String>, OperationType)>,
+    operations: Operations,
     chosen: Option<String>,
 }
 
@@ -444,14 +447,7 @@ impl Extension for OperationMetrics {
         let elapsed = started.elapsed().as_secs_f64();
         let (name, kind) = match self.seen.lock() {
             Ok(seen) => {
-                let picked = match &seen.chosen {
-                    Some(chosen) => seen
-                        .operations
-                        .iter()
-                        .find(|(name, _)| name.as_deref() == Some(chosen.as_str())),
-                    None => seen.operations.first(),
-                };
-                match picked {
+                match picked(&seen.operations, seen.chosen.as_deref()) {
                     Some((name, ty)) => (
                         operation_label(name.as_deref()),
                         match ty {
@@ -501,13 +497,7 @@ impl Extension for OperationMetrics {
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
         if let Ok(mut seen) = self.seen.lock() {
-            seen.operations = match &document.operations {
-                DocumentOperations::Single(op) => vec![(None, op.node.ty)],
-                DocumentOperations::Multiple(ops) => ops
-                    .iter()
-                    .map(|(name, op)| (Some(name.to_string()), op.node.ty))
-                    .collect(),
-            };
+            seen.operations = declared(&document);
         }
         Ok(document)
     }

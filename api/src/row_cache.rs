@@ -467,6 +467,15 @@ mod tests {
         )
     }
 
+    /// A ticket from before a write is void once the write is over, and a fresh one keeps.
+    fn void_then_kept(cache: &ClauseRowCache, before: Option<Ticket>, id: Uuid) {
+        cache.fill(before, &[row(id)]);
+        assert!(cache.is_empty(), "a ticket from before the write is void");
+        let after = cache.lookup(&[id]);
+        cache.fill(after.ticket, &[row(id)]);
+        assert_eq!(cache.len(), 1);
+    }
+
     fn watched() -> ClauseRowCache {
         let cache = ClauseRowCache::default();
         cache.watch();
@@ -507,12 +516,7 @@ mod tests {
         // While the write is under way no ticket is issued at all.
         assert_eq!(cache.lookup(&[id]).ticket, None);
         cache.settled();
-        // A ticket from before the write stays void after it settled.
-        cache.fill(before.ticket, &[row(id)]);
-        assert!(cache.is_empty());
-        let after = cache.lookup(&[id]);
-        cache.fill(after.ticket, &[row(id)]);
-        assert_eq!(cache.len(), 1);
+        void_then_kept(&cache, before.ticket, id);
     }
 
     #[test]
@@ -565,11 +569,7 @@ mod tests {
         assert_eq!(cache.lookup(&[id]).ticket, None);
         // A read that began before the write committed is not kept after it.
         drop(second);
-        cache.fill(before.ticket, &[row(id)]);
-        assert!(cache.is_empty());
-        let after = cache.lookup(&[id]);
-        cache.fill(after.ticket, &[row(id)]);
-        assert_eq!(cache.len(), 1);
+        void_then_kept(&cache, before.ticket, id);
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod query;
 mod search;
 mod trust;
 mod types;
-mod writes;
+pub(crate) mod writes;
 
 use std::{
     any::{Any, type_name},

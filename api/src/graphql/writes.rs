@@ -33,7 +33,29 @@ struct Watch {
 }
 
 /// Operation types by name (`None` for a document's single anonymous operation).
-type Operations = Vec<(Option<String>, OperationType)>;
+pub type Operations = Vec<(Option<String>, OperationType)>;
+
+/// The operations `document` declares.
+pub fn declared(document: &ExecutableDocument) -> Operations {
+    match &document.operations {
+        DocumentOperations::Single(op) => vec![(None, op.node.ty)],
+        DocumentOperations::Multiple(ops) => ops
+            .iter()
+            .map(|(name, op)| (Some(name.to_string()), op.node.ty))
+            .collect(),
+    }
+}
+
+/// The operation a request runs: the one named `name`, or the first when it names none.
+pub fn picked<'a>(
+    operations: &'a Operations,
+    name: Option<&str>,
+) -> Option<&'a (Option<String>, OperationType)> {
+    match name {
+        Some(name) => operations.iter().find(|(n, _)| n.as_deref() == Some(name)),
+        None => operations.first(),
+    }
+}
 
 /// The type of the operation `name` selects in `operations` (the first one without a name).
 pub fn selected(operations: &DocumentOperations, name: Option<&str>) -> Option<OperationType> {
@@ -56,17 +78,10 @@ impl Extension for Watch {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
-        let operations = match &document.operations {
-            DocumentOperations::Single(op) => vec![(None, op.node.ty)],
-            DocumentOperations::Multiple(ops) => ops
-                .iter()
-                .map(|(name, op)| (Some(name.to_string()), op.node.ty))
-                .collect(),
-        };
         *self
             .operations
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(operations);
+            .unwrap_or_else(PoisonError::into_inner) = Some(declared(&document));
         Ok(document)
     }
 
@@ -82,11 +97,7 @@ impl Extension for Watch {
             .unwrap_or_else(PoisonError::into_inner)
             .as_ref()
             .is_some_and(|ops| {
-                let picked = match operation_name {
-                    Some(name) => ops.iter().find(|(n, _)| n.as_deref() == Some(name)),
-                    None => ops.first(),
-                };
-                picked.is_some_and(|(_, ty)| *ty == OperationType::Mutation)
+                picked(ops, operation_name).is_some_and(|(_, ty)| *ty == OperationType::Mutation)
             });
         if mutation {
             let _writing = self.rows.write_guard();
