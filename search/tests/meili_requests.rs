@@ -170,6 +170,21 @@ async fn connected() -> (MeiliBackend, Recorder) {
     (backend, rec)
 }
 
+/// A search for `query` alone, `limit` hits.
+async fn plain_search(
+    backend: &MeiliBackend,
+    query: &str,
+    limit: usize,
+) -> Result<search::SearchResponse, SearchError> {
+    backend
+        .search(SearchRequest {
+            query: query.into(),
+            limit,
+            ..SearchRequest::default()
+        })
+        .await
+}
+
 fn doc(i: usize) -> CatalogueDocument {
     CatalogueDocument {
         id: format!("c{i}"),
@@ -405,12 +420,7 @@ async fn search_body_and_filters_are_pinned() {
 #[tokio::test]
 async fn a_thin_page_is_searched_again_without_absent_words() {
     let (backend, rec) = connected().await;
-    let response = backend
-        .search(SearchRequest {
-            query: "transport dekk".into(),
-            limit: 20,
-            ..SearchRequest::default()
-        })
+    let response = plain_search(&backend, "transport dekk", 20)
         .await
         .expect("search");
     let requests = rec.take();
@@ -440,21 +450,11 @@ async fn a_thin_page_is_searched_again_without_absent_words() {
     assert_eq!(response.hits.len(), 1);
     // A page with enough hits, or a later page, is not searched again; the words of a listed
     // phrase are asked about together.
-    let _ = backend
-        .search(SearchRequest {
-            query: "child labour dekk".into(),
-            limit: 1,
-            ..SearchRequest::default()
-        })
+    let _ = plain_search(&backend, "child labour dekk", 1)
         .await
         .expect("search");
     assert_eq!(rec.take().len(), 1);
-    let _ = backend
-        .search(SearchRequest {
-            query: "child labour dekk".into(),
-            limit: 20,
-            ..SearchRequest::default()
-        })
+    let _ = plain_search(&backend, "child labour dekk", 20)
         .await
         .expect("search");
     let requests = rec.take();
@@ -468,12 +468,7 @@ async fn a_thin_page_is_searched_again_without_absent_words() {
 async fn a_failed_absent_word_check_keeps_the_first_page() {
     let (backend, rec) = connected().await;
     *rec.fail_multi_search.lock().expect("lock") = true;
-    let response = backend
-        .search(SearchRequest {
-            query: "transport dekk".into(),
-            limit: 20,
-            ..SearchRequest::default()
-        })
+    let response = plain_search(&backend, "transport dekk", 20)
         .await
         .expect("the first page, not an error");
     let uris: Vec<String> = rec.take().into_iter().map(|(_, uri, _)| uri).collect();

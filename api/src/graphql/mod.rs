@@ -503,8 +503,9 @@ fn selects_mutation(request: &Request) -> bool {
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
         return false;
     };
-    writes::selected(&document.operations, request.operation_name.as_deref())
-        == Some(OperationType::Mutation)
+    let operations = writes::declared(&document);
+    writes::picked(&operations, request.operation_name.as_deref())
+        .is_some_and(|(_, ty)| *ty == OperationType::Mutation)
 }
 
 pub async fn graphql_get(

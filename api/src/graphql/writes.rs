@@ -57,17 +57,6 @@ pub fn picked<'a>(
     }
 }
 
-/// The type of the operation `name` selects in `operations` (the first one without a name).
-pub fn selected(operations: &DocumentOperations, name: Option<&str>) -> Option<OperationType> {
-    match operations {
-        DocumentOperations::Single(op) => Some(op.node.ty),
-        DocumentOperations::Multiple(ops) => match name {
-            Some(name) => ops.get(name).map(|op| op.node.ty),
-            None => ops.values().next().map(|op| op.node.ty),
-        },
-    }
-}
-
 #[async_trait::async_trait]
 impl Extension for Watch {
     async fn parse_query(
