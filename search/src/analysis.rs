@@ -602,7 +602,8 @@ impl Analysis {
             .map(|(_, w)| w)
             .collect();
         if topic.is_empty() {
-            return typed.join(" ");
+            // Only a kind or level: every clause, those of it first (see `named_facets`).
+            return String::new();
         }
         let mut out: Vec<String> = Vec::new();
         // Where the last word's own output begins: it stays last (below).
@@ -650,6 +651,20 @@ impl Analysis {
             self.listed_words.binary_search(word).is_err() && self.listed_forms(word).is_empty()
         });
         out.join(" ")
+    }
+
+    /// The clause kinds and ambition levels the words of `text` name (`tildelingskriterier`,
+    /// `spjutspets`), as `(facet, value)`: the clauses that have them rank first. None for a
+    /// quoted phrase, which is matched as typed.
+    pub fn named_facets(&self, text: &str) -> Vec<(Facet, String)> {
+        if text.contains('"') {
+            return Vec::new();
+        }
+        let typed = tokens(&mut self.words.clone(), text);
+        self.facet_mentions(&typed)
+            .into_iter()
+            .map(|m| (m.facet, m.value))
+            .collect()
     }
 
     /// The listed term `word` is another form of, by the stemmer of a language whose lexicon
@@ -1041,12 +1056,15 @@ mod tests {
         assert_eq!(analysis.meili_query("Toner retur"), "toner retur");
         assert_eq!(analysis.meili_query("iso 14001"), "iso 14001");
         assert_eq!(analysis.meili_query("\"chlid\""), "\"chlid\"");
-        // Kind words are left out, and the translatable words go first.
+        // Kind words are left out (the clauses of the kind rank first instead, see
+        // `named_facets`), and the translatable words go first.
         assert_eq!(analysis.meili_query("tildelingskriterium energi"), "energi");
+        assert_eq!(analysis.meili_query("tildelingskriterium"), "");
         assert_eq!(
-            analysis.meili_query("tildelingskriterium"),
-            "tildelingskriterium"
+            analysis.named_facets("Tildelingskriterium energi"),
+            vec![(Facet::Kind, "AWARD_CRITERION".to_owned())]
         );
+        assert!(analysis.named_facets("\"tildelingskriterium\"").is_empty());
         assert_eq!(
             analysis.meili_query("removable battery lifetime"),
             "battery lifetime removable"

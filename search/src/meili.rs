@@ -400,7 +400,7 @@ impl SearchBackend for MeiliBackend {
             });
         }
         let filter = filter_expression(&request.filter)?;
-        let query_text = Analysis::bundled().meili_query(&request.query);
+        let mut query_text = Analysis::bundled().meili_query(&request.query);
         let mut results = self.run_search(&request, &query_text, &filter).await?;
         // Meilisearch's `last` matching strategy drops words from the end when too few
         // clauses match them all, so a word no clause has (an inflection the documents do not
@@ -413,6 +413,20 @@ impl SearchBackend for MeiliBackend {
             && let Ok(again) = self.run_search(&request, &fewer, &filter).await
         {
             results = again;
+            query_text = fewer;
+        }
+        // Words naming a clause kind or level rank the clauses of that kind or level first
+        // (a boost, not a filter), as on the embedded index: the page is read from the
+        // clauses that have them, then from the others. Count and facets stay the whole
+        // result's. If a part fails, the page stands in plain relevance order.
+        let named = Analysis::bundled().named_facets(&request.query);
+        if !named.is_empty()
+            && request.effective_sort() == SortOrder::Relevance
+            && let Ok(hits) = self
+                .named_first(&request, &query_text, &filter, &named)
+                .await
+        {
+            results.hits = hits;
         }
         Ok(Self::response(&request, results))
     }
@@ -455,6 +469,59 @@ impl MeiliBackend {
             }
         }
         query.execute::<IdOnly>().await.map_err(unavailable)
+    }
+
+    /// The page of `request` with the clauses having every `named` facet value first, each
+    /// part in relevance order.
+    async fn named_first(
+        &self,
+        request: &SearchRequest,
+        query_text: &str,
+        filter: &str,
+        named: &[(Facet, String)],
+    ) -> Result<Vec<meilisearch_sdk::search::SearchResult<IdOnly>>, SearchError> {
+        let having = named
+            .iter()
+            .map(|(facet, value)| format!("{} = {}", facet.attribute(), quote(value)))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let and = |extra: String| {
+            if filter.is_empty() {
+                extra
+            } else {
+                format!("({filter}) AND {extra}")
+            }
+        };
+        let page = |offset: usize, limit: usize| SearchRequest {
+            offset,
+            limit,
+            facets: Vec::new(),
+            ..request.clone()
+        };
+        let limit = request.limit.max(1);
+        let first = self
+            .run_search(
+                &page(request.offset, limit),
+                query_text,
+                &and(format!("({having})")),
+            )
+            .await?;
+        let named_total = first.estimated_total_hits.unwrap_or_default();
+        let mut hits = first.hits;
+        if hits.len() < limit {
+            let rest = self
+                .run_search(
+                    &page(
+                        request.offset.saturating_sub(named_total),
+                        limit - hits.len(),
+                    ),
+                    query_text,
+                    &and(format!("NOT ({having})")),
+                )
+                .await?;
+            hits.extend(rest.hits);
+        }
+        Ok(hits)
     }
 
     /// `query_text` without the words that no clause passing `filter` contains, a listed phrase

@@ -162,25 +162,28 @@ pub async fn typos_reach_other_languages(backend: &dyn SearchBackend) {
     assert!(ids(&child).contains(&"da-childlabour"), "{:?}", ids(&child));
 }
 
-/// The embedded index's own check of what its query analysis adds: a compound typed as one
-/// word finds its parts across languages, and words naming a clause kind rank clauses of that
-/// kind first (Meilisearch cannot rank by kind; its adapter leaves such words out).
-pub async fn compounds_and_kind_words(backend: &dyn SearchBackend) {
+/// A compound of words the clauses use apart finds them (`laptop` + `garanti`).
+pub async fn compounds(backend: &dyn SearchBackend) {
     index_fixture(backend).await;
-    let search = |query: &'static str| find(backend, query);
     // Swedish `laptop` + `garanti`, neither alone in the query: the English warranty clause.
-    let compound = search("laptopgaranti").await;
+    let compound = find(backend, "laptopgaranti").await;
     assert_eq!(
         ids(&compound).first(),
         Some(&"en-warranty"),
         "{:?}",
         ids(&compound)
     );
-    // A kind named in words is no text to match: every clause, award criteria first.
+}
+
+/// Words naming a clause kind rank the clauses of that kind first instead of being matched as
+/// text: alone, every clause with those of the kind first; with a topic, the topic's clauses,
+/// those of the kind first.
+pub async fn kind_words_rank_first(backend: &dyn SearchBackend) {
+    index_fixture(backend).await;
+    let search = |query: &'static str| find(backend, query);
     let kind = search("tilldelningskriterium").await;
     assert_eq!(ids(&kind).first(), Some(&"en-warranty"), "{:?}", ids(&kind));
     assert_eq!(kind.hits.len(), fixture().len());
-    // With a topic, the topic's clauses only, those of the named kind first.
     let topic = search("tekniska krav energy").await;
     assert!(!ids(&topic).contains(&"sv-takeback"), "{:?}", ids(&topic));
     let first = ids(&topic).first().copied();

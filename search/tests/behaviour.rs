@@ -10,7 +10,8 @@ async fn tantivy_in_memory_passes_the_behaviour_suite() {
 async fn tantivy_corrects_typos_splits_compounds_and_reads_kind_words() {
     let backend = search::TantivyBackend::in_memory().expect("index");
     search::suite::typos_reach_other_languages(&backend).await;
-    search::suite::compounds_and_kind_words(&backend).await;
+    search::suite::compounds(&backend).await;
+    search::suite::kind_words_rank_first(&backend).await;
     search::suite::broader_concepts_and_misspelt_compounds(&backend).await;
 }
 
@@ -70,6 +71,7 @@ async fn meilisearch_passes_the_behaviour_suite() {
         .expect("connect to Meilisearch");
     search::suite::run(&backend).await;
     search::suite::typos_reach_other_languages(&backend).await;
+    search::suite::kind_words_rank_first(&backend).await;
 }
 
 /// A search waits for a slot of the gate and is refused as busy when none frees up in time;
