@@ -29,25 +29,26 @@ use crate::helpers::*;
 // them as search improves (and measure again when queries are added); lowering one needs a
 // reason in the commit that does it. Last raised on 2026-12-07 after broader concepts (half
 // a word, two levels up), Finnish inflection stems, known words kept from typo correction and
-// more concept terms.
+// more concept terms; measured again on 2026-12-07 after the concept hierarchy grew (printing,
+// human rights, life cycle assessment, packaging) and kind words boost on Meilisearch.
 /// MRR over every judged query (the `none` queries excluded).
-const FLOOR_MRR_OVERALL: f64 = 0.94; // measured 0.963
+const FLOOR_MRR_OVERALL: f64 = 0.94; // measured 0.962
 /// MRR of the queries whose relevant clauses include some in the query's own language.
-const FLOOR_MRR_SAME_LANGUAGE: f64 = 0.95; // measured 0.970
+const FLOOR_MRR_SAME_LANGUAGE: f64 = 0.95; // measured 0.969
 /// MRR of the queries whose relevant clauses are all in other languages.
 const FLOOR_MRR_CROSS_LANGUAGE: f64 = 0.92; // measured 0.948
 /// MRR of the queries with a typo in a key word.
 const FLOOR_MRR_MISSPELT: f64 = 0.97; // measured 1.000
 /// Recall@10 over every judged query.
-const FLOOR_RECALL_OVERALL: f64 = 0.91; // measured 0.933
+const FLOOR_RECALL_OVERALL: f64 = 0.92; // measured 0.937
 /// Recall@10 of the same-language, cross-language and misspelt queries.
-const FLOOR_RECALL_SAME_LANGUAGE: f64 = 0.90; // measured 0.925
+const FLOOR_RECALL_SAME_LANGUAGE: f64 = 0.91; // measured 0.931
 const FLOOR_RECALL_CROSS_LANGUAGE: f64 = 0.93; // measured 0.950
 const FLOOR_RECALL_MISSPELT: f64 = 0.92; // measured 0.940
 /// Meilisearch's overall MRR and recall@10 (measured against Meilisearch 1.50 built from its
 /// public source; the test runs only with `MEILI_URL`).
 const FLOOR_MEILI_MRR_OVERALL: f64 = 0.90; // measured 0.921
-const FLOOR_MEILI_RECALL_OVERALL: f64 = 0.85; // measured 0.873
+const FLOOR_MEILI_RECALL_OVERALL: f64 = 0.86; // measured 0.885
 
 /// How many results are scored, as a search page shows them.
 const TOP: usize = 10;
