@@ -4,7 +4,10 @@
 //! batches; every task is awaited and a failed task is an error; filters are built from typed
 //! values with quoting, so user text never becomes filter syntax.
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
 
 use meilisearch_sdk::{
     client::{Client, SwapIndexes},
@@ -30,6 +33,9 @@ pub const BATCH_SIZE: usize = 1_000;
 /// list there, whatever its count says, where the embedded index pages to the end; deeper
 /// pages only cost anything when they are asked for.
 pub const MAX_TOTAL_HITS: usize = 100_000;
+/// Deepest page end a result is filled up to with the clauses having only the query's last
+/// word (see `with_last_word`): each such page reads that many clauses.
+const MAX_FILLED: usize = 1_000;
 const TASK_TIMEOUT: Duration = Duration::from_secs(120);
 const TASK_POLL: Duration = Duration::from_millis(50);
 
@@ -415,11 +421,23 @@ impl SearchBackend for MeiliBackend {
             results = again;
             query_text = fewer;
         }
+        let named = Analysis::bundled().named_facets(&request.query);
+        // The `last` strategy never drops the first word either, so a clause having only the
+        // query's last word is never found (`selektiv nedrivning` lists the one clause saying
+        // `selektiv`, none of those saying only `nedrivning`). When the result ends before the
+        // page does, the page goes on with the clauses having the last word.
+        if named.is_empty()
+            && request.effective_sort() == SortOrder::Relevance
+            && results.estimated_total_hits.unwrap_or_default() < request.offset + request.limit
+        {
+            results = self
+                .with_last_word(&request, &query_text, &filter, results)
+                .await;
+        }
         // Words naming a clause kind or level rank the clauses of that kind or level first
         // (a boost, not a filter), as on the embedded index: the page is read from the
         // clauses that have them, then from the others. Count and facets stay the whole
         // result's. If a part fails, the page stands in plain relevance order.
-        let named = Analysis::bundled().named_facets(&request.query);
         if !named.is_empty()
             && request.effective_sort() == SortOrder::Relevance
             && let Ok(hits) = self
@@ -441,6 +459,18 @@ impl MeiliBackend {
         query_text: &str,
         filter: &str,
     ) -> Result<SearchResults<IdOnly>, SearchError> {
+        self.run_search_with(request, query_text, filter, None)
+            .await
+    }
+
+    /// [`run_search`](Self::run_search) with another matching strategy than `last`.
+    async fn run_search_with(
+        &self,
+        request: &SearchRequest,
+        query_text: &str,
+        filter: &str,
+        strategy: Option<MatchingStrategies>,
+    ) -> Result<SearchResults<IdOnly>, SearchError> {
         let facets: Vec<&str> = request.facets.iter().map(|f| f.attribute()).collect();
         let index = self.index();
         let mut query = index.search();
@@ -459,6 +489,9 @@ impl MeiliBackend {
         if !facets.is_empty() {
             query.with_facets(Selectors::Some(&facets));
         }
+        if let Some(strategy) = strategy {
+            query.with_matching_strategy(strategy);
+        }
         match request.effective_sort() {
             SortOrder::Relevance => {}
             SortOrder::Newest => {
@@ -469,6 +502,102 @@ impl MeiliBackend {
             }
         }
         query.execute::<IdOnly>().await.map_err(unavailable)
+    }
+
+    /// `main` (the result of `query_text`, which ends before the requested page does) followed
+    /// by the clauses having the query's last word and not its first (the words in reverse
+    /// order, which Meilisearch cuts down to the last word), with the count and facet counts
+    /// of both: those of each less those of the clauses having the first and the last word.
+    /// `main` as it is for a one-word or quoted query, a page deeper than [`MAX_FILLED`], or
+    /// when a request fails.
+    async fn with_last_word(
+        &self,
+        request: &SearchRequest,
+        query_text: &str,
+        filter: &str,
+        main: SearchResults<IdOnly>,
+    ) -> SearchResults<IdOnly> {
+        let units = Analysis::bundled().query_units(query_text);
+        let wanted = request.offset + request.limit.max(1);
+        let (Some(first), Some(last)) = (units.first(), units.last()) else {
+            return main;
+        };
+        if units.len() < 2 || query_text.contains('"') || wanted > MAX_FILLED {
+            return main;
+        }
+        let reversed = units.iter().rev().cloned().collect::<Vec<_>>().join(" ");
+        let from_start = |limit: usize| SearchRequest {
+            offset: 0,
+            limit,
+            ..request.clone()
+        };
+        let main_total = main.estimated_total_hits.unwrap_or_default();
+        let (to_page, one, whole) = (
+            from_start(wanted),
+            from_start(1),
+            from_start(main_total.max(1)),
+        );
+        let ends = format!("{first} {last}");
+        let (later, both, earlier) = tokio::join!(
+            self.run_search(&to_page, &reversed, filter),
+            self.run_search_with(&one, &ends, filter, Some(MatchingStrategies::ALL)),
+            async {
+                // The first page of `main` holds all of it; a deeper one is read again whole.
+                if request.offset == 0 {
+                    Ok(None)
+                } else {
+                    self.run_search(&whole, query_text, filter).await.map(Some)
+                }
+            },
+        );
+        let (Ok(later), Ok(both), Ok(earlier)) = (later, both, earlier) else {
+            return main;
+        };
+        let mut merged = main;
+        if let Some(earlier) = earlier {
+            merged.hits = earlier.hits;
+        }
+        let listed: HashSet<String> = merged.hits.iter().map(|h| h.result.id.clone()).collect();
+        merged.hits.extend(
+            later
+                .hits
+                .into_iter()
+                .filter(|hit| !listed.contains(&hit.result.id)),
+        );
+        merged.hits = merged
+            .hits
+            .into_iter()
+            .skip(request.offset)
+            .take(request.limit.max(1))
+            .collect();
+        let overlap = both.estimated_total_hits.unwrap_or_default();
+        merged.estimated_total_hits = Some(
+            (main_total + later.estimated_total_hits.unwrap_or_default()).saturating_sub(overlap),
+        );
+        if let Some(counts) = &mut merged.facet_distribution {
+            let of = |distribution: &Option<HashMap<String, HashMap<String, usize>>>,
+                      attribute: &str| {
+                distribution
+                    .as_ref()
+                    .and_then(|d| d.get(attribute))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            for (attribute, values) in counts.iter_mut() {
+                let added = of(&later.facet_distribution, attribute);
+                let shared = of(&both.facet_distribution, attribute);
+                for (value, count) in &added {
+                    *values.entry(value.clone()).or_default() += count;
+                }
+                for (value, count) in &shared {
+                    if let Some(total) = values.get_mut(value) {
+                        *total = total.saturating_sub(*count);
+                    }
+                }
+                values.retain(|_, count| *count > 0);
+            }
+        }
+        merged
     }
 
     /// The page of `request` with the clauses having every `named` facet value first, each

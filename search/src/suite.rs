@@ -318,6 +318,26 @@ pub async fn run(backend: &dyn SearchBackend) {
         ids(&typo)
     );
 
+    // Any of the words: a clause having only the last word is found as well as one having
+    // only the first, and the count and facet counts are those of both.
+    let mut either = request("warranty ecodesign");
+    either.facets = vec![Facet::Kind];
+    let either = search(either).await;
+    let mut found = ids(&either);
+    found.sort_unstable();
+    assert_eq!(found, ["en-servers", "en-warranty"], "either word");
+    assert_eq!(either.estimated_total, 2);
+    let kinds: Vec<(&str, u64)> = either
+        .facets
+        .iter()
+        .flat_map(|f| f.values.iter().map(|v| (v.value.as_str(), v.count)))
+        .collect();
+    assert_eq!(
+        kinds,
+        [("AWARD_CRITERION", 1), ("TECHNICAL_SPECIFICATION", 1)],
+        "either word's kinds"
+    );
+
     // Cross-language synonyms: English finds the Norwegian and Swedish take-back clauses.
     let synonyms = search(request("take-back")).await;
     for id in ["nb-takeback", "sv-takeback"] {

@@ -460,7 +460,16 @@ async fn a_thin_page_is_searched_again_without_absent_words() {
     let requests = rec.take();
     assert_eq!(requests[1].2["queries"][0]["q"], "child labour ");
     assert_eq!(requests[1].2["queries"][0]["matchingStrategy"], "all");
-    assert_eq!(requests.len(), 2, "nothing absent: no second search");
+    // Nothing absent: no second search of the query, only the clauses having its last word
+    // (a listed phrase moves as one).
+    let rest: Vec<&Value> = requests[2..]
+        .iter()
+        .map(|(_, _, body)| &body["q"])
+        .collect();
+    assert_eq!(
+        rest,
+        [&json!("dekk child labour"), &json!("child labour dekk")]
+    );
 }
 
 /// When asking which words are absent fails, the first page stands.
@@ -471,9 +480,69 @@ async fn a_failed_absent_word_check_keeps_the_first_page() {
     let response = plain_search(&backend, "transport dekk", 20)
         .await
         .expect("the first page, not an error");
-    let uris: Vec<String> = rec.take().into_iter().map(|(_, uri, _)| uri).collect();
-    assert_eq!(uris, ["/indexes/clauses/search", "/multi-search"]);
-    assert_eq!(response.hits.len(), 1);
+    let requests = rec.take();
+    let uris: Vec<&str> = requests.iter().map(|(_, uri, _)| uri.as_str()).collect();
+    assert_eq!(uris[..2], ["/indexes/clauses/search", "/multi-search"]);
+    // The result ends before the page does, so it goes on with the clauses having the last
+    // word (the words reversed) and counts those having both ends once.
+    let searched: Vec<(Value, Value)> = requests[2..]
+        .iter()
+        .map(|(_, _, body)| (body["q"].clone(), body["matchingStrategy"].clone()))
+        .collect();
+    assert_eq!(
+        searched,
+        [
+            (json!("dekk transport"), Value::Null),
+            (json!("transport dekk"), json!("all")),
+        ]
+    );
+    assert_eq!(
+        response.hits.len(),
+        1,
+        "a clause listed twice is shown once"
+    );
+    assert_eq!(response.estimated_total, 1);
+}
+
+/// A deeper page past the end of the result reads the result again whole, then the clauses
+/// having the last word, up to the end of the page.
+#[tokio::test]
+async fn a_page_past_the_result_goes_on_with_the_last_word() {
+    let (backend, rec) = connected().await;
+    let request = SearchRequest {
+        query: "transport dekk".into(),
+        offset: 10,
+        limit: 10,
+        ..Default::default()
+    };
+    let response = SearchBackend::search(&backend, request)
+        .await
+        .expect("search");
+    let requests = rec.take();
+    let pages: Vec<(Value, Value, Value)> = requests
+        .iter()
+        .filter(|(_, uri, _)| uri.ends_with("/search"))
+        .map(|(_, _, body)| {
+            (
+                body["q"].clone(),
+                body["offset"].clone(),
+                body["limit"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pages,
+        [
+            (json!("transport dekk"), json!(10), json!(10)),
+            (json!("dekk transport"), json!(0), json!(20)),
+            (json!("transport dekk"), json!(0), json!(1)),
+            (json!("transport dekk"), json!(0), json!(1)),
+        ]
+    );
+    assert!(
+        response.hits.is_empty(),
+        "one clause in all, on the first page"
+    );
     assert_eq!(response.estimated_total, 1);
 }
 
