@@ -12,18 +12,21 @@ use std::{
     collections::{HashMap, HashSet},
     ops::Bound,
     path::Path,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::{Duration, Instant},
 };
 
 use tantivy::{
-    DocAddress, DocId, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Score, Searcher,
-    SegmentOrdinal, SegmentReader, TantivyDocument, Term,
+    DocAddress, DocId, Executor, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Score,
+    Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, Term,
     collector::{Collector, Count, SegmentCollector, TopDocs},
     directory::MmapDirectory,
     query::{
-        AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery,
-        Occur, PhraseQuery, Query, RangeQuery, TermQuery,
+        AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EnableScoring,
+        FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
     },
     schema::{
         FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
@@ -163,6 +166,14 @@ fn fingerprint(schema: &Schema) -> u64 {
     Analysis::bundled().fingerprint() ^ fnv1a(schema.as_bytes())
 }
 
+/// Threads a search walks the index's segments with: one per core (at most 8), so a search
+/// at a quiet moment uses every core (see [`Running`]).
+fn search_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(8)
+}
+
 fn stem_tokenizer(code: &str) -> String {
     format!("stem_{}", code.to_lowercase())
 }
@@ -226,6 +237,8 @@ struct SynonymIndex {
 
 struct Inner {
     index: Index,
+    /// Searches running now (see [`Running`]).
+    running: AtomicUsize,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
@@ -236,6 +249,26 @@ struct Inner {
     /// been filled by [`SearchBackend::replace_all`] (written only then, so an index whose
     /// rebuild was cut short is rebuilt again at the next start).
     marker: Option<(std::path::PathBuf, String)>,
+}
+
+/// Counts a search as running while it lives.
+struct Running<'a>(&'a AtomicUsize, usize);
+
+impl<'a> Running<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        Self(count, count.fetch_add(1, Ordering::AcqRel))
+    }
+
+    /// Whether no other search was running when this one started.
+    fn alone(&self) -> bool {
+        self.1 == 0
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// What one query word matches, gathered by [`TantivyBackend::text_query`]'s steps.
@@ -360,8 +393,14 @@ impl TantivyBackend {
         Self::with_index(Index::create_in_ram(schema), fields, true)
     }
 
-    fn with_index(index: Index, fields: Fields, new: bool) -> Result<Self, SearchError> {
+    fn with_index(mut index: Index, fields: Fields, new: bool) -> Result<Self, SearchError> {
         register_tokenizers(&index);
+        let threads = search_threads();
+        if threads > 1 {
+            index
+                .set_multithread_executor(threads)
+                .map_err(unavailable)?;
+        }
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -396,6 +435,7 @@ impl TantivyBackend {
         Ok(Self {
             inner: Arc::new(Inner {
                 index,
+                running: AtomicUsize::new(0),
                 reader,
                 writer: Mutex::new(writer),
                 fields,
@@ -490,21 +530,34 @@ impl Inner {
         out
     }
 
-    /// Merges every segment into one (after a rebuild, which leaves several): a search then
-    /// looks each of its terms up once instead of once per segment, and walks one posting
-    /// list per term (about a tenth faster at 100,000 clauses). Later writes add segments
-    /// again, which the writer's merge policy keeps few.
+    /// Merges the segments a rebuild leaves (one per indexing thread and flush) into one per
+    /// search thread ([`search_threads`]), of about equal size: a search looks each of its
+    /// terms up once per segment and walks the segments in parallel, one per core. Later
+    /// writes add segments again, which the writer's merge policy keeps few.
     fn merge_all(&self) -> Result<(), SearchError> {
         let mut writer = self
             .writer
             .lock()
             .map_err(|_| unavailable("index writer poisoned"))?;
-        let segments = self.index.searchable_segment_ids().map_err(unavailable)?;
-        if segments.len() > 1 {
-            writer.merge(&segments).wait().map_err(unavailable)?;
-            self.reader.reload().map_err(unavailable)?;
+        let metas = self.index.searchable_segment_metas().map_err(unavailable)?;
+        let wanted = search_threads();
+        if metas.len() <= wanted {
+            return Ok(());
         }
-        Ok(())
+        // Largest first, each into the group holding the fewest documents so far.
+        let mut metas = metas;
+        metas.sort_by_key(|meta| std::cmp::Reverse(meta.num_docs()));
+        let mut groups: Vec<(u32, Vec<tantivy::index::SegmentId>)> = vec![(0, Vec::new()); wanted];
+        for meta in metas {
+            if let Some(group) = groups.iter_mut().min_by_key(|(docs, _)| *docs) {
+                group.0 += meta.num_docs();
+                group.1.push(meta.id());
+            }
+        }
+        for (_, ids) in groups.into_iter().filter(|(_, ids)| ids.len() > 1) {
+            writer.merge(&ids).wait().map_err(unavailable)?;
+        }
+        self.reader.reload().map_err(unavailable)
     }
 
     fn commit(&self, writer: &mut IndexWriter) -> Result<(), SearchError> {
@@ -1016,21 +1069,34 @@ impl Inner {
             Box::new(BooleanQuery::new(clauses))
         };
         let searcher = self.reader.searcher();
+        // Alone, a search walks the segments on every core; beside others, on its own thread
+        // only (splitting each of several searches costs throughput and gains nothing).
+        let running = Running::enter(&self.running);
+        let single = Executor::single_thread();
+        let executor = if running.alone() {
+            self.index.search_executor()
+        } else {
+            &single
+        };
         let limit = request.limit.max(1);
         let top = TopDocs::with_limit(limit).and_offset(request.offset);
         // One pass over the matches collects the page, the count and (when facets are
         // asked for) the matching documents to count facet values over.
         let want_docs = !request.facets.is_empty();
         let (addresses, total, docs) = match request.effective_sort() {
-            SortOrder::Relevance => collect(&searcher, &query, top.order_by_score(), want_docs)?,
+            SortOrder::Relevance => {
+                collect(&searcher, executor, &query, top.order_by_score(), want_docs)?
+            }
             SortOrder::Newest => collect(
                 &searcher,
+                executor,
                 &query,
                 top.order_by_fast_field::<i64>("published_at", Order::Desc),
                 want_docs,
             )?,
             SortOrder::Evidence => collect(
                 &searcher,
+                executor,
                 &query,
                 top.order_by_fast_field::<i64>("evidence_score", Order::Desc),
                 want_docs,
@@ -1200,8 +1266,19 @@ type PerSegment = Vec<(SegmentOrdinal, Vec<DocId>)>;
 
 /// Runs `query` once through `top` and a count (with `want_docs`, every match per segment,
 /// whose number is the count): the page's addresses, the total and the matches.
+/// Scores only for a collector that orders by score (as [`Searcher::search`] decides).
+fn scoring<'a>(searcher: &'a Searcher, collector: &impl Collector) -> EnableScoring<'a> {
+    if collector.requires_scoring() {
+        EnableScoring::enabled_from_searcher(searcher)
+    } else {
+        EnableScoring::disabled_from_searcher(searcher)
+    }
+}
+
+/// Collects the page (and the matching documents, or their count) with `executor`.
 fn collect<S: 'static, C>(
     searcher: &Searcher,
+    executor: &Executor,
     query: &dyn Query,
     top: C,
     want_docs: bool,
@@ -1211,13 +1288,17 @@ where
 {
     let page = |top: Vec<(S, DocAddress)>| top.into_iter().map(|(_, a)| a).collect();
     if want_docs {
+        let collector = (top, SegmentDocs);
         let (top, docs) = searcher
-            .search(query, &(top, SegmentDocs))
+            .search_with_executor(query, &collector, executor, scoring(searcher, &collector))
             .map_err(unavailable)?;
         let count = docs.iter().map(|(_, d)| d.len()).sum();
         Ok((page(top), count, Some(docs)))
     } else {
-        let (top, count) = searcher.search(query, &(top, Count)).map_err(unavailable)?;
+        let collector = (top, Count);
+        let (top, count) = searcher
+            .search_with_executor(query, &collector, executor, scoring(searcher, &collector))
+            .map_err(unavailable)?;
         Ok((page(top), count, None))
     }
 }
@@ -1367,22 +1448,38 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_rebuilt_index_is_one_segment() {
+    async fn a_rebuilt_index_has_a_segment_per_search_thread() {
         let backend = TantivyBackend::in_memory().expect("index");
         for batch in 0..3 {
             let docs = (batch * 10..batch * 10 + 10).map(clause).collect();
             backend.upsert(docs).await.expect("upsert");
         }
-        assert!(segments(&backend) > 1, "each commit writes a segment");
+        assert!(
+            segments(&backend) > search_threads(),
+            "each commit writes a segment or more"
+        );
         backend.inner.merge_all().expect("merge");
-        assert_eq!(segments(&backend), 1);
+        assert_eq!(segments(&backend), search_threads());
         assert_eq!(found(&backend).await, 30, "nothing lost in the merge");
 
         backend
             .replace_all((0..200).map(clause).collect())
             .await
             .expect("rebuild");
-        assert_eq!(segments(&backend), 1);
+        assert!(segments(&backend) <= search_threads());
         assert_eq!(found(&backend).await, 200);
+    }
+
+    #[test]
+    fn a_search_knows_whether_others_run() {
+        let count = AtomicUsize::new(0);
+        let first = Running::enter(&count);
+        assert!(first.alone());
+        {
+            let second = Running::enter(&count);
+            assert!(!second.alone());
+        }
+        drop(first);
+        assert!(Running::enter(&count).alone(), "both finished");
     }
 }
