@@ -30,7 +30,8 @@ use crate::helpers::*;
 // reason in the commit that does it. Last raised on 2026-12-07 after broader concepts (half
 // a word, two levels up), Finnish inflection stems, known words kept from typo correction and
 // more concept terms; measured again on 2026-12-07 after the concept hierarchy grew (printing,
-// human rights, life cycle assessment, packaging) and kind words boost on Meilisearch.
+// human rights, life cycle assessment, packaging), kind words boost on Meilisearch and its
+// results go on with the clauses having the query's last word.
 /// MRR over every judged query (the `none` queries excluded).
 const FLOOR_MRR_OVERALL: f64 = 0.94; // measured 0.962
 /// MRR of the queries whose relevant clauses include some in the query's own language.
@@ -47,8 +48,8 @@ const FLOOR_RECALL_CROSS_LANGUAGE: f64 = 0.93; // measured 0.950
 const FLOOR_RECALL_MISSPELT: f64 = 0.92; // measured 0.940
 /// Meilisearch's overall MRR and recall@10 (measured against Meilisearch 1.50 built from its
 /// public source; the test runs only with `MEILI_URL`).
-const FLOOR_MEILI_MRR_OVERALL: f64 = 0.90; // measured 0.921
-const FLOOR_MEILI_RECALL_OVERALL: f64 = 0.86; // measured 0.885
+const FLOOR_MEILI_MRR_OVERALL: f64 = 0.90; // measured 0.923
+const FLOOR_MEILI_RECALL_OVERALL: f64 = 0.88; // measured 0.904
 
 /// How many results are scored, as a search page shows them.
 const TOP: usize = 10;
