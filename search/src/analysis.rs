@@ -587,8 +587,8 @@ impl Analysis {
         }
         let none = |_: &str| false;
         let typed = tokens(&mut self.words.clone(), text);
-        // Words naming a clause kind or level are no text to match (Meilisearch cannot rank
-        // by them): they are left out, unless nothing else was typed.
+        // Words naming a clause kind or level are no text to match: they are left out (the
+        // adapter ranks the clauses of that kind first, see `named_facets`).
         let mentions = self.facet_mentions(&typed);
         let named = |i: usize| {
             mentions

@@ -33,9 +33,9 @@ pub const BATCH_SIZE: usize = 1_000;
 /// list there, whatever its count says, where the embedded index pages to the end; deeper
 /// pages only cost anything when they are asked for.
 pub const MAX_TOTAL_HITS: usize = 100_000;
-/// Deepest page end a result is filled up to with the clauses having only the query's last
-/// word (see `with_last_word`): each such page reads that many clauses.
-const MAX_FILLED: usize = 1_000;
+/// Largest result that is completed with the clauses having only the query's last word (see
+/// `with_last_word`); a larger one has enough of its own.
+const MAX_FILLED: usize = 100;
 const TASK_TIMEOUT: Duration = Duration::from_secs(120);
 const TASK_POLL: Duration = Duration::from_millis(50);
 
@@ -424,11 +424,11 @@ impl SearchBackend for MeiliBackend {
         let named = Analysis::bundled().named_facets(&request.query);
         // The `last` strategy never drops the first word either, so a clause having only the
         // query's last word is never found (`selektiv nedrivning` lists the one clause saying
-        // `selektiv`, none of those saying only `nedrivning`). When the result ends before the
-        // page does, the page goes on with the clauses having the last word.
+        // `selektiv`, none of those saying only `nedrivning`). A small result goes on with the
+        // clauses having the last word, on every page alike.
         if named.is_empty()
             && request.effective_sort() == SortOrder::Relevance
-            && results.estimated_total_hits.unwrap_or_default() < request.offset + request.limit
+            && results.estimated_total_hits.unwrap_or_default() < MAX_FILLED
         {
             results = self
                 .with_last_word(&request, &query_text, &filter, results)
@@ -504,12 +504,11 @@ impl MeiliBackend {
         query.execute::<IdOnly>().await.map_err(unavailable)
     }
 
-    /// `main` (the result of `query_text`, which ends before the requested page does) followed
+    /// The page of `main` (the result of `query_text`, under [`MAX_FILLED`] clauses) followed
     /// by the clauses having the query's last word and not its first (the words in reverse
     /// order, which Meilisearch cuts down to the last word), with the count and facet counts
     /// of both: those of each less those of the clauses having the first and the last word.
-    /// `main` as it is for a one-word or quoted query, a page deeper than [`MAX_FILLED`], or
-    /// when a request fails.
+    /// `main` as it is for a one-word or quoted query, or when a request fails.
     async fn with_last_word(
         &self,
         request: &SearchRequest,
@@ -518,11 +517,11 @@ impl MeiliBackend {
         main: SearchResults<IdOnly>,
     ) -> SearchResults<IdOnly> {
         let units = Analysis::bundled().query_units(query_text);
-        let wanted = request.offset + request.limit.max(1);
+        let wanted = request.offset.saturating_add(request.limit.max(1));
         let (Some(first), Some(last)) = (units.first(), units.last()) else {
             return main;
         };
-        if units.len() < 2 || query_text.contains('"') || wanted > MAX_FILLED {
+        if units.len() < 2 || query_text.contains('"') {
             return main;
         }
         let reversed = units.iter().rev().cloned().collect::<Vec<_>>().join(" ");
@@ -532,18 +531,23 @@ impl MeiliBackend {
             ..request.clone()
         };
         let main_total = main.estimated_total_hits.unwrap_or_default();
+        // The later clauses' hits are read only for a page reaching past `main`; their count
+        // and facets always, so every page tells the same total.
+        let past_main = wanted > main_total;
         let (to_page, one, whole) = (
-            from_start(wanted),
+            from_start(if past_main { wanted } else { 1 }),
             from_start(1),
             from_start(main_total.max(1)),
         );
-        let ends = format!("{first} {last}");
+        // A trailing space: the last word matched whole, as in the reversed query (not as a
+        // prefix, which would count clauses the two results do not share).
+        let ends = format!("{first} {last} ");
         let (later, both, earlier) = tokio::join!(
             self.run_search(&to_page, &reversed, filter),
             self.run_search_with(&one, &ends, filter, Some(MatchingStrategies::ALL)),
             async {
                 // The first page of `main` holds all of it; a deeper one is read again whole.
-                if request.offset == 0 {
+                if request.offset == 0 || !past_main {
                     Ok(None)
                 } else {
                     self.run_search(&whole, query_text, filter).await.map(Some)
@@ -554,22 +558,24 @@ impl MeiliBackend {
             return main;
         };
         let mut merged = main;
-        if let Some(earlier) = earlier {
-            merged.hits = earlier.hits;
-        }
-        let listed: HashSet<String> = merged.hits.iter().map(|h| h.result.id.clone()).collect();
-        merged.hits.extend(
-            later
+        if past_main {
+            if let Some(earlier) = earlier {
+                merged.hits = earlier.hits;
+            }
+            let listed: HashSet<String> = merged.hits.iter().map(|h| h.result.id.clone()).collect();
+            merged.hits.extend(
+                later
+                    .hits
+                    .into_iter()
+                    .filter(|hit| !listed.contains(&hit.result.id)),
+            );
+            merged.hits = merged
                 .hits
                 .into_iter()
-                .filter(|hit| !listed.contains(&hit.result.id)),
-        );
-        merged.hits = merged
-            .hits
-            .into_iter()
-            .skip(request.offset)
-            .take(request.limit.max(1))
-            .collect();
+                .skip(request.offset)
+                .take(request.limit.max(1))
+                .collect();
+        }
         let overlap = both.estimated_total_hits.unwrap_or_default();
         merged.estimated_total_hits = Some(
             (main_total + later.estimated_total_hits.unwrap_or_default()).saturating_sub(overlap),
@@ -600,8 +606,8 @@ impl MeiliBackend {
         merged
     }
 
-    /// The page of `request` with the clauses having every `named` facet value first, each
-    /// part in relevance order.
+    /// The page of `request` with the clauses having any of the `named` facet values first,
+    /// each part in relevance order.
     async fn named_first(
         &self,
         request: &SearchRequest,
@@ -613,7 +619,7 @@ impl MeiliBackend {
             .iter()
             .map(|(facet, value)| format!("{} = {}", facet.attribute(), quote(value)))
             .collect::<Vec<_>>()
-            .join(" AND ");
+            .join(" OR ");
         let and = |extra: String| {
             if filter.is_empty() {
                 extra

@@ -24,6 +24,7 @@ use tantivy::{
     Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, Term,
     collector::{Collector, Count, SegmentCollector, TopDocs},
     directory::MmapDirectory,
+    indexer::{LogMergePolicy, NoMergePolicy},
     query::{
         AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EnableScoring,
         FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
@@ -530,15 +531,34 @@ impl Inner {
         out
     }
 
+    /// Stops the writer's own background merges until [`merge_all`](Self::merge_all), so they
+    /// cannot take the segments it merges.
+    fn pause_merges(&self) -> Result<(), SearchError> {
+        let writer = self
+            .writer
+            .lock()
+            .map_err(|_| unavailable("index writer poisoned"))?;
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        Ok(())
+    }
+
     /// Merges the segments a rebuild leaves (one per indexing thread and flush) into one per
     /// search thread ([`search_threads`]), of about equal size: a search looks each of its
-    /// terms up once per segment and walks the segments in parallel, one per core. Later
-    /// writes add segments again, which the writer's merge policy keeps few.
+    /// terms up once per segment and walks the segments in parallel, one per core. Then the
+    /// writer's merge policy (tantivy's default) is on again for later writes. A merge that
+    /// fails leaves its segments as they were: the index is complete either way.
     fn merge_all(&self) -> Result<(), SearchError> {
         let mut writer = self
             .writer
             .lock()
             .map_err(|_| unavailable("index writer poisoned"))?;
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        let merged = self.merge_segments(&mut writer);
+        writer.set_merge_policy(Box::<LogMergePolicy>::default());
+        merged
+    }
+
+    fn merge_segments(&self, writer: &mut IndexWriter) -> Result<(), SearchError> {
         let metas = self.index.searchable_segment_metas().map_err(unavailable)?;
         let wanted = search_threads();
         if metas.len() <= wanted {
@@ -555,7 +575,8 @@ impl Inner {
             }
         }
         for (_, ids) in groups.into_iter().filter(|(_, ids)| ids.len() > 1) {
-            writer.merge(&ids).wait().map_err(unavailable)?;
+            // Not fatal (see `merge_all`).
+            let _ = writer.merge(&ids).wait();
         }
         self.reader.reload().map_err(unavailable)
     }
@@ -1059,6 +1080,7 @@ impl Inner {
                 message: format!("must be at most {MAX_QUERY_CHARS} characters"),
             });
         }
+        let running = Running::enter(&self.running);
         let text_query = self.text_query(&request.query);
         let filters = self.filter_queries(request)?;
         let query: Box<dyn Query> = if filters.is_empty() {
@@ -1071,7 +1093,6 @@ impl Inner {
         let searcher = self.reader.searcher();
         // Alone, a search walks the segments on every core; beside others, on its own thread
         // only (splitting each of several searches costs throughput and gains nothing).
-        let running = Running::enter(&self.running);
         let single = Executor::single_thread();
         let executor = if running.alone() {
             self.index.search_executor()
@@ -1266,7 +1287,7 @@ type PerSegment = Vec<(SegmentOrdinal, Vec<DocId>)>;
 
 /// Runs `query` once through `top` and a count (with `want_docs`, every match per segment,
 /// whose number is the count): the page's addresses, the total and the matches.
-/// Scores only for a collector that orders by score (as [`Searcher::search`] decides).
+/// Scoring on only for a collector that orders by score (as [`Searcher::search`] decides).
 fn scoring<'a>(searcher: &'a Searcher, collector: &impl Collector) -> EnableScoring<'a> {
     if collector.requires_scoring() {
         EnableScoring::enabled_from_searcher(searcher)
@@ -1346,7 +1367,8 @@ impl SearchBackend for TantivyBackend {
 
     async fn replace_all(&self, documents: Vec<CatalogueDocument>) -> Result<(), SearchError> {
         self.blocking(move |inner| {
-            inner.write(|writer, inner| {
+            inner.pause_merges()?;
+            let written = inner.write(|writer, inner| {
                 writer.delete_all_documents().map_err(unavailable)?;
                 for doc in &documents {
                     writer
@@ -1354,8 +1376,17 @@ impl SearchBackend for TantivyBackend {
                         .map_err(unavailable)?;
                 }
                 Ok(())
-            })?;
-            inner.merge_all()?;
+            });
+            // Merges again as usual after the rebuild's own, or after its failure.
+            match written {
+                Ok(()) => inner.merge_all()?,
+                Err(error) => {
+                    if let Ok(writer) = inner.writer.lock() {
+                        writer.set_merge_policy(Box::<LogMergePolicy>::default());
+                    }
+                    return Err(error);
+                }
+            }
             if let Some((path, fingerprint)) = &inner.marker {
                 std::fs::write(path, fingerprint).map_err(unavailable)?;
             }
@@ -1450,7 +1481,8 @@ mod tests {
     #[tokio::test]
     async fn a_rebuilt_index_has_a_segment_per_search_thread() {
         let backend = TantivyBackend::in_memory().expect("index");
-        for batch in 0..3 {
+        let batches = search_threads() + 1;
+        for batch in 0..batches {
             let docs = (batch * 10..batch * 10 + 10).map(clause).collect();
             backend.upsert(docs).await.expect("upsert");
         }
@@ -1460,7 +1492,11 @@ mod tests {
         );
         backend.inner.merge_all().expect("merge");
         assert_eq!(segments(&backend), search_threads());
-        assert_eq!(found(&backend).await, 30, "nothing lost in the merge");
+        assert_eq!(
+            found(&backend).await,
+            10 * batches as u64,
+            "nothing lost in the merge"
+        );
 
         backend
             .replace_all((0..200).map(clause).collect())

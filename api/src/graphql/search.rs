@@ -395,6 +395,9 @@ fn decode_offset(cursor: &str) -> ServiceResult<usize> {
     String::from_utf8(raw)
         .ok()
         .and_then(|raw| raw.strip_prefix(CURSOR_PREFIX).and_then(|n| n.parse().ok()))
+        // No page starts past the deepest hit a backend can list (an offset near `usize::MAX`
+        // would overflow the page arithmetic).
+        .filter(|&offset: &usize| offset < search::meili::MAX_TOTAL_HITS)
         .ok_or_else(invalid)
 }
 
@@ -491,5 +494,22 @@ impl SearchQuery {
                 node: TemplateSearchHit { id, highlight },
             }
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_name_offsets_a_backend_can_list() {
+        assert_eq!(decode_offset(&encode_offset(41)).ok(), Some(41));
+        let deepest = search::meili::MAX_TOTAL_HITS - 1;
+        assert_eq!(decode_offset(&encode_offset(deepest)).ok(), Some(deepest));
+        // Past every hit, up to the largest number: refused, not added to.
+        for offset in [search::meili::MAX_TOTAL_HITS, usize::MAX] {
+            assert!(decode_offset(&encode_offset(offset)).is_err(), "{offset}");
+        }
+        assert!(decode_offset("bm90LWEtY3Vyc29y").is_err());
     }
 }
