@@ -25,6 +25,9 @@ struct Recorder {
     current_settings: Arc<Mutex<Value>>,
     fail_tasks: Arc<Mutex<bool>>,
     fail_multi_search: Arc<Mutex<bool>>,
+    /// Searches that are not plain relevance over the whole index fail: those with the
+    /// `all` strategy or a kind filter (the extra searches of a fill or a kind boost).
+    fail_extra_searches: Arc<Mutex<bool>>,
     next_task: Arc<Mutex<u32>>,
 }
 
@@ -99,9 +102,14 @@ async fn handle(
             Json(rec.current_settings.lock().expect("lock").clone()),
         );
     }
-    if method == Method::POST
+    let extra = body_json["matchingStrategy"] == "all"
+        || body_json["filter"]
+            .as_str()
+            .is_some_and(|f| f.contains("kind ="));
+    if (method == Method::POST
         && path == "/multi-search"
-        && *rec.fail_multi_search.lock().expect("lock")
+        && *rec.fail_multi_search.lock().expect("lock"))
+        || (path.ends_with("/search") && extra && *rec.fail_extra_searches.lock().expect("lock"))
     {
         return (
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -516,6 +524,31 @@ async fn a_failed_absent_word_check_keeps_the_first_page() {
     assert_eq!(ids, ["a", "b"], "a clause listed twice is shown once");
     // 1 + 2 less the one clause having both ends.
     assert_eq!(response.estimated_total, 2);
+}
+
+/// When a search the fill or the kind boost needs fails, the page stands as the plain result.
+#[tokio::test]
+async fn failed_extra_searches_keep_the_plain_page() {
+    let (backend, rec) = connected().await;
+    *rec.fail_extra_searches.lock().expect("lock") = true;
+    for query in ["child labour dekk", "tildelingskriterium dekk"] {
+        let response = plain_search(&backend, query, 20)
+            .await
+            .expect("the plain page, not an error");
+        let ids: Vec<&str> = response.hits.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["a"], "{query}");
+        assert_eq!(response.estimated_total, 1, "{query}");
+        let requests = rec.take();
+        assert!(
+            requests
+                .iter()
+                .any(|(_, _, body)| body["matchingStrategy"] == "all"
+                    || body["filter"]
+                        .as_str()
+                        .is_some_and(|f| f.contains("kind ="))),
+            "{query}: the extra search was tried"
+        );
+    }
 }
 
 /// A deeper page past the end of the result reads the result again whole, then the clauses
