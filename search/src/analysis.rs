@@ -394,6 +394,7 @@ impl Analysis {
                 ANALYSIS_REVISION.to_le_bytes().as_slice(),
                 lexicon_text.as_bytes(),
                 terms.as_bytes(),
+                crate::synonyms::CPV_CONCEPTS_JSON.as_bytes(),
             ]
             .concat()
             .as_slice(),

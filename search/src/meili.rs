@@ -24,7 +24,7 @@ use crate::{
     SearchError, SearchFilter, SearchRequest, SearchResponse, SortOrder, StaleAt,
     analysis::{Analysis, analysed_words},
     meili_http::Transport,
-    synonyms::Synonyms,
+    synonyms::{CpvConcepts, Synonyms},
 };
 
 /// Documents sent per request.
@@ -45,7 +45,7 @@ const MAX_SYNONYMS: usize = 50;
 const MAX_SYNONYM_WORDS: usize = 100;
 
 /// Attributes searched, most important first.
-pub const SEARCHABLE: [&str; 9] = [
+pub const SEARCHABLE: [&str; 10] = [
     "title",
     "text",
     "purpose",
@@ -55,16 +55,40 @@ pub const SEARCHABLE: [&str; 9] = [
     "labels",
     "organization_name",
     "analysed",
+    "categories",
 ];
 
 /// A catalogue document as Meilisearch stores it: with the shared analysis's words
 /// ([`analysed_words`]: compound parts and listed synonym forms), which Meilisearch's own
-/// tokenizer does not find for the Nordic languages.
+/// tokenizer does not find for the Nordic languages, and the words of what its CPV codes name
+/// ([`category_words`]).
 #[derive(Serialize)]
 struct MeiliDocument {
     #[serde(flatten)]
     document: CatalogueDocument,
     analysed: String,
+    categories: String,
+}
+
+/// Every term, in every language, of the concepts the document's CPV codes name
+/// ([`CpvConcepts`]), space separated: a display-coded clause is found by `skärm`, `näyttö` or
+/// `display` whatever its text calls the product. Searched last of the attributes, so such a
+/// match ranks below the same word in the clause's own text.
+fn category_words(synonyms: &Synonyms, document: &CatalogueDocument) -> String {
+    let mut words: Vec<&str> = Vec::new();
+    for concept in CpvConcepts::bundled().concepts(&document.cpv_codes) {
+        let terms = synonyms
+            .groups
+            .iter()
+            .filter(|g| g.concept == concept)
+            .flat_map(|g| &g.terms);
+        for term in terms {
+            if !words.contains(&term.as_str()) {
+                words.push(term);
+            }
+        }
+    }
+    words.join(" ")
 }
 
 /// The documents with their analysis, worked out on the blocking pool (a rebuild analyses the
@@ -73,16 +97,18 @@ async fn meili_documents(
     documents: Vec<CatalogueDocument>,
 ) -> Result<Vec<MeiliDocument>, SearchError> {
     tokio::task::spawn_blocking(move || {
-        documents
+        let synonyms = Synonyms::bundled().map_err(unavailable)?;
+        Ok(documents
             .into_iter()
             .map(|document| MeiliDocument {
                 analysed: analysed_words(&document),
+                categories: category_words(&synonyms, &document),
                 document,
             })
-            .collect()
+            .collect())
     })
     .await
-    .map_err(unavailable)
+    .map_err(unavailable)?
 }
 
 /// The index settings this code expects.

@@ -296,6 +296,71 @@ pub async fn broader_concepts_and_misspelt_compounds(backend: &dyn SearchBackend
     );
 }
 
+/// A clause is also about what its CPV codes name: a display-coded clause whose text speaks
+/// only of "the equipment" is found by a search for displays, below the clauses naming them,
+/// and not by one for servers; with a second word it names, it ranks above the clauses having
+/// that word alone.
+pub async fn cpv_codes_name_concepts(backend: &dyn SearchBackend) {
+    let kind = "TECHNICAL_SPECIFICATION";
+    backend
+        .replace_all(vec![
+            doc(
+                "en-kit",
+                "EN",
+                "SE",
+                "Spare parts for the delivered equipment",
+                "The supplier shall keep spare parts for the delivered equipment for [7 years].",
+                kind,
+                &["30231000-7"],
+            ),
+            doc(
+                "da-display",
+                "DA",
+                "DK",
+                "Skærme med lavt energiforbrug",
+                "Skærme skal have et lavt energiforbrug i drift.",
+                kind,
+                &["30231000-7"],
+            ),
+            doc(
+                "sv-chairs",
+                "SV",
+                "SE",
+                "Reservdelar till kontorsstolar",
+                "Reservdelar till stolarna ska finnas i [10 år].",
+                kind,
+                &["39112000-0"],
+            ),
+            doc(
+                "en-rack",
+                "EN",
+                "NO",
+                "Lifetime of the delivered equipment",
+                "The delivered equipment shall be supported for [8 years].",
+                kind,
+                &["48820000-2"],
+            ),
+        ])
+        .await
+        .unwrap_or_else(|e| panic!("indexing failed: {e}"));
+    let displays = find(backend, "bildskärmar").await;
+    assert_eq!(
+        ids(&displays),
+        vec!["da-display", "en-kit"],
+        "display clauses, those naming displays first"
+    );
+    let servers = find(backend, "servers").await;
+    assert_eq!(ids(&servers), vec!["en-rack"]);
+    let parts = find(backend, "bildskärmar reservdelar").await;
+    assert_eq!(
+        ids(&parts).first(),
+        Some(&"en-kit"),
+        "both words (one by the CPV code) before one: {:?}",
+        ids(&parts)
+    );
+    assert!(ids(&parts).contains(&"sv-chairs"), "{:?}", ids(&parts));
+}
+
 /// Runs every behaviour check; panics with a description on the first failure.
 pub async fn run(backend: &dyn SearchBackend) {
     backend

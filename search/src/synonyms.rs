@@ -1,10 +1,15 @@
 //! The curated Nordic synonym list (`data/synonyms.json`) and per-language stop words.
 
-use std::collections::HashMap;
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::OnceLock,
+};
 
 use serde::Deserialize;
 
 const SYNONYMS_JSON: &str = include_str!("../data/synonyms.json");
+/// The concepts CPV codes name (`data/cpv-concepts.json`); part of the analysis fingerprint.
+pub(crate) const CPV_CONCEPTS_JSON: &str = include_str!("../data/cpv-concepts.json");
 
 #[derive(Debug, Deserialize)]
 pub struct SynonymGroup {
@@ -78,9 +83,82 @@ impl Synonyms {
     }
 }
 
+/// The synonym-list concepts that CPV code prefixes name (`30231` → `display`): what a clause
+/// is about by its CPV codes, whatever words its text uses. Documents carry their codes'
+/// concepts, so a search for displays also finds the display clause whose text speaks only of
+/// "the equipment" (ranked below clauses naming them).
+#[derive(Debug, Deserialize)]
+pub struct CpvConcepts {
+    prefixes: BTreeMap<String, Vec<String>>,
+}
+
+impl CpvConcepts {
+    /// The table shipped with this build.
+    pub fn bundled() -> &'static CpvConcepts {
+        static TABLE: OnceLock<CpvConcepts> = OnceLock::new();
+        TABLE.get_or_init(|| {
+            serde_json::from_str(CPV_CONCEPTS_JSON).expect("the bundled CPV concept table parses")
+        })
+    }
+
+    /// The concepts (synonym-group names) of `codes`, each once: those of each code's longest
+    /// listed prefix (`30213100-6`, portable computers: laptop; `30200000-1`, computer
+    /// equipment: IT equipment), so a display clause is no match for servers through the
+    /// IT equipment both are (the synonym list's hierarchy relates the concepts).
+    pub fn concepts(&self, codes: &[String]) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for code in codes {
+            let digits: String = code
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .take(8)
+                .collect();
+            let longest = (2..=digits.len())
+                .rev()
+                .find_map(|n| self.prefixes.get(&digits[..n]));
+            for concept in longest.into_iter().flatten() {
+                if !out.contains(&concept.as_str()) {
+                    out.push(concept);
+                }
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpv_codes_name_listed_concepts() {
+        let synonyms = Synonyms::bundled().unwrap_or_else(|e| panic!("synonyms.json: {e}"));
+        let table = CpvConcepts::bundled();
+        for (prefix, concepts) in &table.prefixes {
+            assert!(
+                (2..=8).contains(&prefix.len()) && prefix.chars().all(|c| c.is_ascii_digit()),
+                "{prefix} is no CPV prefix"
+            );
+            for concept in concepts {
+                assert!(
+                    synonyms.groups.iter().any(|g| &g.concept == concept),
+                    "{prefix}: {concept} is not a concept of the synonym list"
+                );
+            }
+        }
+        let codes = |list: &[&str]| list.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>();
+        // A code's longest listed prefix counts, not the shorter ones.
+        assert_eq!(table.concepts(&codes(&["30213100-6"])), vec!["laptop"]);
+        assert_eq!(
+            table.concepts(&codes(&["30200000-1"])),
+            vec!["it equipment"]
+        );
+        assert_eq!(table.concepts(&codes(&["30213000-5"])), vec!["computers"]);
+        // Each concept once, however many codes name it; unknown codes name nothing.
+        let two = table.concepts(&codes(&["30213100-6", "30213110-9", "50312000-5"]));
+        assert_eq!(two, vec!["laptop", "repair", "it equipment"]);
+        assert!(table.concepts(&codes(&["99999999-9", "bogus"])).is_empty());
+    }
 
     #[test]
     fn bundled_list_is_well_formed() {

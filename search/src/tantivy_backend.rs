@@ -45,7 +45,7 @@ use crate::{
     SearchError, SearchRequest, SearchResponse, SortOrder, StaleAt,
     analysis::{self, Analysis, analysed_words, fnv1a, nearest_words, typo_budget},
     cover::CoverQuery,
-    synonyms::Synonyms,
+    synonyms::{CpvConcepts, Synonyms},
 };
 
 /// Most query words taken into account; the rest of a very long query is ignored.
@@ -89,6 +89,8 @@ struct Fields {
     extra: Field,
     /// What the shared analysis adds: compound parts and listed synonym forms.
     analysed: Field,
+    /// The concepts the clause's CPV codes name ([`CpvConcepts`]), one raw token each.
+    category: Field,
     /// `(language code, field)` holding stemmed title, text and extra.
     stems: Vec<(&'static str, Field)>,
     facets: HashMap<Facet, Field>,
@@ -117,6 +119,7 @@ fn schema() -> (Schema, Fields) {
     let text = builder.add_text_field("text", folded(true));
     let extra = builder.add_text_field("extra", folded(false));
     let analysed = builder.add_text_field("analysed", folded(false));
+    let category = builder.add_text_field("category", STRING);
     let stems = STEM_LANGUAGES
         .iter()
         .map(|(code, _)| {
@@ -150,6 +153,7 @@ fn schema() -> (Schema, Fields) {
         text,
         extra,
         analysed,
+        category,
         stems,
         facets,
         cpv_prefix,
@@ -224,6 +228,8 @@ fn lock_error(error: tantivy::TantivyError) -> SearchError {
 /// Synonym groups as folded token sequences, looked up by their folded text.
 struct SynonymIndex {
     groups: Vec<Vec<Vec<String>>>,
+    /// Each group's concept name (what [`CpvConcepts`] names).
+    concepts: Vec<String>,
     by_phrase: HashMap<String, usize>,
     /// The first two words of each longer phrase (`environmental management` of
     /// `environmental management system`).
@@ -443,6 +449,7 @@ impl TantivyBackend {
                 marker: None,
                 synonyms: SynonymIndex {
                     groups,
+                    concepts: synonyms.groups.iter().map(|g| g.concept.clone()).collect(),
                     by_phrase,
                     by_prefix,
                     phrase_words,
@@ -494,6 +501,9 @@ impl Inner {
         out.add_text(f.extra, &extra);
         let analysed = analysed_words(doc);
         out.add_text(f.analysed, &analysed);
+        for concept in CpvConcepts::bundled().concepts(&doc.cpv_codes) {
+            out.add_text(f.category, concept);
+        }
         if let Some((_, stem)) = f.stems.iter().find(|(code, _)| *code == doc.language) {
             out.add_text(*stem, &doc.title);
             out.add_text(*stem, &doc.text);
@@ -660,6 +670,7 @@ impl Inner {
                     WORD_BONUS,
                 ));
                 broad.extend(self.broader_query(&groups).map(|q| (Occur::Should, q)));
+                broad.extend(self.category_query(&groups).map(|q| (Occur::Should, q)));
                 if broad.is_empty() {
                     return (Occur::Should, word as Box<dyn Query>);
                 }
@@ -988,6 +999,40 @@ impl Inner {
         (!alternatives.is_empty()).then(|| -> Box<dyn Query> {
             Box::new(BoostQuery::new(
                 Box::new(BooleanQuery::new(alternatives)),
+                BROADER_WEIGHT,
+            ))
+        })
+    }
+
+    /// The clauses whose CPV codes name one of `groups`, or a concept narrower or broader than
+    /// one (a clause coded as portable computers is about the laptops searched for, whatever
+    /// its text calls them): a match in a broader sense, worth [`BROADER_BONUS`], so such a
+    /// clause ranks below those naming the word and above those not matching it at all.
+    /// `None` when no group is given.
+    fn category_query(&self, groups: &[usize]) -> Option<Box<dyn Query>> {
+        let s = &self.synonyms;
+        let mut related: Vec<usize> = groups
+            .iter()
+            .flat_map(|&g| {
+                std::iter::once(g)
+                    .chain(s.narrower[g].iter().copied())
+                    .chain(s.broader[g].iter().copied())
+            })
+            .collect();
+        related.sort_unstable();
+        related.dedup();
+        let terms: Vec<(Occur, Box<dyn Query>)> = related
+            .into_iter()
+            .map(|g| {
+                should(TermQuery::new(
+                    Term::from_field_text(self.fields.category, &s.concepts[g]),
+                    IndexRecordOption::Basic,
+                ))
+            })
+            .collect();
+        (!terms.is_empty()).then(|| -> Box<dyn Query> {
+            Box::new(BoostQuery::new(
+                Box::new(BooleanQuery::new(terms)),
                 BROADER_WEIGHT,
             ))
         })

@@ -13,6 +13,7 @@ async fn tantivy_corrects_typos_splits_compounds_and_reads_kind_words() {
     search::suite::compounds(&backend).await;
     search::suite::kind_words_rank_first(&backend).await;
     search::suite::broader_concepts_and_misspelt_compounds(&backend).await;
+    search::suite::cpv_codes_name_concepts(&backend).await;
 }
 
 #[tokio::test]
@@ -72,6 +73,7 @@ async fn meilisearch_passes_the_behaviour_suite() {
     search::suite::run(&backend).await;
     search::suite::typos_reach_other_languages(&backend).await;
     search::suite::kind_words_rank_first(&backend).await;
+    search::suite::cpv_codes_name_concepts(&backend).await;
 }
 
 /// A search waits for a slot of the gate and is refused as busy when none frees up in time;

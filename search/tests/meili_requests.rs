@@ -255,7 +255,8 @@ async fn settings_are_sent_only_when_they_differ() {
             "scoring_rule",
             "labels",
             "organization_name",
-            "analysed"
+            "analysed",
+            "categories"
         ])
     );
     assert_eq!(
@@ -369,6 +370,7 @@ async fn documents_go_in_batches_and_failed_tasks_are_errors() {
     );
     assert_eq!(requests[0].2[0]["cpv_prefixes"], json!([]));
     assert_eq!(requests[0].2[0]["analysed"], json!(""));
+    assert_eq!(requests[0].2[0]["categories"], json!(""));
 
     backend
         .delete(vec!["c1".into(), "c2".into()])
@@ -728,6 +730,7 @@ async fn documents_carry_the_shared_analysis() {
         id: "sv".into(),
         title: "Återtagande av tonerkassetter".into(),
         language: "SV".into(),
+        cpv_codes: vec!["30125100-2".into()],
         ..CatalogueDocument::default()
     };
     backend.upsert(vec![compound]).await.expect("upsert");
@@ -738,5 +741,12 @@ async fn documents_carry_the_shared_analysis() {
     assert!(
         words.contains(&"toner") && words.contains(&"kassetter"),
         "{analysed}"
+    );
+    // So do the words, in every language, of what its CPV code names (toner cartridges).
+    let categories = requests[0].2[0]["categories"].as_str().unwrap_or_default();
+    let words: Vec<&str> = categories.split(' ').collect();
+    assert!(
+        words.contains(&"toner") && words.contains(&"värikasetti"),
+        "{categories}"
     );
 }
