@@ -785,7 +785,12 @@ impl Analysis {
     /// six letters or stems under five.
     pub fn ending_form(&self, word: &str) -> Option<&str> {
         let length = word.chars().count();
-        if length < 6 {
+        // A single-word term is its own form (`renoverad`, refurbished, is no `renovering`).
+        let is_term = self
+            .stems
+            .binary_search_by(|(stem, _)| stem.as_str().cmp(word))
+            .is_ok_and(|i| self.stems[i].1 == word);
+        if length < 6 || is_term {
             return None;
         }
         let prefix: String = word.chars().take(5).collect();
@@ -832,6 +837,11 @@ const MIN_STEM: usize = 5;
 /// - the weak grade of a double stop before the final vowel (`tabletti` → `tableti-n`,
 ///   `näyttö` → `näytö-t`) and of `nk`, `mp`, `nt`, `lt`, `rt` (`kaupunki` → `kaupungi-ssa`).
 ///
+/// And one Nordic pattern: an `-ering` noun's verb stem, which its participles and passive
+/// forms share (`certificering` → `certificer-et`, `certifiering` → `certifier-ad`,
+/// `sertifisering` → `sertifiser-te`), where the stemmers cut the noun and the participle to
+/// different stems.
+///
 /// Terms of the other languages mostly fall outside these patterns, and a stem must match
 /// the word letter for letter. Terms under [`MIN_STEM`] letters, terms already in a
 /// partitive form and derived stems under [`MIN_DERIVED_STEM`] letters get none.
@@ -849,6 +859,9 @@ pub(crate) fn inflection_stems(term: &str) -> Vec<String> {
     // build on.
     if (vowel(last) && vowel(chars[n - 2])) || term.ends_with("tta") || term.ends_with("ttä") {
         return out;
+    }
+    if term.ends_with("ering") {
+        out.push(head(3));
     }
     // Vowel groups: two-syllable `-a` words take `o` or keep the `a` in the plural (`palkka`,
     // `palkkoja`), longer ones the `i` (`kannettava`, `kannettavia`).
@@ -942,6 +955,10 @@ mod tests {
         assert!(stems("päästötön").contains(&"päästöttöm".to_owned()));
         assert!(stems("tabletti").contains(&"tableti".to_owned()));
         assert!(stems("kaupunki").contains(&"kaupungi".to_owned()));
+        // Nordic `-ering` nouns share their verb's stem; short ones (`levering`) get none.
+        assert!(stems("certificering").contains(&"certificer".to_owned()));
+        assert!(stems("sertifisering").contains(&"sertifiser".to_owned()));
+        assert_eq!(stems("levering"), vec!["levering".to_owned()]);
         // The term itself is always a stem; short and odd words get nothing more.
         assert_eq!(stems("däck"), vec!["däck".to_owned()]);
         assert_eq!(stems("co2-udledning"), vec!["co2-udledning".to_owned()]);
@@ -1022,6 +1039,12 @@ mod tests {
         assert_eq!(analysis.ending_form("kannettavien"), Some("kannettava"));
         let words = analysis.document_words("FI", &["Näyttöjen energiankulutus"]);
         assert!(words.split(' ').any(|w| w == "näyttö"), "{words}");
+        // A Nordic participle is a form of its `-ering` noun; a listed word is only itself.
+        assert_eq!(analysis.ending_form("certificeret"), Some("certificering"));
+        assert_eq!(analysis.ending_form("sertifiserte"), Some("sertifisering"));
+        assert_eq!(analysis.ending_form("renoverad"), None);
+        let words = analysis.document_words("DA", &["Enhederne skal være certificeret"]);
+        assert!(words.split(' ').any(|w| w == "certificering"), "{words}");
     }
 
     #[test]
