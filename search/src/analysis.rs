@@ -606,6 +606,47 @@ impl Analysis {
             // Only a kind or level: every clause, those of it first (see `named_facets`).
             return String::new();
         }
+        // Stop words are left out, as the embedded index leaves them optional: Meilisearch
+        // counts every word a clause has, and `av` or `of` then ranks the clauses of the
+        // languages that have the word above those in the others. Not those of a listed
+        // phrase (`freedom of association`, also misspelt: `guarantees of orign`), nor one
+        // typed in capitals (`IT`), nor a query of stop words only.
+        let acronyms: HashSet<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() >= 2 && w.chars().all(|c| c.is_uppercase()))
+            .map(str::to_lowercase)
+            .collect();
+        let fixed: Vec<String> = topic
+            .iter()
+            .map(|word| {
+                let known = self.listed_words.binary_search(word).is_ok()
+                    || self.languages.iter().any(|l| l.is_known(word, &none));
+                if known {
+                    return (*word).clone();
+                }
+                self.nearest_listed_word(word)
+                    .map_or_else(|| (*word).clone(), str::to_owned)
+            })
+            .collect();
+        let in_phrase = |i: usize| {
+            (2..=3).any(|n| {
+                (i.saturating_sub(n - 1)..=i)
+                    .filter(|&start| start + n <= fixed.len())
+                    .any(|start| {
+                        self.listed_phrases
+                            .contains(&fixed[start..start + n].join(" "))
+                    })
+            })
+        };
+        let content: Vec<&String> = topic
+            .iter()
+            .enumerate()
+            .filter(|(i, word)| {
+                !self.is_stop_word(word) || acronyms.contains(word.as_str()) || in_phrase(*i)
+            })
+            .map(|(_, word)| *word)
+            .collect();
+        let topic = if content.is_empty() { topic } else { content };
         let mut out: Vec<String> = Vec::new();
         // Where the last word's own output begins: it stays last (below).
         let mut last_from = None;
@@ -1103,6 +1144,25 @@ mod tests {
             analysis
                 .meili_query("battery kontorsmö")
                 .ends_with(" kontorsmö")
+        );
+        // Stop words are left out, except in a listed phrase or a query of nothing else.
+        let erasure = analysis.meili_query("sikker sletting av data");
+        assert!(!erasure.split(' ').any(|w| w == "av"), "{erasure}");
+        assert_eq!(erasure.split(' ').count(), 3, "{erasure}");
+        let association = analysis.meili_query("freedom of association");
+        assert!(association.split(' ').any(|w| w == "of"), "{association}");
+        assert_eq!(analysis.meili_query("of the"), "of the");
+        assert!(
+            analysis
+                .meili_query("guarantees of orign")
+                .split(' ')
+                .any(|w| w == "of")
+        );
+        assert!(
+            analysis
+                .meili_query("IT asset reporting")
+                .split(' ')
+                .any(|w| w == "it")
         );
         // An unknown compound: its known parts, the last part first.
         let split = analysis.meili_query("tonerkassettretur");
