@@ -797,6 +797,22 @@ impl Analysis {
             || self.languages.iter().any(|l| l.vocabulary.contains(word))
     }
 
+    /// Every word [`is_known_word`](Self::is_known_word) knows, of five letters or more (the
+    /// shorter ones get no typos anyway), sorted: what Meilisearch is told not to take for a
+    /// misspelling of another word (`mobiler`, phones, is no `möbler`).
+    pub fn known_words(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .listed_words
+            .iter()
+            .chain(self.languages.iter().flat_map(|l| &l.vocabulary))
+            .filter(|w| w.chars().count() >= 5 && w.chars().all(char::is_alphabetic))
+            .cloned()
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Whether `word` (lower case) is a stop word of any of the languages.
     pub fn is_stop_word(&self, word: &str) -> bool {
         self.languages.iter().any(|l| l.stop.contains(word))

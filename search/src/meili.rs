@@ -13,7 +13,7 @@ use meilisearch_sdk::{
     client::{Client, SwapIndexes},
     indexes::Index,
     search::{MatchingStrategies, SearchResults, Selectors},
-    settings::{PaginationSetting, Settings},
+    settings::{PaginationSetting, Settings, TypoToleranceSettings},
     task_info::TaskInfo,
     tasks::Task,
 };
@@ -159,6 +159,17 @@ pub fn settings() -> Result<Settings, SearchError> {
         .with_sortable_attributes(["published_at", "evidence_score"])
         .with_pagination(PaginationSetting {
             max_total_hits: MAX_TOTAL_HITS,
+        })
+        // A real word is what was meant, as on the embedded index: Meilisearch allows no typo
+        // in the words of the lexicon and the synonym list (Swedish `mobiler` would otherwise
+        // find `möbler`, Norwegian `møbel` `mobil`). Misspelt words are still corrected, by the
+        // query's analysis or Meilisearch's typo tolerance.
+        .with_typo_tolerance(TypoToleranceSettings {
+            enabled: None,
+            disable_on_attributes: None,
+            disable_on_words: Some(Analysis::bundled().known_words()),
+            min_word_size_for_typos: None,
+            disable_on_numbers: None,
         })
         .with_synonyms(map))
 }
@@ -342,6 +353,18 @@ pub fn settings_match(current: &Settings, desired: &Settings) -> bool {
         && sorted(&current.sortable_attributes) == sorted(&desired.sortable_attributes)
         && synonyms(current) == synonyms(desired)
         && current.pagination == desired.pagination
+        && no_typo_words(current) == no_typo_words(desired)
+}
+
+/// The words without typo tolerance in `settings`, sorted.
+fn no_typo_words(settings: &Settings) -> Vec<String> {
+    let mut words: Vec<String> = settings
+        .typo_tolerance
+        .as_ref()
+        .and_then(|t| t.disable_on_words.clone())
+        .unwrap_or_default();
+    words.sort_unstable();
+    words
 }
 
 #[async_trait::async_trait]
