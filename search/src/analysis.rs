@@ -32,7 +32,7 @@ const FACET_WORDS_JSON: &str = include_str!("../data/facet-words.json");
 /// Longest facet phrase, in words.
 const MAX_FACET_WORDS: usize = 3;
 /// Bumped when the analysis itself changes, so indexes built with the old one are rebuilt.
-const ANALYSIS_REVISION: u32 = 3;
+const ANALYSIS_REVISION: u32 = 4;
 /// Shortest part of a compound, in characters.
 const MIN_PART: usize = 3;
 /// Shortest last part taken alone, when the rest of the word is no known word.
@@ -85,6 +85,10 @@ pub struct Analysis {
     /// The synonym list's terms of two or three words, as their lower-case words joined by
     /// spaces (for [`Analysis::query_units`]).
     listed_phrases: HashSet<String>,
+    /// Each stop word of a listed term with the word before it and, apart, with the word after
+    /// it (`("cost", "of")`, `("of", "ownership")` of `total cost of ownership`): a stop word
+    /// typed so is part of the term, not left out of a Meilisearch query.
+    stop_pairs: HashSet<(String, String)>,
     /// The single-word terms and the stems their inflected forms are built on ([`stems`]),
     /// each with its term, sorted by stem (for [`Analysis::ending_form`]).
     stems: Vec<(String, String)>,
@@ -432,6 +436,22 @@ impl Analysis {
             .filter(|t| (2..=3).contains(&t.len()))
             .map(|t| t.join(" "))
             .collect();
+        let all_stop: HashSet<&String> = synonyms.stop_words.values().flatten().collect();
+        let mut stop_pairs: HashSet<(String, String)> = HashSet::new();
+        for term in synonyms.groups.iter().flat_map(|g| &g.terms) {
+            let words = tokens(&mut words.clone(), term);
+            for (j, word) in words.iter().enumerate() {
+                if !all_stop.contains(word) {
+                    continue;
+                }
+                if j > 0 {
+                    stop_pairs.insert((words[j - 1].clone(), word.clone()));
+                }
+                if let Some(next) = words.get(j + 1) {
+                    stop_pairs.insert((word.clone(), next.clone()));
+                }
+            }
+        }
         let mut stems: Vec<(String, String)> = single_terms
             .iter()
             .flat_map(|term| {
@@ -449,6 +469,7 @@ impl Analysis {
             facet_words: by_phrase,
             listed_words,
             listed_phrases,
+            stop_pairs,
             stems,
             fingerprint,
         }
@@ -608,45 +629,55 @@ impl Analysis {
         }
         // Stop words are left out, as the embedded index leaves them optional: Meilisearch
         // counts every word a clause has, and `av` or `of` then ranks the clauses of the
-        // languages that have the word above those in the others. Not those of a listed
-        // phrase (`freedom of association`, also misspelt: `guarantees of orign`), nor one
-        // typed in capitals (`IT`), nor a query of stop words only.
+        // languages that have the word above those in the others. Not one of a listed term
+        // typed with its neighbour (`total cost of ownership`, `codes of conduct`, also
+        // misspelt: `guarantees of orign`), one typed in capitals (`IT`), the last word (maybe
+        // the start of a longer word still being typed), nor the words of a query of stop
+        // words only.
         let acronyms: HashSet<String> = text
             .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| w.chars().count() >= 2 && w.chars().all(|c| c.is_uppercase()))
+            .filter(|w| w.chars().count() >= 2 && w.chars().all(char::is_uppercase))
             .map(str::to_lowercase)
             .collect();
-        let fixed: Vec<String> = topic
-            .iter()
-            .map(|word| {
-                let known = self.listed_words.binary_search(word).is_ok()
-                    || self.languages.iter().any(|l| l.is_known(word, &none));
-                if known {
-                    return (*word).clone();
-                }
-                self.nearest_listed_word(word)
-                    .map_or_else(|| (*word).clone(), str::to_owned)
-            })
-            .collect();
-        let in_phrase = |i: usize| {
-            (2..=3).any(|n| {
-                (i.saturating_sub(n - 1)..=i)
-                    .filter(|&start| start + n <= fixed.len())
-                    .any(|start| {
-                        self.listed_phrases
-                            .contains(&fixed[start..start + n].join(" "))
-                    })
-            })
+        // A neighbour as typed, as the listed term it is a form of, or as corrected.
+        let forms = |word: &str| -> Vec<String> {
+            let mut forms = vec![word.to_owned()];
+            if self
+                .listed_words
+                .binary_search_by(|w| w.as_str().cmp(word))
+                .is_err()
+            {
+                let known = self.languages.iter().any(|l| l.is_known(word, &none));
+                let other = if known {
+                    self.own_listed_form(word)
+                } else {
+                    self.nearest_listed_word(word)
+                };
+                forms.extend(other.map(str::to_owned));
+            }
+            forms
         };
-        let content: Vec<&String> = topic
-            .iter()
-            .enumerate()
-            .filter(|(i, word)| {
-                !self.is_stop_word(word) || acronyms.contains(word.as_str()) || in_phrase(*i)
-            })
-            .map(|(_, word)| *word)
+        let last = topic.len() - 1;
+        let only_stop = topic.iter().all(|w| self.is_stop_word(w));
+        let keep = |i: usize| {
+            let word = topic[i];
+            only_stop
+                || !self.is_stop_word(word)
+                || i == last
+                || acronyms.contains(word.as_str())
+                || (i > 0
+                    && forms(topic[i - 1])
+                        .into_iter()
+                        .any(|before| self.stop_pairs.contains(&(before, word.clone()))))
+                || forms(topic[i + 1])
+                    .into_iter()
+                    .any(|after| self.stop_pairs.contains(&(word.clone(), after)))
+        };
+        let content: Vec<&String> = (0..topic.len())
+            .filter(|&i| keep(i))
+            .map(|i| topic[i])
             .collect();
-        let topic = if content.is_empty() { topic } else { content };
+        let topic = content;
         let mut out: Vec<String> = Vec::new();
         // Where the last word's own output begins: it stays last (below).
         let mut last_from = None;
@@ -1167,6 +1198,16 @@ mod tests {
         assert_eq!(erasure.split(' ').count(), 3, "{erasure}");
         let association = analysis.meili_query("freedom of association");
         assert!(association.split(' ').any(|w| w == "of"), "{association}");
+        // In a listed term of four words, and beside an inflected form of a listed word.
+        let ownership = analysis.meili_query("total cost of ownership reporting");
+        assert!(ownership.split(' ').any(|w| w == "of"), "{ownership}");
+        // The last word is kept: it may be the start of a word still being typed.
+        assert!(
+            analysis
+                .meili_query("elektronik av")
+                .split(' ')
+                .any(|w| w == "av")
+        );
         assert_eq!(analysis.meili_query("of the"), "of the");
         assert!(
             analysis

@@ -7,6 +7,8 @@ use std::{
 
 use serde::Deserialize;
 
+use crate::document::cpv_prefixes;
+
 const SYNONYMS_JSON: &str = include_str!("../data/synonyms.json");
 /// The concepts CPV codes name (`data/cpv-concepts.json`); part of the analysis fingerprint.
 pub(crate) const CPV_CONCEPTS_JSON: &str = include_str!("../data/cpv-concepts.json");
@@ -108,14 +110,11 @@ impl CpvConcepts {
     pub fn concepts(&self, codes: &[String]) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
         for code in codes {
-            let digits: String = code
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .take(8)
-                .collect();
-            let longest = (2..=digits.len())
+            // A code's prefixes, shortest first (each is a prefix of the next).
+            let longest = cpv_prefixes(std::slice::from_ref(code))
+                .into_iter()
                 .rev()
-                .find_map(|n| self.prefixes.get(&digits[..n]));
+                .find_map(|prefix| self.prefixes.get(&prefix));
             for concept in longest.into_iter().flatten() {
                 if !out.contains(&concept.as_str()) {
                     out.push(concept);
@@ -139,6 +138,11 @@ mod tests {
                 (2..=8).contains(&prefix.len()) && prefix.chars().all(|c| c.is_ascii_digit()),
                 "{prefix} is no CPV prefix"
             );
+            // Written without trailing zeros, so the codes below it share the prefix.
+            assert!(
+                prefix.len() == 2 || !prefix.ends_with('0'),
+                "{prefix} ends in a zero"
+            );
             for concept in concepts {
                 assert!(
                     synonyms.groups.iter().any(|g| &g.concept == concept),
@@ -154,6 +158,8 @@ mod tests {
             vec!["it equipment"]
         );
         assert_eq!(table.concepts(&codes(&["30213000-5"])), vec!["computers"]);
+        // A code below a listed one names its concepts (laser-printer toner is toner).
+        assert_eq!(table.concepts(&codes(&["30125110-5"])), vec!["toner"]);
         // Each concept once, however many codes name it; unknown codes name nothing.
         let two = table.concepts(&codes(&["30213100-6", "30213110-9", "50312000-5"]));
         assert_eq!(two, vec!["laptop", "repair", "it equipment"]);
