@@ -72,8 +72,9 @@ struct MeiliDocument {
 
 /// Every term, in every language, of the concepts the document's CPV codes name
 /// ([`CpvConcepts`]), space separated: a display-coded clause is found by `skärm`, `näyttö` or
-/// `display` whatever its text calls the product. Searched last of the attributes, so such a
-/// match ranks below the same word in the clause's own text.
+/// `display` whatever its text calls the product. Searched last of the attributes: such a
+/// match counts as the word itself, and the attribute rule puts it below the same word in the
+/// clause's own text when the words, typo and proximity rules tie.
 fn category_words(synonyms: &Synonyms, document: &CatalogueDocument) -> String {
     let mut words: Vec<&str> = Vec::new();
     for concept in CpvConcepts::bundled().concepts(&document.cpv_codes) {
