@@ -12,7 +12,7 @@ use std::{
 use meilisearch_sdk::{
     client::{Client, SwapIndexes},
     indexes::Index,
-    search::{MatchingStrategies, SearchResults, Selectors},
+    search::{MatchingStrategies, SearchResult, SearchResults, Selectors},
     settings::{PaginationSetting, Settings, TypoToleranceSettings},
     task_info::TaskInfo,
     tasks::Task,
@@ -173,6 +173,34 @@ pub fn settings() -> Result<Settings, SearchError> {
             disable_on_numbers: None,
         })
         .with_synonyms(map))
+}
+
+/// The hits of two results of the same words in another order, each clause once (at the
+/// better of its two ranking scores), best first; a tie keeps `first`'s clause first, then
+/// each result's own order.
+fn by_ranking_score(
+    first: Vec<SearchResult<IdOnly>>,
+    second: Vec<SearchResult<IdOnly>>,
+) -> Vec<SearchResult<IdOnly>> {
+    let mut best: HashMap<String, f64> = HashMap::new();
+    for hit in first.iter().chain(&second) {
+        let score = hit.ranking_score.unwrap_or_default();
+        let entry = best.entry(hit.result.id.clone()).or_insert(score);
+        *entry = entry.max(score);
+    }
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut hits: Vec<SearchResult<IdOnly>> = first
+        .into_iter()
+        .chain(second)
+        .filter(|hit| seen.insert(hit.result.id.clone()))
+        .collect();
+    // A stable sort: equal scores keep the order above.
+    hits.sort_by(|a, b| {
+        let score =
+            |hit: &SearchResult<IdOnly>| best.get(&hit.result.id).copied().unwrap_or_default();
+        score(b).total_cmp(&score(a))
+    });
+    hits
 }
 
 fn unavailable(error: impl std::fmt::Display) -> SearchError {
@@ -524,7 +552,9 @@ impl MeiliBackend {
             .with_attributes_to_highlight(Selectors::Some(&["title", "text"]))
             .with_attributes_to_crop(Selectors::Some(&[("text", Some(40))]))
             .with_highlight_pre_tag("<em>")
-            .with_highlight_post_tag("</em>");
+            .with_highlight_post_tag("</em>")
+            // What the either-word fill merges two results by (`by_ranking_score`).
+            .with_show_ranking_score(true);
         if !filter.is_empty() {
             query.with_filter(filter);
         }
@@ -546,11 +576,13 @@ impl MeiliBackend {
         query.execute::<IdOnly>().await.map_err(unavailable)
     }
 
-    /// The page of `main` (the result of `query_text`, under [`MAX_FILLED`] clauses) followed
-    /// by the clauses having the query's last word and not its first (the words in reverse
-    /// order, which Meilisearch cuts down to the last word), with the count and facet counts
-    /// of both: those of each less those of the clauses having the first and the last word.
-    /// `main` as it is for a one-word or quoted query, or when a request fails.
+    /// The page of `main` (the result of `query_text`, under [`MAX_FILLED`] clauses) merged
+    /// with the clauses having the query's last word and not its first (the words in reverse
+    /// order, which Meilisearch cuts down to the last word): the clauses of both results by
+    /// their ranking score, so a clause having more of the words ranks first whichever word it
+    /// lacks, with the count and facet counts of both (those of each less those of the clauses
+    /// having the first and the last word). `main` as it is for a one-word or quoted query, or
+    /// when a request fails.
     async fn with_last_word(
         &self,
         request: &SearchRequest,
@@ -573,11 +605,11 @@ impl MeiliBackend {
             ..request.clone()
         };
         let main_total = main.estimated_total_hits.unwrap_or_default();
-        // The later clauses' hits are read only for a page reaching past `main`; their count
-        // and facets always, so every page tells the same total.
-        let past_main = wanted > main_total;
+        // The page is merged from the whole of `main` and as many of the reversed result's
+        // best as could reach it (the clauses both share rank in both).
+        let main_is_whole = request.offset == 0 && main.hits.len() >= main_total;
         let (to_page, one, whole) = (
-            from_start(if past_main { wanted } else { 1 }),
+            from_start(wanted.saturating_add(main_total).min(MAX_TOTAL_HITS)),
             from_start(1),
             from_start(main_total.max(1)),
         );
@@ -588,8 +620,7 @@ impl MeiliBackend {
             self.run_search(&to_page, &reversed, filter),
             self.run_search_with(&one, &ends, filter, Some(MatchingStrategies::ALL)),
             async {
-                // The first page of `main` holds all of it; a deeper one is read again whole.
-                if request.offset == 0 || !past_main {
+                if main_is_whole {
                     Ok(None)
                 } else {
                     self.run_search(&whole, query_text, filter).await.map(Some)
@@ -600,24 +631,14 @@ impl MeiliBackend {
             return main;
         };
         let mut merged = main;
-        if past_main {
-            if let Some(earlier) = earlier {
-                merged.hits = earlier.hits;
-            }
-            let listed: HashSet<String> = merged.hits.iter().map(|h| h.result.id.clone()).collect();
-            merged.hits.extend(
-                later
-                    .hits
-                    .into_iter()
-                    .filter(|hit| !listed.contains(&hit.result.id)),
-            );
-            merged.hits = merged
-                .hits
-                .into_iter()
-                .skip(request.offset)
-                .take(request.limit.max(1))
-                .collect();
+        if let Some(earlier) = earlier {
+            merged.hits = earlier.hits;
         }
+        merged.hits = by_ranking_score(std::mem::take(&mut merged.hits), later.hits)
+            .into_iter()
+            .skip(request.offset)
+            .take(request.limit.max(1))
+            .collect();
         let overlap = both.estimated_total_hits.unwrap_or_default();
         merged.estimated_total_hits = Some(
             (main_total + later.estimated_total_hits.unwrap_or_default()).saturating_sub(overlap),
@@ -656,7 +677,7 @@ impl MeiliBackend {
         query_text: &str,
         filter: &str,
         named: &[(Facet, String)],
-    ) -> Result<Vec<meilisearch_sdk::search::SearchResult<IdOnly>>, SearchError> {
+    ) -> Result<Vec<SearchResult<IdOnly>>, SearchError> {
         let having = named
             .iter()
             .map(|(facet, value)| format!("{} = {}", facet.attribute(), quote(value)))

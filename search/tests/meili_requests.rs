@@ -28,6 +28,10 @@ struct Recorder {
     /// Searches that are not plain relevance over the whole index fail: those with the
     /// `all` strategy or a kind filter (the extra searches of a fill or a kind boost).
     fail_extra_searches: Arc<Mutex<bool>>,
+    /// Searches of `transport dekk` answer with ranking scores: the words in order find `a`
+    /// (both words, 0.9) and `c` (the first only, 0.3), reversed `a` and `b` (the last only,
+    /// 0.6).
+    scored: Arc<Mutex<bool>>,
     next_task: Arc<Mutex<u32>>,
 }
 
@@ -129,6 +133,26 @@ async fn handle(
             })
             .collect();
         return (StatusCode::OK, Json(json!({ "results": results })));
+    }
+    let scored = *rec.scored.lock().expect("lock");
+    if scored && method == Method::POST && path.ends_with("/search") {
+        let hits = match body_json["q"].as_str().unwrap_or_default() {
+            "transport dekk" => {
+                json!([{ "id": "a", "_rankingScore": 0.9 }, { "id": "c", "_rankingScore": 0.3 }])
+            }
+            "dekk transport" => {
+                json!([{ "id": "a", "_rankingScore": 0.9 }, { "id": "b", "_rankingScore": 0.6 }])
+            }
+            _ => json!([{ "id": "a", "_rankingScore": 0.9 }]),
+        };
+        let total = hits.as_array().map_or(0, Vec::len);
+        return (
+            StatusCode::OK,
+            Json(json!({
+                "hits": hits, "query": body_json["q"], "processingTimeMs": 1, "limit": 20,
+                "offset": 0, "estimatedTotalHits": total
+            })),
+        );
     }
     // The words reversed (`dekk …`): the clause `a`, which has both ends, and `b` from Norway.
     if method == Method::POST
@@ -562,8 +586,8 @@ async fn failed_extra_searches_keep_the_plain_page() {
     }
 }
 
-/// A deeper page past the end of the result reads the result again whole, then the clauses
-/// having the last word, up to the end of the page.
+/// A deeper page reads the result again whole, and the clauses having the last word as far as
+/// they could reach the end of the page (the page's end plus the result's size).
 #[tokio::test]
 async fn a_page_past_the_result_goes_on_with_the_last_word() {
     let (backend, rec) = connected().await;
@@ -592,7 +616,7 @@ async fn a_page_past_the_result_goes_on_with_the_last_word() {
     assert_eq!(
         pages,
         [
-            ("dekk transport".to_owned(), json!(0), json!(20)),
+            ("dekk transport".to_owned(), json!(0), json!(21)),
             ("transport dekk".to_owned(), json!(10), json!(10)),
             ("transport dekk".to_owned(), json!(0), json!(1)),
             ("transport dekk ".to_owned(), json!(0), json!(1)),
@@ -628,8 +652,9 @@ async fn a_small_result_counts_the_last_words_clauses_on_every_page() {
         .filter(|(_, _, body)| body["q"] == "dekk transport")
         .map(|(_, _, body)| &body["limit"])
         .collect();
-    // The page is `a` itself: the later clauses are counted, not read.
-    assert_eq!(reversed, [&json!(1)]);
+    // The later clauses are read as far as they could reach the page (here `a`, whose ranking
+    // score no later clause beats).
+    assert_eq!(reversed, [&json!(2)]);
     let ids: Vec<&str> = response.hits.iter().map(|h| h.id.as_str()).collect();
     assert_eq!(ids, ["a"]);
     assert_eq!(response.estimated_total, 2);
@@ -639,6 +664,44 @@ async fn a_small_result_counts_the_last_words_clauses_on_every_page() {
         .map(|v| (v.value.as_str(), v.count))
         .collect();
     assert_eq!(countries, [("NO", 1), ("SE", 1)]);
+}
+
+/// The clauses of the result and those having only the last word are ranked together by
+/// their ranking scores: a clause lacking the first word comes before one lacking the last
+/// when it scores better.
+#[tokio::test]
+async fn the_last_words_clauses_rank_by_their_score() {
+    let (backend, rec) = connected().await;
+    *rec.scored.lock().expect("lock") = true;
+    let response = SearchBackend::search(
+        &backend,
+        SearchRequest {
+            query: "transport dekk".into(),
+            // A full page (a thin one would first ask which words no clause has).
+            limit: 2,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("search");
+    let ids: Vec<&str> = response.hits.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids, ["a", "b"]);
+    // Two clauses each, `a` in both.
+    assert_eq!(response.estimated_total, 3);
+    // A deeper page of the same merged list.
+    let second = SearchBackend::search(
+        &backend,
+        SearchRequest {
+            query: "transport dekk".into(),
+            offset: 2,
+            limit: 1,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("search");
+    let ids: Vec<&str> = second.hits.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids, ["c"]);
 }
 
 #[tokio::test]
