@@ -1198,7 +1198,7 @@ mod tests {
         assert_eq!(erasure.split(' ').count(), 3, "{erasure}");
         let association = analysis.meili_query("freedom of association");
         assert!(association.split(' ').any(|w| w == "of"), "{association}");
-        // In a listed term of four words, and beside an inflected form of a listed word.
+        // In a listed term of four words.
         let ownership = analysis.meili_query("total cost of ownership reporting");
         assert!(ownership.split(' ').any(|w| w == "of"), "{ownership}");
         // The last word is kept: it may be the start of a word still being typed.

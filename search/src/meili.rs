@@ -4,10 +4,7 @@
 //! batches; every task is awaited and a failed task is an error; filters are built from typed
 //! values with quoting, so user text never becomes filter syntax.
 
-use std::{
-    collections::{HashMap, HashSet},
-    time::Duration,
-};
+use std::{collections::HashMap, time::Duration};
 
 use meilisearch_sdk::{
     client::{Client, SwapIndexes},
@@ -75,15 +72,11 @@ struct MeiliDocument {
 /// `display` whatever its text calls the product. Searched last of the attributes: such a
 /// match counts as the word itself, and the attribute rule puts it below the same word in the
 /// clause's own text when the words, typo and proximity rules tie.
-fn category_words(synonyms: &Synonyms, document: &CatalogueDocument) -> String {
+/// `terms` holds each concept's terms, by concept name.
+fn category_words(terms: &HashMap<&str, &[String]>, document: &CatalogueDocument) -> String {
     let mut words: Vec<&str> = Vec::new();
     for concept in CpvConcepts::bundled().concepts(&document.cpv_codes) {
-        let terms = synonyms
-            .groups
-            .iter()
-            .filter(|g| g.concept == concept)
-            .flat_map(|g| &g.terms);
-        for term in terms {
+        for term in terms.get(concept).copied().unwrap_or_default() {
             if !words.contains(&term.as_str()) {
                 words.push(term);
             }
@@ -99,11 +92,16 @@ async fn meili_documents(
 ) -> Result<Vec<MeiliDocument>, SearchError> {
     tokio::task::spawn_blocking(move || {
         let synonyms = Synonyms::bundled().map_err(unavailable)?;
+        let terms: HashMap<&str, &[String]> = synonyms
+            .groups
+            .iter()
+            .map(|g| (g.concept.as_str(), g.terms.as_slice()))
+            .collect();
         Ok(documents
             .into_iter()
             .map(|document| MeiliDocument {
                 analysed: analysed_words(&document),
-                categories: category_words(&synonyms, &document),
+                categories: category_words(&terms, &document),
                 document,
             })
             .collect())
@@ -184,23 +182,17 @@ fn by_ranking_score(
 ) -> Vec<SearchResult<IdOnly>> {
     let mut best: HashMap<String, f64> = HashMap::new();
     for hit in first.iter().chain(&second) {
-        let score = hit.ranking_score.unwrap_or_default();
-        let entry = best.entry(hit.result.id.clone()).or_insert(score);
-        *entry = entry.max(score);
+        let score = best.entry(hit.result.id.clone()).or_insert(f64::MIN);
+        *score = score.max(hit.ranking_score.unwrap_or_default());
     }
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut hits: Vec<SearchResult<IdOnly>> = first
+    let mut hits: Vec<(f64, SearchResult<IdOnly>)> = first
         .into_iter()
         .chain(second)
-        .filter(|hit| seen.insert(hit.result.id.clone()))
+        .filter_map(|hit| best.remove(&hit.result.id).map(|score| (score, hit)))
         .collect();
     // A stable sort: equal scores keep the order above.
-    hits.sort_by(|a, b| {
-        let score =
-            |hit: &SearchResult<IdOnly>| best.get(&hit.result.id).copied().unwrap_or_default();
-        score(b).total_cmp(&score(a))
-    });
-    hits
+    hits.sort_by(|a, b| b.0.total_cmp(&a.0));
+    hits.into_iter().map(|(_, hit)| hit).collect()
 }
 
 fn unavailable(error: impl std::fmt::Display) -> SearchError {

@@ -564,7 +564,7 @@ impl Inner {
             .map_err(|_| unavailable("index writer poisoned"))?;
         writer.set_merge_policy(Box::new(NoMergePolicy));
         let merged = self.merge_segments(&mut writer);
-        writer.set_merge_policy(Box::<LogMergePolicy>::default());
+        resume_merges(&writer);
         merged
     }
 
@@ -1369,6 +1369,12 @@ where
     }
 }
 
+/// Puts the writer's own merging (tantivy's default policy) back after a rebuild paused it
+/// ([`Inner::pause_merges`]).
+fn resume_merges(writer: &IndexWriter) {
+    writer.set_merge_policy(Box::<LogMergePolicy>::default());
+}
+
 fn should(query: impl Query + 'static) -> (Occur, Box<dyn Query>) {
     (Occur::Should, Box::new(query))
 }
@@ -1427,7 +1433,7 @@ impl SearchBackend for TantivyBackend {
                 Ok(()) => inner.merge_all()?,
                 Err(error) => {
                     if let Ok(writer) = inner.writer.lock() {
-                        writer.set_merge_policy(Box::<LogMergePolicy>::default());
+                        resume_merges(&writer);
                     }
                     return Err(error);
                 }

@@ -673,17 +673,10 @@ async fn a_small_result_counts_the_last_words_clauses_on_every_page() {
 async fn the_last_words_clauses_rank_by_their_score() {
     let (backend, rec) = connected().await;
     *rec.scored.lock().expect("lock") = true;
-    let response = SearchBackend::search(
-        &backend,
-        SearchRequest {
-            query: "transport dekk".into(),
-            // A full page (a thin one would first ask which words no clause has).
-            limit: 2,
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("search");
+    // A full page (a thin one would first ask which words no clause has).
+    let response = plain_search(&backend, "transport dekk", 2)
+        .await
+        .expect("search");
     let ids: Vec<&str> = response.hits.iter().map(|h| h.id.as_str()).collect();
     assert_eq!(ids, ["a", "b"]);
     // Two clauses each, `a` in both.
