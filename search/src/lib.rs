@@ -4,6 +4,7 @@
 //! Only published, non-withdrawn material is ever indexed, so nothing a search returns can
 //! be a draft or a withdrawn clause.
 
+mod alternatives;
 pub mod analysis;
 mod backend;
 mod cover;

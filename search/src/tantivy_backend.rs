@@ -26,7 +26,7 @@ use tantivy::{
     directory::MmapDirectory,
     indexer::{LogMergePolicy, NoMergePolicy},
     query::{
-        AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EnableScoring,
+        AllQuery, BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, EnableScoring,
         FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
     },
     schema::{
@@ -43,6 +43,7 @@ use tantivy::{
 use crate::{
     CatalogueDocument, Facet, FacetCount, FacetValue, Hit, MAX_QUERY_CHARS, SearchBackend,
     SearchError, SearchRequest, SearchResponse, SortOrder, StaleAt,
+    alternatives::Alternatives,
     analysis::{self, Analysis, analysed_words, fnv1a, nearest_words, typo_budget},
     cover::CoverQuery,
     synonyms::{CpvConcepts, Synonyms},
@@ -281,9 +282,9 @@ impl Drop for Running<'_> {
 /// What one query word matches, gathered by [`TantivyBackend::text_query`]'s steps.
 struct WordMatch {
     /// The word itself: its forms, typos, synonyms, phrase synonyms, all of its parts.
-    exact: Vec<(Occur, Box<dyn Query>)>,
+    exact: Alternatives,
     /// What matches it in a broader sense only (a compound's last part alone).
-    broad: Vec<(Occur, Box<dyn Query>)>,
+    broad: Alternatives,
     /// The synonym groups it matched through, whose broader groups it also matches.
     groups: Vec<usize>,
 }
@@ -662,15 +663,12 @@ impl Inner {
                     groups,
                 } = word;
                 if analysis.is_stop_word(original) {
-                    broad.extend(exact);
-                    return should(BooleanQuery::new(broad));
+                    broad.extend(&exact, 1.0);
+                    return should(broad.into_query());
                 }
-                let word = Box::new(CoverQuery::new(
-                    Box::new(BooleanQuery::new(exact)),
-                    WORD_BONUS,
-                ));
-                broad.extend(self.broader_query(&groups).map(|q| (Occur::Should, q)));
-                broad.extend(self.category_query(&groups).map(|q| (Occur::Should, q)));
+                let word = Box::new(CoverQuery::new(Box::new(exact.into_query()), WORD_BONUS));
+                self.add_broader(&groups, &mut broad);
+                self.add_categories(&groups, &mut broad);
                 if broad.is_empty() {
                     return (Occur::Should, word as Box<dyn Query>);
                 }
@@ -678,10 +676,7 @@ impl Inner {
                 // for also matching it in a broader sense.
                 should(DisjunctionMaxQuery::new(vec![
                     word,
-                    Box::new(CoverQuery::new(
-                        Box::new(BooleanQuery::new(broad)),
-                        BROADER_BONUS,
-                    )),
+                    Box::new(CoverQuery::new(Box::new(broad.into_query()), BROADER_BONUS)),
                 ]))
             })
             .collect();
@@ -733,7 +728,7 @@ impl Inner {
                 if let Some(group) = group {
                     let query = self.synonym_query(group, &typed);
                     for word in &mut words[start..start + n] {
-                        word.exact.push(should(query.clone()));
+                        word.exact.extend(&query, 1.0);
                         word.groups.push(group);
                     }
                 }
@@ -758,16 +753,21 @@ impl Inner {
                     let mut none = Vec::new();
                     let all: Vec<(Occur, Box<dyn Query>)> = parts
                         .iter()
-                        .map(|part| (Occur::Must, self.part_query(part, &mut none)))
+                        .map(|part| -> (Occur, Box<dyn Query>) {
+                            (
+                                Occur::Must,
+                                Box::new(self.part_query(part, &mut none).into_query()),
+                            )
+                        })
                         .collect();
-                    words[i].exact.push(should(BooleanQuery::new(all)));
+                    words[i].exact.query(Box::new(BooleanQuery::new(all)), 1.0);
                 }
                 // The last part (or the one known part) alone matches the word in a broader
                 // sense (`byggavfall` for `elektronikavfall`); its broader concepts are the
                 // word's (the last part names the thing).
                 if let Some(head) = parts.last() {
                     let head = self.part_query(head, &mut words[i].groups);
-                    words[i].broad.push(should(BoostQuery::new(head, 0.5)));
+                    words[i].broad.extend(&head, 0.5);
                 }
             }
         }
@@ -804,7 +804,7 @@ impl Inner {
         last: bool,
     ) -> WordMatch {
         let f = &self.fields;
-        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut alternatives = Alternatives::default();
         // Typos are allowed by the word's length, and only for a word no title or text has
         // and the analysis does not know: a real word is what was meant (its other forms
         // come from the stemmers; `mobiler` is no misspelt `möbler`), and the typo automata
@@ -816,78 +816,58 @@ impl Inner {
             u8::try_from(typo_budget(word.chars().count())).unwrap_or(0)
         };
         // The analysed words are matched exactly: typos and prefixes are the typed texts'.
-        alternatives.push(should(TermQuery::new(
-            Term::from_field_text(f.analysed, word),
-            IndexRecordOption::WithFreqs,
-        )));
+        alternatives.term(Term::from_field_text(f.analysed, word), 1.0);
         // Purpose, verification and the other extra texts are matched through the stemmed
         // field of their language (which holds them) and the analysed words, not once more as
         // typed: another posting list to walk for every match, for the same clauses.
         for (field, boost) in [(f.title, 3.0), (f.text, 1.0)] {
             let term = Term::from_field_text(field, word);
-            alternatives.push(should(BoostQuery::new(
-                Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
-                2.0 * boost,
-            )));
+            alternatives.term(term.clone(), 2.0 * boost);
             if distance > 0 {
-                alternatives.push(should(BoostQuery::new(
-                    Box::new(FuzzyTermQuery::new(term.clone(), distance, true)),
-                    boost,
-                )));
+                let fuzzy = FuzzyTermQuery::new(term.clone(), distance, true);
+                alternatives.query(Box::new(fuzzy), boost);
             }
             if last && word.chars().count() >= 2 {
-                alternatives.push(should(BoostQuery::new(
-                    Box::new(FuzzyTermQuery::new_prefix(term, 0, true)),
-                    boost,
-                )));
+                let prefix = FuzzyTermQuery::new_prefix(term, 0, true);
+                alternatives.query(Box::new(prefix), boost);
             }
         }
-        alternatives.extend(self.stem_queries(original));
+        self.add_stems(original, &mut alternatives);
         let groups = self.word_groups(original, word, real);
         for &group in &groups {
-            alternatives.push(should(self.synonym_query(group, word)));
+            alternatives.extend(&self.synonym_query(group, word), 1.0);
         }
         WordMatch {
             exact: alternatives,
-            broad: Vec::new(),
+            broad: Alternatives::default(),
             groups,
         }
     }
 
     /// A part of a compound: the word itself or its stems, or its synonyms (whose groups are
     /// added to `groups`).
-    fn part_query(&self, part: &str, groups: &mut Vec<usize>) -> Box<dyn Query> {
+    fn part_query(&self, part: &str, groups: &mut Vec<usize>) -> Alternatives {
         let f = &self.fields;
         let folded = tokens(&self.index, FOLDED, part).concat();
-        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = [f.title, f.text, f.extra, f.analysed]
-            .into_iter()
-            .map(|field| {
-                should(TermQuery::new(
-                    Term::from_field_text(field, &folded),
-                    IndexRecordOption::WithFreqs,
-                ))
-            })
-            .collect();
-        alternatives.extend(self.stem_queries(part));
+        let mut alternatives = Alternatives::default();
+        for field in [f.title, f.text, f.extra, f.analysed] {
+            alternatives.term(Term::from_field_text(field, &folded), 1.0);
+        }
+        self.add_stems(part, &mut alternatives);
         for group in self.word_groups(part, &folded, self.in_index(&folded)) {
-            alternatives.push(should(self.synonym_query(group, &folded)));
+            alternatives.extend(&self.synonym_query(group, &folded), 1.0);
             groups.push(group);
         }
-        Box::new(BooleanQuery::new(alternatives))
+        alternatives
     }
 
-    /// The word's stems in each language's stemmed field.
-    fn stem_queries(&self, original: &str) -> Vec<(Occur, Box<dyn Query>)> {
-        let mut out = Vec::new();
+    /// Adds the word's stems in each language's stemmed field.
+    fn add_stems(&self, original: &str, into: &mut Alternatives) {
         for (code, field) in &self.fields.stems {
             for stem in tokens(&self.index, &stem_tokenizer(code), original) {
-                out.push(should(TermQuery::new(
-                    Term::from_field_text(*field, &stem),
-                    IndexRecordOption::WithFreqs,
-                )));
+                into.term(Term::from_field_text(*field, &stem), 1.0);
             }
         }
-        out
     }
 
     /// The synonym groups of a single word: the group listing it, else the groups listing a
@@ -952,20 +932,19 @@ impl Inner {
 
     /// The other terms of a synonym group and (worth half: a search for `transport` is also
     /// one for buses) the terms of its narrower groups.
-    fn synonym_query(&self, group: usize, matched: &str) -> BooleanQuery {
-        let mut alternatives = self.group_terms(group, matched);
+    fn synonym_query(&self, group: usize, matched: &str) -> Alternatives {
+        let mut alternatives = Alternatives::default();
+        self.add_group_terms(group, matched, 1.0, &mut alternatives);
         for &narrower in &self.synonyms.narrower[group] {
-            alternatives.push(should(BoostQuery::new(
-                Box::new(BooleanQuery::new(self.group_terms(narrower, ""))),
-                NARROWER_WEIGHT,
-            )));
+            self.add_related_terms(narrower, NARROWER_WEIGHT, &mut alternatives);
         }
-        BooleanQuery::new(alternatives)
+        alternatives
     }
 
-    /// The terms of the groups broader than `groups` (a clause for all IT equipment applies
-    /// to the laptops searched for), none of `groups` themselves; `None` when there are none.
-    fn broader_query(&self, groups: &[usize]) -> Option<Box<dyn Query>> {
+    /// Adds the terms of the groups broader than `groups` (a clause for all IT equipment
+    /// applies to the laptops searched for), none of `groups` themselves, worth
+    /// [`BROADER_WEIGHT`].
+    fn add_broader(&self, groups: &[usize], into: &mut Alternatives) {
         let mut broader: Vec<usize> = groups
             .iter()
             .flat_map(|&g| self.synonyms.broader[g].iter().copied())
@@ -973,18 +952,22 @@ impl Inner {
             .collect();
         broader.sort_unstable();
         broader.dedup();
-        // Leaner than a group's own terms: the typed texts and the analysed words only, which
-        // carry the listed forms of inflected words, not every stemmed field (a broader group
-        // of twenty terms would otherwise add some two hundred term queries to each word).
+        for group in broader {
+            self.add_related_terms(group, BROADER_WEIGHT, into);
+        }
+    }
+
+    /// Adds the terms of a narrower or broader group, worth `weight`: leaner than a group's
+    /// own terms, in the typed texts and the analysed words only, which carry the listed forms
+    /// of inflected words, not in every stemmed field (a group of twenty terms would otherwise
+    /// add some two hundred term queries to each word, and a concept with five narrower ones a
+    /// thousand).
+    fn add_related_terms(&self, group: usize, weight: Score, into: &mut Alternatives) {
         let f = &self.fields;
-        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for term in broader.into_iter().flat_map(|g| &self.synonyms.groups[g]) {
+        for term in &self.synonyms.groups[group] {
             if let [word] = term.as_slice() {
                 for field in [f.title, f.text, f.analysed] {
-                    alternatives.push(should(TermQuery::new(
-                        Term::from_field_text(field, word),
-                        IndexRecordOption::WithFreqs,
-                    )));
+                    into.term(Term::from_field_text(field, word), weight);
                 }
             } else {
                 for field in [f.title, f.text] {
@@ -992,24 +975,17 @@ impl Inner {
                         .iter()
                         .map(|t| Term::from_field_text(field, t))
                         .collect();
-                    alternatives.push(should(PhraseQuery::new(terms)));
+                    into.query(Box::new(PhraseQuery::new(terms)), weight);
                 }
             }
         }
-        (!alternatives.is_empty()).then(|| -> Box<dyn Query> {
-            Box::new(BoostQuery::new(
-                Box::new(BooleanQuery::new(alternatives)),
-                BROADER_WEIGHT,
-            ))
-        })
     }
 
-    /// The clauses whose CPV codes name one of `groups`, or a concept narrower or broader than
-    /// one (a clause coded as portable computers is about the laptops searched for, whatever
-    /// its text calls them): a match in a broader sense, worth [`BROADER_BONUS`], so such a
-    /// clause ranks below those naming the word and above those not matching it at all.
-    /// `None` when no group is given.
-    fn category_query(&self, groups: &[usize]) -> Option<Box<dyn Query>> {
+    /// Adds the clauses whose CPV codes name one of `groups`, or a concept narrower or broader
+    /// than one (a clause coded as portable computers is about the laptops searched for,
+    /// whatever its text calls them): a match in a broader sense, worth [`BROADER_BONUS`], so
+    /// such a clause ranks below those naming the word and above those not matching it at all.
+    fn add_categories(&self, groups: &[usize], into: &mut Alternatives) {
         let s = &self.synonyms;
         let mut related: Vec<usize> = groups
             .iter()
@@ -1021,58 +997,39 @@ impl Inner {
             .collect();
         related.sort_unstable();
         related.dedup();
-        let terms: Vec<(Occur, Box<dyn Query>)> = related
-            .into_iter()
-            .map(|g| {
-                should(TermQuery::new(
-                    Term::from_field_text(self.fields.category, &s.concepts[g]),
-                    IndexRecordOption::Basic,
-                ))
-            })
-            .collect();
-        (!terms.is_empty()).then(|| -> Box<dyn Query> {
-            Box::new(BoostQuery::new(
-                Box::new(BooleanQuery::new(terms)),
-                BROADER_WEIGHT,
-            ))
-        })
+        for g in related {
+            let term = Term::from_field_text(self.fields.category, &s.concepts[g]);
+            into.presence(term, BROADER_WEIGHT);
+        }
     }
 
-    /// The terms of a synonym group except `matched`, in every text field and stemmed field.
-    fn group_terms(&self, group: usize, matched: &str) -> Vec<(Occur, Box<dyn Query>)> {
+    /// Adds the terms of a synonym group except `matched`, in every text field and stemmed
+    /// field, worth `weight`.
+    fn add_group_terms(&self, group: usize, matched: &str, weight: Score, into: &mut Alternatives) {
         let f = &self.fields;
-        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for term in &self.synonyms.groups[group] {
             if term.join(" ") == matched {
                 continue;
             }
             for field in [f.title, f.text, f.extra, f.analysed] {
-                let query: Box<dyn Query> = if term.len() == 1 {
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(field, &term[0]),
-                        IndexRecordOption::WithFreqs,
-                    ))
+                if let [word] = term.as_slice() {
+                    into.term(Term::from_field_text(field, word), weight);
                 } else {
-                    Box::new(PhraseQuery::new(
-                        term.iter()
-                            .map(|t| Term::from_field_text(field, t))
-                            .collect(),
-                    ))
-                };
-                alternatives.push(should(query));
+                    let terms = term
+                        .iter()
+                        .map(|t| Term::from_field_text(field, t))
+                        .collect();
+                    into.query(Box::new(PhraseQuery::new(terms)), weight);
+                }
             }
-            if term.len() == 1 {
+            if let [word] = term.as_slice() {
                 for (code, field) in &f.stems {
-                    for stem in tokens(&self.index, &stem_tokenizer(code), &term[0]) {
-                        alternatives.push(should(TermQuery::new(
-                            Term::from_field_text(*field, &stem),
-                            IndexRecordOption::WithFreqs,
-                        )));
+                    for stem in tokens(&self.index, &stem_tokenizer(code), word) {
+                        into.term(Term::from_field_text(*field, &stem), weight);
                     }
                 }
             }
         }
-        alternatives
     }
 
     fn filter_queries(&self, request: &SearchRequest) -> Result<Vec<Box<dyn Query>>, SearchError> {
