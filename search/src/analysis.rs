@@ -726,6 +726,33 @@ impl Analysis {
         out.join(" ")
     }
 
+    /// `query` (as [`Analysis::meili_query`] writes it) with each word that splits into known
+    /// words in its place by its last part (`engångsförpackning` → `förpackning`): in these
+    /// languages a compound's last part names what the thing is, and the documents carry their
+    /// compounds' parts, so the clauses having the last parts hold those having the compounds.
+    /// `None` when no word splits so, or the query has a quoted phrase.
+    pub fn compound_heads(&self, query: &str) -> Option<String> {
+        if query.contains('"') {
+            return None;
+        }
+        let none = |_: &str| false;
+        let mut changed = false;
+        let words: Vec<String> = query
+            .split_whitespace()
+            .map(|word| {
+                let split = self.splits(word, &none).into_iter().find(|p| p.len() > 1);
+                match split.and_then(|parts| parts.last().cloned()) {
+                    Some(head) => {
+                        changed = true;
+                        head
+                    }
+                    None => word.to_owned(),
+                }
+            })
+            .collect();
+        changed.then(|| words.join(" "))
+    }
+
     /// The clause kinds and ambition levels the words of `text` name (`tildelingskriterier`,
     /// `spjutspets`), as `(facet, value)`: the clauses that have them rank first. None for a
     /// quoted phrase, which is matched as typed.
@@ -1157,6 +1184,25 @@ mod tests {
         // ... but an English word is not taken for a Norwegian form of another.
         assert_ne!(analysis.own_listed_form("table"), Some("tablet"));
         assert_ne!(analysis.own_listed_form("made"), Some("mad"));
+    }
+
+    #[test]
+    fn compounds_give_way_to_their_last_parts() {
+        let analysis = Analysis::bundled();
+        // The listed form of the word, then its last part.
+        let query = analysis.meili_query("engångsförpackning");
+        assert_eq!(query, "engångsförpackningar");
+        assert_eq!(
+            analysis.compound_heads(&query).as_deref(),
+            Some("förpackningar")
+        );
+        assert_eq!(
+            analysis.compound_heads("elbilsleasing vinter").as_deref(),
+            Some("leasing vinter")
+        );
+        // No word splits, or a quoted phrase: nothing to go on with.
+        assert_eq!(analysis.compound_heads("toner retur"), None);
+        assert_eq!(analysis.compound_heads("\"engångsförpackning\""), None);
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //! batches; every task is awaited and a failed task is an error; filters are built from typed
 //! values with quoting, so user text never becomes filter syntax.
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
 
 use meilisearch_sdk::{
     client::{Client, SwapIndexes},
@@ -496,6 +499,19 @@ impl SearchBackend for MeiliBackend {
                 .with_last_word(&request, &query_text, &filter, results)
                 .await;
         }
+        // A compound few clauses use (`engångsförpackning`) finds less than a page; the result
+        // goes on with the clauses having its last part (`förpackning`), as the embedded index
+        // ranks them after those having the compound.
+        if named.is_empty()
+            && request.effective_sort() == SortOrder::Relevance
+            && results.estimated_total_hits.unwrap_or_default()
+                < request.offset.saturating_add(request.limit.max(1))
+            && let Some(heads) = Analysis::bundled().compound_heads(&query_text)
+        {
+            results = self
+                .with_compound_heads(&request, &query_text, &heads, &filter, results)
+                .await;
+        }
         // Words naming a clause kind or level rank the clauses of that kind or level first
         // (a boost, not a filter), as on the embedded index: the page is read from the
         // clauses that have them, then from the others. Count and facets stay the whole
@@ -712,6 +728,55 @@ impl MeiliBackend {
             hits.extend(rest.hits);
         }
         Ok(hits)
+    }
+
+    /// `main` (the result of `query_text`, fewer clauses than the page reaches) followed by
+    /// the other clauses of `heads` (the query with its compounds' last parts, see
+    /// [`Analysis::compound_heads`]), with the count and facet counts of the latter, which
+    /// holds the former. `main` as it is when a request fails.
+    async fn with_compound_heads(
+        &self,
+        request: &SearchRequest,
+        query_text: &str,
+        heads: &str,
+        filter: &str,
+        main: SearchResults<IdOnly>,
+    ) -> SearchResults<IdOnly> {
+        let main_total = main.estimated_total_hits.unwrap_or_default();
+        let wanted = request.offset.saturating_add(request.limit.max(1));
+        let from_start = |limit: usize| SearchRequest {
+            offset: 0,
+            limit,
+            ..request.clone()
+        };
+        let to_page = from_start(wanted.saturating_add(main_total));
+        let (broader, earlier) = tokio::join!(self.run_search(&to_page, heads, filter), async {
+            // A later page: the whole of `main`, which the first page held.
+            if request.offset == 0 {
+                Ok(None)
+            } else {
+                let whole = from_start(main_total.max(1));
+                self.run_search(&whole, query_text, filter).await.map(Some)
+            }
+        },);
+        let (Ok(mut merged), Ok(earlier)) = (broader, earlier) else {
+            return main;
+        };
+        let mut hits = earlier.map_or(main.hits, |earlier| earlier.hits);
+        let seen: HashSet<String> = hits.iter().map(|hit| hit.result.id.clone()).collect();
+        hits.extend(
+            std::mem::take(&mut merged.hits)
+                .into_iter()
+                .filter(|hit| !seen.contains(&hit.result.id)),
+        );
+        merged.hits = hits
+            .into_iter()
+            .skip(request.offset)
+            .take(request.limit.max(1))
+            .collect();
+        let total = merged.estimated_total_hits.unwrap_or_default();
+        merged.estimated_total_hits = Some(total.max(main_total));
+        merged
     }
 
     /// `query_text` without the words that no clause passing `filter` contains, a listed phrase

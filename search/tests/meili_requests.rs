@@ -171,6 +171,18 @@ async fn handle(
             })),
         );
     }
+    // The last part of `engångsförpackning` alone: `a`, which has the compound, and two more.
+    if method == Method::POST && path.ends_with("/search") && body_json["q"] == "förpackningar" {
+        return (
+            StatusCode::OK,
+            Json(json!({
+                "hits": [{ "id": "d" }, { "id": "a" }, { "id": "e" }],
+                "query": body_json["q"], "processingTimeMs": 1, "limit": 20, "offset": 0,
+                "estimatedTotalHits": 3,
+                "facetDistribution": { "country": { "SE": 2, "NO": 1 } }
+            })),
+        );
+    }
     if method == Method::POST && path.ends_with("/search") {
         return (
             StatusCode::OK,
@@ -695,6 +707,75 @@ async fn the_last_words_clauses_rank_by_their_score() {
     .expect("search");
     let ids: Vec<&str> = second.hits.iter().map(|h| h.id.as_str()).collect();
     assert_eq!(ids, ["c"]);
+}
+
+/// A compound few clauses have finds less than a page: the result goes on with the other
+/// clauses having its last part, after its own, with that result's count and facet counts; a
+/// later page is read from the same list.
+#[tokio::test]
+async fn a_thin_compound_result_goes_on_with_its_last_part() {
+    let (backend, rec) = connected().await;
+    let response = SearchBackend::search(
+        &backend,
+        SearchRequest {
+            query: "engångsförpackning".into(),
+            limit: 10,
+            facets: vec![Facet::Country],
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("search");
+    let ids: Vec<&str> = response.hits.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids, ["a", "d", "e"]);
+    assert_eq!(response.estimated_total, 3);
+    let countries = &response.facets[0].values;
+    assert_eq!(countries[0].value, "SE");
+    assert_eq!(countries[0].count, 2);
+    let sent: Vec<String> = rec
+        .take()
+        .into_iter()
+        .filter_map(|(_, _, body)| body["q"].as_str().map(str::to_owned))
+        .collect();
+    // The listed form of the word, then its last part.
+    assert_eq!(sent, ["engångsförpackningar", "förpackningar"]);
+    // The second page of the same list (`a` is not counted twice).
+    let second = SearchBackend::search(
+        &backend,
+        SearchRequest {
+            query: "engångsförpackning".into(),
+            offset: 1,
+            limit: 1,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("search");
+    let ids: Vec<&str> = second.hits.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids, ["d"]);
+    let queries = |rec: &Recorder| -> Vec<String> {
+        let mut queries: Vec<String> = rec
+            .take()
+            .into_iter()
+            .filter_map(|(_, _, body)| body["q"].as_str().map(str::to_owned))
+            .collect();
+        queries.sort();
+        queries
+    };
+    // The page, the last parts' result and the whole of the compound's own (from the start).
+    assert_eq!(
+        queries(&rec),
+        [
+            "engångsförpackningar",
+            "engångsförpackningar",
+            "förpackningar"
+        ]
+    );
+    // A query without a compound is not searched again.
+    plain_search(&backend, "take-back", 10)
+        .await
+        .expect("search");
+    assert_eq!(queries(&rec), ["take back"]);
 }
 
 #[tokio::test]
