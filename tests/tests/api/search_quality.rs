@@ -33,9 +33,9 @@ use crate::helpers::*;
 // human rights, life cycle assessment, packaging), kind words boost on Meilisearch and its
 // results go on with the clauses having the query's last word.
 /// MRR over every judged query (the `none` queries excluded).
-const FLOOR_MRR_OVERALL: f64 = 0.94; // measured 0.960
+const FLOOR_MRR_OVERALL: f64 = 0.94; // measured 0.961
 /// MRR of the queries whose relevant clauses include some in the query's own language.
-const FLOOR_MRR_SAME_LANGUAGE: f64 = 0.95; // measured 0.969
+const FLOOR_MRR_SAME_LANGUAGE: f64 = 0.95; // measured 0.971
 /// MRR of the queries whose relevant clauses are all in other languages.
 const FLOOR_MRR_CROSS_LANGUAGE: f64 = 0.92; // measured 0.942
 /// MRR of the queries with a typo in a key word.
@@ -48,8 +48,8 @@ const FLOOR_RECALL_CROSS_LANGUAGE: f64 = 0.94; // measured 0.960
 const FLOOR_RECALL_MISSPELT: f64 = 0.94; // measured 0.958
 /// Meilisearch's overall MRR and recall@10 (measured against Meilisearch 1.50 built from its
 /// public source; the test runs only with `MEILI_URL`).
-const FLOOR_MEILI_MRR_OVERALL: f64 = 0.91; // measured 0.927
-const FLOOR_MEILI_RECALL_OVERALL: f64 = 0.92; // measured 0.936
+const FLOOR_MEILI_MRR_OVERALL: f64 = 0.91; // measured 0.929
+const FLOOR_MEILI_RECALL_OVERALL: f64 = 0.93; // measured 0.943
 
 /// How many results are scored, as a search page shows them.
 const TOP: usize = 10;
