@@ -7,10 +7,9 @@
 //! sum their scores whatever the nesting, so the alternatives are kept as one list instead:
 //! each term once, with the sum of the weights it was reached with (a term reached twice
 //! scores as one term of the summed weight, which is what the nested queries added up to),
-//! and the other queries (phrases, typo automata, a compound's parts) beside them. A union of
-//! term queries only is also the one tantivy walks fastest.
+//! and the other queries (phrases, typo automata, a compound's parts) beside them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, hash_map::Entry};
 
 use tantivy::{
     Score, Term,
@@ -25,20 +24,6 @@ pub struct Alternatives {
     /// Where each term is in `terms`.
     positions: HashMap<(Term, IndexRecordOption), usize>,
     other: Vec<(Box<dyn Query>, Score)>,
-}
-
-impl Clone for Alternatives {
-    fn clone(&self) -> Self {
-        Self {
-            terms: self.terms.clone(),
-            positions: self.positions.clone(),
-            other: self
-                .other
-                .iter()
-                .map(|(query, weight)| (query.box_clone(), *weight))
-                .collect(),
-        }
-    }
 }
 
 impl Alternatives {
@@ -57,12 +42,11 @@ impl Alternatives {
     }
 
     fn add_term(&mut self, term: Term, option: IndexRecordOption, weight: Score) {
-        match self.positions.get(&(term.clone(), option)) {
-            Some(&at) => self.terms[at].2 += weight,
-            None => {
-                self.positions
-                    .insert((term.clone(), option), self.terms.len());
-                self.terms.push((term, option, weight));
+        match self.positions.entry((term, option)) {
+            Entry::Occupied(at) => self.terms[*at.get()].2 += weight,
+            Entry::Vacant(slot) => {
+                self.terms.push((slot.key().0.clone(), option, weight));
+                slot.insert(self.terms.len() - 1);
             }
         }
     }
@@ -156,6 +140,7 @@ mod tests {
         // (tablet) at half weight, and a phrase at a quarter.
         let nested = BooleanQuery::new(vec![
             should(term_query("laptop")),
+            should(Box::new(BoostQuery::new(term_query("tablet"), 0.5))),
             should(Box::new(BooleanQuery::new(vec![
                 should(term_query("computer")),
                 should(term_query("laptop")),
@@ -174,11 +159,14 @@ mod tests {
         synonyms.extend(&narrower, 0.5);
         let mut flat = Alternatives::default();
         flat.term(term("laptop"), 1.0);
+        flat.term(term("tablet"), 0.5);
         flat.extend(&synonyms, 1.0);
         flat.query(Box::new(phrase()), 0.25);
-        // laptop once (weight 2), computer, tablet, the phrase.
+        // laptop once (weight 2), tablet reached at a half twice (weight 1), computer, and
+        // the phrase beside them.
         assert_eq!(flat.terms.len(), 3);
         assert_eq!(flat.terms[0].2, 2.0);
+        assert_eq!(flat.terms[1].2, 1.0);
         let flat = flat.into_query();
         let (expected, got) = (scores(&searcher, &nested)?, scores(&searcher, &flat)?);
         assert_eq!(got.len(), 4, "laptop ×2, desktop computer, tablet: {got:?}");
@@ -191,14 +179,35 @@ mod tests {
     }
 
     #[test]
-    fn presence_and_relevance_terms_are_kept_apart() {
-        let (_, text) = index().expect("index");
+    fn presence_and_relevance_terms_are_kept_apart() -> tantivy::Result<()> {
+        let (searcher, text) = index()?;
         let term = Term::from_field_text(text, "laptop");
-        let mut alternatives = Alternatives::default();
-        alternatives.term(term.clone(), 1.0);
-        alternatives.presence(term, 0.25);
-        assert_eq!(alternatives.terms.len(), 2);
-        assert!(!alternatives.is_empty());
+        let score = |alternatives: Alternatives| -> tantivy::Result<Vec<(u32, Score)>> {
+            scores(&searcher, &alternatives.into_query())
+        };
+        // Read with its frequency, `laptop laptop` (doc 1) outscores `laptop computer` (doc 0);
+        // a presence alone scores both alike.
+        let mut relevance = Alternatives::default();
+        relevance.term(term.clone(), 1.0);
+        let relevance = score(relevance)?;
+        assert!(relevance[1].1 > relevance[0].1, "{relevance:?}");
+        let mut presence = Alternatives::default();
+        presence.presence(term.clone(), 1.0);
+        let presence = score(presence)?;
+        assert!((presence[1].1 - presence[0].1).abs() < 1e-6, "{presence:?}");
+        // Both: two terms, each scored its own way, not one of summed weight.
+        let mut both = Alternatives::default();
+        both.term(term.clone(), 1.0);
+        both.presence(term, 1.0);
+        assert_eq!(both.terms.len(), 2);
+        let both = score(both)?;
+        for ((doc, sum), ((_, r), (_, p))) in both.iter().zip(relevance.iter().zip(&presence)) {
+            assert!(
+                (sum - (r + p)).abs() < 1e-4,
+                "doc {doc}: {sum} against {r} + {p}"
+            );
+        }
         assert!(Alternatives::default().is_empty());
+        Ok(())
     }
 }

@@ -36,6 +36,9 @@ pub const MAX_TOTAL_HITS: usize = 100_000;
 /// Largest result that is completed with the clauses having only the query's last word (see
 /// `with_last_word`); a larger one has enough of its own.
 const MAX_FILLED: usize = 100;
+/// A one-word result under this many clauses (a page of the web app) goes on with the clauses
+/// having its compound's last part (see `with_compound_heads`).
+const THIN_RESULT: usize = 10;
 const TASK_TIMEOUT: Duration = Duration::from_secs(120);
 const TASK_POLL: Duration = Duration::from_millis(50);
 
@@ -499,13 +502,15 @@ impl SearchBackend for MeiliBackend {
                 .with_last_word(&request, &query_text, &filter, results)
                 .await;
         }
-        // A compound few clauses use (`engångsförpackning`) finds less than a page; the result
-        // goes on with the clauses having its last part (`förpackning`), as the embedded index
-        // ranks them after those having the compound.
+        // A one-word query for a compound few clauses use (`engångsförpackning`) finds fewer
+        // than [`THIN_RESULT`] clauses: the result goes on with the clauses having its last
+        // part (`förpackning`), as the embedded index ranks them after those having the
+        // compound, on every page alike. (A result of more words was filled with the clauses
+        // having the last word above.)
         if named.is_empty()
             && request.effective_sort() == SortOrder::Relevance
-            && results.estimated_total_hits.unwrap_or_default()
-                < request.offset.saturating_add(request.limit.max(1))
+            && results.estimated_total_hits.unwrap_or_default() < THIN_RESULT
+            && Analysis::bundled().query_units(&query_text).len() == 1
             && let Some(heads) = Analysis::bundled().compound_heads(&query_text)
         {
             results = self
@@ -730,10 +735,11 @@ impl MeiliBackend {
         Ok(hits)
     }
 
-    /// `main` (the result of `query_text`, fewer clauses than the page reaches) followed by
-    /// the other clauses of `heads` (the query with its compounds' last parts, see
+    /// `main` (the result of a one-word `query_text`, under [`THIN_RESULT`] clauses) followed
+    /// by the other clauses of `heads` (the word's last part, see
     /// [`Analysis::compound_heads`]), with the count and facet counts of the latter, which
-    /// holds the former. `main` as it is when a request fails.
+    /// holds the former (documents carry their compounds' parts). `main` as it is when a
+    /// request fails.
     async fn with_compound_heads(
         &self,
         request: &SearchRequest,
@@ -743,22 +749,27 @@ impl MeiliBackend {
         main: SearchResults<IdOnly>,
     ) -> SearchResults<IdOnly> {
         let main_total = main.estimated_total_hits.unwrap_or_default();
+        let main_is_whole = request.offset == 0 && main.hits.len() >= main_total;
         let wanted = request.offset.saturating_add(request.limit.max(1));
-        let from_start = |limit: usize| SearchRequest {
+        let to_page = SearchRequest {
             offset: 0,
-            limit,
+            limit: wanted.saturating_add(main_total).min(MAX_TOTAL_HITS),
             ..request.clone()
         };
-        let to_page = from_start(wanted.saturating_add(main_total));
+        // The whole of `main` when the page did not hold it; its hits only.
+        let whole = SearchRequest {
+            offset: 0,
+            limit: main_total.max(1),
+            facets: Vec::new(),
+            ..request.clone()
+        };
         let (broader, earlier) = tokio::join!(self.run_search(&to_page, heads, filter), async {
-            // A later page: the whole of `main`, which the first page held.
-            if request.offset == 0 {
+            if main_is_whole {
                 Ok(None)
             } else {
-                let whole = from_start(main_total.max(1));
                 self.run_search(&whole, query_text, filter).await.map(Some)
             }
-        },);
+        });
         let (Ok(mut merged), Ok(earlier)) = (broader, earlier) else {
             return main;
         };

@@ -726,9 +726,9 @@ impl Inner {
                 let group = lookup(&self.synonyms.by_phrase)
                     .or_else(|| (n == 2).then(|| lookup(&self.synonyms.by_prefix)).flatten());
                 if let Some(group) = group {
-                    let query = self.synonym_query(group, &typed);
+                    let synonyms = self.synonym_alternatives(group, &typed);
                     for word in &mut words[start..start + n] {
-                        word.exact.extend(&query, 1.0);
+                        word.exact.extend(&synonyms, 1.0);
                         word.groups.push(group);
                     }
                 }
@@ -756,7 +756,7 @@ impl Inner {
                         .map(|part| -> (Occur, Box<dyn Query>) {
                             (
                                 Occur::Must,
-                                Box::new(self.part_query(part, &mut none).into_query()),
+                                Box::new(self.part_alternatives(part, &mut none).into_query()),
                             )
                         })
                         .collect();
@@ -766,7 +766,7 @@ impl Inner {
                 // sense (`byggavfall` for `elektronikavfall`); its broader concepts are the
                 // word's (the last part names the thing).
                 if let Some(head) = parts.last() {
-                    let head = self.part_query(head, &mut words[i].groups);
+                    let head = self.part_alternatives(head, &mut words[i].groups);
                     words[i].broad.extend(&head, 0.5);
                 }
             }
@@ -835,7 +835,7 @@ impl Inner {
         self.add_stems(original, &mut alternatives);
         let groups = self.word_groups(original, word, real);
         for &group in &groups {
-            alternatives.extend(&self.synonym_query(group, word), 1.0);
+            alternatives.extend(&self.synonym_alternatives(group, word), 1.0);
         }
         WordMatch {
             exact: alternatives,
@@ -846,7 +846,7 @@ impl Inner {
 
     /// A part of a compound: the word itself or its stems, or its synonyms (whose groups are
     /// added to `groups`).
-    fn part_query(&self, part: &str, groups: &mut Vec<usize>) -> Alternatives {
+    fn part_alternatives(&self, part: &str, groups: &mut Vec<usize>) -> Alternatives {
         let f = &self.fields;
         let folded = tokens(&self.index, FOLDED, part).concat();
         let mut alternatives = Alternatives::default();
@@ -855,7 +855,7 @@ impl Inner {
         }
         self.add_stems(part, &mut alternatives);
         for group in self.word_groups(part, &folded, self.in_index(&folded)) {
-            alternatives.extend(&self.synonym_query(group, &folded), 1.0);
+            alternatives.extend(&self.synonym_alternatives(group, &folded), 1.0);
             groups.push(group);
         }
         alternatives
@@ -931,10 +931,11 @@ impl Inner {
     }
 
     /// The other terms of a synonym group and (worth half: a search for `transport` is also
-    /// one for buses) the terms of its narrower groups.
-    fn synonym_query(&self, group: usize, matched: &str) -> Alternatives {
+    /// one for buses) the terms of its narrower groups, these in the typed texts and analysed
+    /// words only ([`Self::add_related_terms`]).
+    fn synonym_alternatives(&self, group: usize, matched: &str) -> Alternatives {
         let mut alternatives = Alternatives::default();
-        self.add_group_terms(group, matched, 1.0, &mut alternatives);
+        self.add_group_terms(group, matched, &mut alternatives);
         for &narrower in &self.synonyms.narrower[group] {
             self.add_related_terms(narrower, NARROWER_WEIGHT, &mut alternatives);
         }
@@ -1004,8 +1005,8 @@ impl Inner {
     }
 
     /// Adds the terms of a synonym group except `matched`, in every text field and stemmed
-    /// field, worth `weight`.
-    fn add_group_terms(&self, group: usize, matched: &str, weight: Score, into: &mut Alternatives) {
+    /// field.
+    fn add_group_terms(&self, group: usize, matched: &str, into: &mut Alternatives) {
         let f = &self.fields;
         for term in &self.synonyms.groups[group] {
             if term.join(" ") == matched {
@@ -1013,19 +1014,19 @@ impl Inner {
             }
             for field in [f.title, f.text, f.extra, f.analysed] {
                 if let [word] = term.as_slice() {
-                    into.term(Term::from_field_text(field, word), weight);
+                    into.term(Term::from_field_text(field, word), 1.0);
                 } else {
                     let terms = term
                         .iter()
                         .map(|t| Term::from_field_text(field, t))
                         .collect();
-                    into.query(Box::new(PhraseQuery::new(terms)), weight);
+                    into.query(Box::new(PhraseQuery::new(terms)), 1.0);
                 }
             }
             if let [word] = term.as_slice() {
                 for (code, field) in &f.stems {
                     for stem in tokens(&self.index, &stem_tokenizer(code), word) {
-                        into.term(Term::from_field_text(*field, &stem), weight);
+                        into.term(Term::from_field_text(*field, &stem), 1.0);
                     }
                 }
             }

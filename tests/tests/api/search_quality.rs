@@ -31,7 +31,8 @@ use crate::helpers::*;
 // a word, two levels up), Finnish inflection stems, known words kept from typo correction and
 // more concept terms; measured again on 2026-12-07 after the concept hierarchy grew (printing,
 // human rights, life cycle assessment, packaging), kind words boost on Meilisearch and its
-// results go on with the clauses having the query's last word.
+// results go on with the clauses having the query's last word. The Meilisearch recall floor
+// was raised on 2026-12-08, to 0.93 (measured 0.943).
 /// MRR over every judged query (the `none` queries excluded).
 const FLOOR_MRR_OVERALL: f64 = 0.94; // measured 0.961
 /// MRR of the queries whose relevant clauses include some in the query's own language.
