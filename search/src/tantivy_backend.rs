@@ -49,6 +49,8 @@ use crate::{
     synonyms::{CpvConcepts, Synonyms},
 };
 
+/// Clauses whose facet value is read at once, for a facet of at most one value per clause.
+const FACET_BLOCK: usize = 256;
 /// Most query words taken into account; the rest of a very long query is ignored.
 const MAX_QUERY_WORDS: usize = 16;
 const FOLDED: &str = "folded";
@@ -1200,13 +1202,27 @@ impl Inner {
                 };
                 // Counted by term ordinal, then named once per value present.
                 let mut per_ord = vec![0_u64; column.num_terms()];
-                for doc in doc_ids {
-                    for ord in column.term_ords(*doc) {
-                        if let Some(count) =
-                            usize::try_from(ord).ok().and_then(|o| per_ord.get_mut(o))
-                        {
-                            *count += 1;
-                        }
+                let mut count = |ord: u64| {
+                    if let Some(count) = usize::try_from(ord).ok().and_then(|o| per_ord.get_mut(o))
+                    {
+                        *count += 1;
+                    }
+                };
+                let ords = column.ords();
+                if ords.get_cardinality().is_multivalue() {
+                    for doc in doc_ids {
+                        column.term_ords(*doc).for_each(&mut count);
+                    }
+                } else {
+                    // At most one value per clause (country, language, kind …): read in
+                    // blocks, without the per-clause lookup of a multi-valued column.
+                    let mut values = [None; FACET_BLOCK];
+                    for docs in doc_ids.chunks(FACET_BLOCK) {
+                        let values = &mut values[..docs.len()];
+                        // A segment without the facet leaves the block as it was.
+                        values.fill(None);
+                        ords.first_vals(docs, values);
+                        values.iter().flatten().copied().for_each(&mut count);
                     }
                 }
                 let mut value = String::new();
@@ -1485,6 +1501,71 @@ mod tests {
             .search(request)
             .await
             .map_or(0, |response| response.estimated_total)
+    }
+
+    /// Facet counts over every kind of column: one value per clause (country), at most one
+    /// (kind, absent from some), several (focus), and a segment without the facet at all.
+    #[tokio::test]
+    async fn facets_are_counted_over_single_optional_and_multiple_values() {
+        let backend = TantivyBackend::in_memory().expect("index");
+        let with =
+            |n: usize, country: &str, kind: Option<&str>, focus: &[&str]| CatalogueDocument {
+                country: country.to_owned(),
+                kind: kind.map(str::to_owned),
+                focus: focus.iter().map(|f| (*f).to_owned()).collect(),
+                ..clause(n)
+            };
+        // 300 clauses in one commit (more than a block of facet values), then a segment
+        // whose clauses have no kind and no focus.
+        let first: Vec<CatalogueDocument> = (0..300)
+            .map(|n| match n % 3 {
+                0 => with(
+                    n,
+                    "SE",
+                    Some("AWARD_CRITERION"),
+                    &["ENVIRONMENTAL", "SOCIAL"],
+                ),
+                1 => with(n, "NO", None, &["SOCIAL"]),
+                _ => with(n, "SE", Some("TECHNICAL_SPECIFICATION"), &[]),
+            })
+            .collect();
+        backend.upsert(first).await.expect("upsert");
+        let second = (300..310).map(|n| with(n, "DK", None, &[])).collect();
+        backend.upsert(second).await.expect("upsert");
+        let response = backend
+            .search(SearchRequest {
+                query: "energy".to_owned(),
+                limit: 1,
+                facets: vec![Facet::Country, Facet::Kind, Facet::Focus],
+                ..SearchRequest::default()
+            })
+            .await
+            .expect("search");
+        assert_eq!(response.estimated_total, 310);
+        let counts = |facet: Facet| -> Vec<(String, u64)> {
+            let values = &response
+                .facets
+                .iter()
+                .find(|f| f.facet == facet)
+                .expect("facet")
+                .values;
+            values.iter().map(|v| (v.value.clone(), v.count)).collect()
+        };
+        let pairs = |list: &[(&str, u64)]| -> Vec<(String, u64)> {
+            list.iter().map(|(v, c)| ((*v).to_owned(), *c)).collect()
+        };
+        assert_eq!(
+            counts(Facet::Country),
+            pairs(&[("SE", 200), ("NO", 100), ("DK", 10)])
+        );
+        assert_eq!(
+            counts(Facet::Kind),
+            pairs(&[("AWARD_CRITERION", 100), ("TECHNICAL_SPECIFICATION", 100)])
+        );
+        assert_eq!(
+            counts(Facet::Focus),
+            pairs(&[("SOCIAL", 200), ("ENVIRONMENTAL", 100)])
+        );
     }
 
     #[tokio::test]
