@@ -620,11 +620,9 @@ impl MeiliBackend {
         let main_total = main.estimated_total_hits.unwrap_or_default();
         // The page is merged from the whole of `main` and as many of the reversed result's
         // best as could reach it (the clauses both share rank in both).
-        let main_is_whole = request.offset == 0 && main.hits.len() >= main_total;
-        let (to_page, one, whole) = (
+        let (to_page, one) = (
             from_start(wanted.saturating_add(main_total).min(MAX_TOTAL_HITS)),
             from_start(1),
-            from_start(main_total.max(1)),
         );
         // A trailing space: the last word matched whole, as in the reversed query (not as a
         // prefix, which would count clauses the two results do not share).
@@ -632,13 +630,7 @@ impl MeiliBackend {
         let (later, both, earlier) = tokio::join!(
             self.run_search(&to_page, &reversed, filter),
             self.run_search_with(&one, &ends, filter, Some(MatchingStrategies::ALL)),
-            async {
-                if main_is_whole {
-                    Ok(None)
-                } else {
-                    self.run_search(&whole, query_text, filter).await.map(Some)
-                }
-            },
+            self.whole_of(request, query_text, filter, &main),
         );
         let (Ok(later), Ok(both), Ok(earlier)) = (later, both, earlier) else {
             return main;
@@ -735,6 +727,28 @@ impl MeiliBackend {
         Ok(hits)
     }
 
+    /// The whole of `main` (the result of `query_text` for `request`'s page), its hits only, for
+    /// a fill that merges it with another result; `None` when the page read holds all of it.
+    async fn whole_of(
+        &self,
+        request: &SearchRequest,
+        query_text: &str,
+        filter: &str,
+        main: &SearchResults<IdOnly>,
+    ) -> Result<Option<SearchResults<IdOnly>>, SearchError> {
+        let total = main.estimated_total_hits.unwrap_or_default();
+        if request.offset == 0 && main.hits.len() >= total {
+            return Ok(None);
+        }
+        let whole = SearchRequest {
+            offset: 0,
+            limit: total.max(1),
+            facets: Vec::new(),
+            ..request.clone()
+        };
+        self.run_search(&whole, query_text, filter).await.map(Some)
+    }
+
     /// `main` (the result of a one-word `query_text`, under [`THIN_RESULT`] clauses) followed
     /// by the other clauses of `heads` (the word's last part, see
     /// [`Analysis::compound_heads`]), with the count and facet counts of the latter, which
@@ -749,27 +763,16 @@ impl MeiliBackend {
         main: SearchResults<IdOnly>,
     ) -> SearchResults<IdOnly> {
         let main_total = main.estimated_total_hits.unwrap_or_default();
-        let main_is_whole = request.offset == 0 && main.hits.len() >= main_total;
         let wanted = request.offset.saturating_add(request.limit.max(1));
         let to_page = SearchRequest {
             offset: 0,
             limit: wanted.saturating_add(main_total).min(MAX_TOTAL_HITS),
             ..request.clone()
         };
-        // The whole of `main` when the page did not hold it; its hits only.
-        let whole = SearchRequest {
-            offset: 0,
-            limit: main_total.max(1),
-            facets: Vec::new(),
-            ..request.clone()
-        };
-        let (broader, earlier) = tokio::join!(self.run_search(&to_page, heads, filter), async {
-            if main_is_whole {
-                Ok(None)
-            } else {
-                self.run_search(&whole, query_text, filter).await.map(Some)
-            }
-        });
+        let (broader, earlier) = tokio::join!(
+            self.run_search(&to_page, heads, filter),
+            self.whole_of(request, query_text, filter, &main),
+        );
         let (Ok(mut merged), Ok(earlier)) = (broader, earlier) else {
             return main;
         };

@@ -837,7 +837,7 @@ impl Inner {
         self.add_stems(original, &mut alternatives);
         let groups = self.word_groups(original, word, real);
         for &group in &groups {
-            alternatives.extend(&self.synonym_alternatives(group, word), 1.0);
+            self.add_synonyms(group, word, &mut alternatives);
         }
         WordMatch {
             exact: alternatives,
@@ -857,7 +857,7 @@ impl Inner {
         }
         self.add_stems(part, &mut alternatives);
         for group in self.word_groups(part, &folded, self.in_index(&folded)) {
-            alternatives.extend(&self.synonym_alternatives(group, &folded), 1.0);
+            self.add_synonyms(group, &folded, &mut alternatives);
             groups.push(group);
         }
         alternatives
@@ -932,16 +932,21 @@ impl Inner {
             .collect()
     }
 
-    /// The other terms of a synonym group and (worth half: a search for `transport` is also
-    /// one for buses) the terms of its narrower groups, these in the typed texts and analysed
-    /// words only ([`Self::add_related_terms`]).
+    /// [`Self::add_synonyms`] into a list of their own (shared by the words of a phrase).
     fn synonym_alternatives(&self, group: usize, matched: &str) -> Alternatives {
         let mut alternatives = Alternatives::default();
-        self.add_group_terms(group, matched, &mut alternatives);
-        for &narrower in &self.synonyms.narrower[group] {
-            self.add_related_terms(narrower, NARROWER_WEIGHT, &mut alternatives);
-        }
+        self.add_synonyms(group, matched, &mut alternatives);
         alternatives
+    }
+
+    /// Adds the other terms of a synonym group and (worth half: a search for `transport` is
+    /// also one for buses) the terms of its narrower groups, these in the typed texts and
+    /// analysed words only ([`Self::add_related_terms`]).
+    fn add_synonyms(&self, group: usize, matched: &str, into: &mut Alternatives) {
+        self.add_group_terms(group, matched, into);
+        for &narrower in &self.synonyms.narrower[group] {
+            self.add_related_terms(narrower, NARROWER_WEIGHT, into);
+        }
     }
 
     /// Adds the terms of the groups broader than `groups` (a clause for all IT equipment
@@ -968,19 +973,12 @@ impl Inner {
     fn add_related_terms(&self, group: usize, weight: Score, into: &mut Alternatives) {
         let f = &self.fields;
         for term in &self.synonyms.groups[group] {
-            if let [word] = term.as_slice() {
-                for field in [f.title, f.text, f.analysed] {
-                    into.term(Term::from_field_text(field, word), weight);
-                }
+            let fields: &[Field] = if term.len() == 1 {
+                &[f.title, f.text, f.analysed]
             } else {
-                for field in [f.title, f.text] {
-                    let terms = term
-                        .iter()
-                        .map(|t| Term::from_field_text(field, t))
-                        .collect();
-                    into.query(Box::new(PhraseQuery::new(terms)), weight);
-                }
-            }
+                &[f.title, f.text]
+            };
+            add_in_fields(term, fields, weight, into);
         }
     }
 
@@ -1014,23 +1012,9 @@ impl Inner {
             if term.join(" ") == matched {
                 continue;
             }
-            for field in [f.title, f.text, f.extra, f.analysed] {
-                if let [word] = term.as_slice() {
-                    into.term(Term::from_field_text(field, word), 1.0);
-                } else {
-                    let terms = term
-                        .iter()
-                        .map(|t| Term::from_field_text(field, t))
-                        .collect();
-                    into.query(Box::new(PhraseQuery::new(terms)), 1.0);
-                }
-            }
+            add_in_fields(term, &[f.title, f.text, f.extra, f.analysed], 1.0, into);
             if let [word] = term.as_slice() {
-                for (code, field) in &f.stems {
-                    for stem in tokens(&self.index, &stem_tokenizer(code), word) {
-                        into.term(Term::from_field_text(*field, &stem), 1.0);
-                    }
-                }
+                self.add_stems(word, into);
             }
         }
     }
@@ -1347,6 +1331,22 @@ where
 /// ([`Inner::pause_merges`]).
 fn resume_merges(writer: &IndexWriter) {
     writer.set_merge_policy(Box::<LogMergePolicy>::default());
+}
+
+/// Adds a listed term (its folded words) in each of `fields`: a term query for one word, a
+/// phrase for more.
+fn add_in_fields(term: &[String], fields: &[Field], weight: Score, into: &mut Alternatives) {
+    for &field in fields {
+        if let [word] = term {
+            into.term(Term::from_field_text(field, word), weight);
+        } else {
+            let terms = term
+                .iter()
+                .map(|t| Term::from_field_text(field, t))
+                .collect();
+            into.query(Box::new(PhraseQuery::new(terms)), weight);
+        }
+    }
 }
 
 fn should(query: impl Query + 'static) -> (Occur, Box<dyn Query>) {

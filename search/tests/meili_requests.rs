@@ -26,7 +26,8 @@ struct Recorder {
     fail_tasks: Arc<Mutex<bool>>,
     fail_multi_search: Arc<Mutex<bool>>,
     /// Searches that are not plain relevance over the whole index fail: those with the
-    /// `all` strategy or a kind filter (the extra searches of a fill or a kind boost).
+    /// `all` strategy or a kind filter (the extra searches of a fill or a kind boost), and
+    /// the compound fill's `förpackningar`.
     fail_extra_searches: Arc<Mutex<bool>>,
     /// Searches of `transport dekk` answer with ranking scores: the words in order find `a`
     /// (both words, 0.9) and `c` (the first only, 0.3), reversed `a` and `b` (the last only,
@@ -109,7 +110,8 @@ async fn handle(
     let extra = body_json["matchingStrategy"] == "all"
         || body_json["filter"]
             .as_str()
-            .is_some_and(|f| f.contains("kind ="));
+            .is_some_and(|f| f.contains("kind ="))
+        || body_json["q"] == "förpackningar";
     if (method == Method::POST
         && path == "/multi-search"
         && *rec.fail_multi_search.lock().expect("lock"))
@@ -794,6 +796,14 @@ async fn a_thin_compound_result_goes_on_with_its_last_part() {
         .await
         .expect("search");
     assert_eq!(queries(&rec), ["take back"]);
+    // When the last part's search fails, the compound's own result stands.
+    *rec.fail_extra_searches.lock().expect("lock") = true;
+    let alone = plain_search(&backend, "engångsförpackning", 10)
+        .await
+        .expect("search");
+    let ids: Vec<&str> = alone.hits.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids, ["a"]);
+    assert_eq!(alone.estimated_total, 1);
 }
 
 #[tokio::test]
