@@ -1038,6 +1038,12 @@ pub(crate) fn inflection_stems(term: &str) -> Vec<String> {
 /// `palki` would find `palkitsee`).
 const MIN_DERIVED_STEM: usize = 6;
 
+/// [`Analysis::document_words`] of a catalogue document's title alone (Meilisearch ranks them
+/// as the title, see `meili::SEARCHABLE`).
+pub fn title_words(doc: &CatalogueDocument) -> String {
+    Analysis::bundled().document_words(&doc.language, &[doc.title.as_str()])
+}
+
 /// [`Analysis::document_words`] of a catalogue document's texts, in its language: the extra
 /// field both backends index (`analysed`).
 pub fn analysed_words(doc: &CatalogueDocument) -> String {

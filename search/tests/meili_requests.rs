@@ -286,6 +286,7 @@ async fn settings_are_sent_only_when_they_differ() {
         body["searchableAttributes"],
         json!([
             "title",
+            "title_analysed",
             "text",
             "purpose",
             "verification",
@@ -915,6 +916,15 @@ async fn documents_carry_the_shared_analysis() {
     assert!(
         words.contains(&"toner") && words.contains(&"kassetter"),
         "{analysed}"
+    );
+    // The title's own analysis also goes apart, searched right after the title.
+    let title = requests[0].2[0]["title_analysed"]
+        .as_str()
+        .unwrap_or_default();
+    let words: Vec<&str> = title.split(' ').collect();
+    assert!(
+        words.contains(&"toner") && words.contains(&"kassetter"),
+        "{title}"
     );
     // So do the words, in every language, of what its CPV code names (toner cartridges).
     let categories = requests[0].2[0]["categories"].as_str().unwrap_or_default();
