@@ -691,10 +691,14 @@ impl Analysis {
             let listed = self.listed_words.binary_search(&word).is_ok();
             if known
                 && !listed
-                && let Some(term) = self.own_listed_form(&word)
+                && let Some(term) = self
+                    .own_listed_form(&word)
+                    .or_else(|| self.ending_form(&word))
             {
-                // Another form of a listed term (`näyttöjen` of `näyttö`): the term, which the
-                // documents carry for each of its forms and the synonyms take further.
+                // Another form of a listed term (`näyttöjen` of `näyttö`, Swedish
+                // `certifierade` of `certifiering`, by its stem or else its ending, as the
+                // documents' words are read): the term, which the documents carry for each of
+                // its forms and the synonyms take further.
                 out.push(term.to_owned());
             } else if known || word.chars().any(|c| c.is_ascii_digit()) {
                 out.push(word);
@@ -1216,6 +1220,11 @@ mod tests {
         let analysis = Analysis::bundled();
         // A misspelt word becomes the listed word, so Meilisearch's synonyms apply.
         assert_eq!(analysis.meili_query("chlid labour"), "child labour");
+        // Another form of a listed word becomes the listed word (its ending is no stemmer's).
+        assert_eq!(
+            analysis.meili_query("TCO-certifierade datorer"),
+            "tco certifiering datorer"
+        );
         // Known words, numbers and quoted phrases stay as typed.
         assert_eq!(analysis.meili_query("Toner retur"), "toner retur");
         assert_eq!(analysis.meili_query("iso 14001"), "iso 14001");
