@@ -32,7 +32,8 @@ use crate::helpers::*;
 // more concept terms; measured again on 2026-12-07 after the concept hierarchy grew (printing,
 // human rights, life cycle assessment, packaging), kind words boost on Meilisearch and its
 // results go on with the clauses having the query's last word. The Meilisearch recall floor
-// was raised on 2026-12-08, to 0.93 (measured 0.943).
+// was raised on 2026-12-08, to 0.93 (measured 0.943; 0.947 after the title's own analysed
+// attribute).
 /// MRR over every judged query (the `none` queries excluded).
 const FLOOR_MRR_OVERALL: f64 = 0.94; // measured 0.961
 /// MRR of the queries whose relevant clauses include some in the query's own language.
@@ -50,7 +51,7 @@ const FLOOR_RECALL_MISSPELT: f64 = 0.94; // measured 0.958
 /// Meilisearch's overall MRR and recall@10 (measured against Meilisearch 1.50 built from its
 /// public source; the test runs only with `MEILI_URL`).
 const FLOOR_MEILI_MRR_OVERALL: f64 = 0.91; // measured 0.929
-const FLOOR_MEILI_RECALL_OVERALL: f64 = 0.93; // measured 0.943
+const FLOOR_MEILI_RECALL_OVERALL: f64 = 0.93; // measured 0.947
 
 /// How many results are scored, as a search page shows them.
 const TOP: usize = 10;
