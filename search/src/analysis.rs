@@ -32,7 +32,7 @@ const FACET_WORDS_JSON: &str = include_str!("../data/facet-words.json");
 /// Longest facet phrase, in words.
 const MAX_FACET_WORDS: usize = 3;
 /// Bumped when the analysis itself changes, so indexes built with the old one are rebuilt.
-const ANALYSIS_REVISION: u32 = 4;
+const ANALYSIS_REVISION: u32 = 5;
 /// Shortest part of a compound, in characters.
 const MIN_PART: usize = 3;
 /// Shortest last part taken alone, when the rest of the word is no known word.
@@ -293,9 +293,15 @@ impl LanguageAnalysis {
         {
             return known.clone();
         }
-        let split = self
-            .split(word, 1, &|_| false)
-            .or_else(|| self.head(word, &|_| false).map(|head| vec![head]));
+        // English writes its compounds apart: the known end of an English word is a suffix
+        // more often than a word (`retired` is no `tired`, `measures` no `sures`), so an
+        // English word is split only into known words.
+        let split = self.split(word, 1, &|_| false).or_else(|| {
+            (self.code != "EN")
+                .then(|| self.head(word, &|_| false))
+                .flatten()
+                .map(|head| vec![head])
+        });
         if let Ok(mut cache) = self.splits.lock() {
             if cache.len() >= CACHE_WORDS {
                 cache.clear();
@@ -1194,6 +1200,27 @@ mod tests {
         // ... but an English word is not taken for a Norwegian form of another.
         assert_ne!(analysis.own_listed_form("table"), Some("tablet"));
         assert_ne!(analysis.own_listed_form("made"), Some("mad"));
+    }
+
+    #[test]
+    fn english_words_are_not_cut_down_to_their_ends() {
+        let analysis = Analysis::bundled();
+        let words = |language: &str, text: &str| -> Vec<String> {
+            analysis
+                .document_words(language, &[text])
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect()
+        };
+        // A known end of an English word is no part of it (tyres are not retired equipment).
+        let english = words("EN", "retired equipment, measures taken");
+        for junk in ["tired", "tire", "sures"] {
+            assert!(!english.contains(&junk.to_owned()), "{english:?}");
+        }
+        // Two known words still are (`workwear`), and so is a Nordic compound's known last
+        // part when its first part is no known word.
+        assert!(words("EN", "workwear").contains(&"wear".to_owned()));
+        assert!(words("SV", "returemballage").contains(&"emballage".to_owned()));
     }
 
     #[test]
