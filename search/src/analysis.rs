@@ -32,7 +32,7 @@ const FACET_WORDS_JSON: &str = include_str!("../data/facet-words.json");
 /// Longest facet phrase, in words.
 const MAX_FACET_WORDS: usize = 3;
 /// Bumped when the analysis itself changes, so indexes built with the old one are rebuilt.
-const ANALYSIS_REVISION: u32 = 5;
+const ANALYSIS_REVISION: u32 = 6;
 /// Shortest part of a compound, in characters.
 const MIN_PART: usize = 3;
 /// Shortest last part taken alone, when the rest of the word is no known word.
@@ -513,10 +513,14 @@ impl Analysis {
                 if !done.insert(word.clone()) {
                     continue;
                 }
-                if let Some(term) = analysis
-                    .listed_form(&word)
-                    .or_else(|| self.ending_form(&word))
-                {
+                let ending = |word: &str| {
+                    if analysis.code == "FI" {
+                        self.ending_form(word)
+                    } else {
+                        self.derived_ending_form(word)
+                    }
+                };
+                if let Some(term) = analysis.listed_form(&word).or_else(|| ending(&word)) {
                     add(term, &mut out);
                 }
                 for part in analysis.cached_split(&word).into_iter().flatten() {
@@ -699,7 +703,7 @@ impl Analysis {
                 && !listed
                 && let Some(term) = self
                     .own_listed_form(&word)
-                    .or_else(|| self.ending_form(&word))
+                    .or_else(|| self.query_ending_form(&word))
             {
                 // Another form of a listed term (`näyttöjen` of `näyttö`, Swedish
                 // `certifierade` of `certifiering`, by its stem or else its ending, as the
@@ -898,7 +902,7 @@ impl Analysis {
             }
         }
         if out.is_empty() {
-            out.extend(self.ending_form(word));
+            out.extend(self.query_ending_form(word));
         }
         out
     }
@@ -909,6 +913,34 @@ impl Analysis {
     /// `kannettavien` → `kannettava`). The term of the longest such stem; none for words under
     /// six letters or stems under five.
     pub fn ending_form(&self, word: &str) -> Option<&str> {
+        self.ending_form_from(word, true)
+    }
+
+    /// [`Analysis::ending_form`] for a word of a language other than Finnish: through one of
+    /// a term's [`inflection_stems`] only, not the term itself, whose ending is then as likely
+    /// another word's (`certifierade` is a form of `certifiering`, by its stem `certifier`;
+    /// Norwegian `servering`, serving food, is no `server`, nor Swedish `fraktion` `frakt`).
+    fn derived_ending_form(&self, word: &str) -> Option<&str> {
+        self.ending_form_from(word, false)
+    }
+
+    /// [`Analysis::ending_form`] of a query word, whose language is not known: as for Finnish
+    /// unless only another language knows the word ([`Analysis::derived_ending_form`]).
+    fn query_ending_form(&self, word: &str) -> Option<&str> {
+        let known_in = |finnish: bool| {
+            self.languages
+                .iter()
+                .any(|l| (l.code == "FI") == finnish && l.vocabulary.contains(word))
+        };
+        if known_in(false) && !known_in(true) {
+            self.derived_ending_form(word)
+        } else {
+            self.ending_form(word)
+        }
+    }
+
+    /// [`Analysis::ending_form`], through the term itself as a stem too when `bare`.
+    fn ending_form_from(&self, word: &str, bare: bool) -> Option<&str> {
         let length = word.chars().count();
         // A single-word term is its own form (`renoverad`, refurbished, is no `renovering`).
         let is_term = self
@@ -932,7 +964,10 @@ impl Analysis {
                     .take_while(|(a, b)| a == b)
                     .count();
                 let stem_length = stem.chars().count();
-                (term != word && common == stem_length && length - common <= MAX_ENDING)
+                (term != word
+                    && (bare || stem != term)
+                    && common == stem_length
+                    && length - common <= MAX_ENDING)
                     .then_some((common, term.as_str()))
             })
             .max()
@@ -1252,6 +1287,16 @@ mod tests {
             analysis.meili_query("TCO-certifierade datorer"),
             "tco certifiering datorer"
         );
+        // Not through the bare term, though, for a word of another language than Finnish:
+        // the rest is then as likely another word's (a waste `fraktion` is no `frakt`).
+        assert_eq!(analysis.meili_query("fraktion"), "fraktion");
+        assert_eq!(analysis.meili_query("mobilteam"), "mobilteam");
+        assert_eq!(
+            analysis.document_words("SV", &["fraktion"]),
+            String::new(),
+            "a Swedish document's fraktion carries no frakt"
+        );
+        assert_eq!(analysis.document_words("FI", &["näyttöjen"]), "näyttö");
         // Known words, numbers and quoted phrases stay as typed.
         assert_eq!(analysis.meili_query("Toner retur"), "toner retur");
         assert_eq!(analysis.meili_query("iso 14001"), "iso 14001");

@@ -904,6 +904,7 @@ async fn documents_carry_the_shared_analysis() {
     let compound = CatalogueDocument {
         id: "sv".into(),
         title: "Återtagande av tonerkassetter".into(),
+        text: "Leverantören ska redovisa engångsförpackningar.".into(),
         language: "SV".into(),
         cpv_codes: vec!["30125100-2".into()],
         ..CatalogueDocument::default()
@@ -917,7 +918,9 @@ async fn documents_carry_the_shared_analysis() {
         words.contains(&"toner") && words.contains(&"kassetter"),
         "{analysed}"
     );
-    // The title's own analysis also goes apart, searched right after the title.
+    assert!(words.contains(&"engångs"), "{analysed}");
+    // The title's own analysis also goes apart, searched right after the title, without the
+    // text's.
     let title = requests[0].2[0]["title_analysed"]
         .as_str()
         .unwrap_or_default();
@@ -926,6 +929,7 @@ async fn documents_carry_the_shared_analysis() {
         words.contains(&"toner") && words.contains(&"kassetter"),
         "{title}"
     );
+    assert!(!words.contains(&"engångs"), "{title}");
     // So do the words, in every language, of what its CPV code names (toner cartridges).
     let categories = requests[0].2[0]["categories"].as_str().unwrap_or_default();
     let words: Vec<&str> = categories.split(' ').collect();
