@@ -508,18 +508,20 @@ impl Analysis {
             }
         };
         let mut done = HashSet::new();
+        // A Finnish word's ending may follow a term as written, another language's only one
+        // of its derived stems ([`Analysis::derived_ending_form`]).
+        let ending = |word: &str| {
+            if analysis.code == "FI" {
+                self.ending_form(word)
+            } else {
+                self.derived_ending_form(word)
+            }
+        };
         for text in texts {
             for word in tokens(&mut self.words.clone(), text) {
                 if !done.insert(word.clone()) {
                     continue;
                 }
-                let ending = |word: &str| {
-                    if analysis.code == "FI" {
-                        self.ending_form(word)
-                    } else {
-                        self.derived_ending_form(word)
-                    }
-                };
                 if let Some(term) = analysis.listed_form(&word).or_else(|| ending(&word)) {
                     add(term, &mut out);
                 }
@@ -701,9 +703,7 @@ impl Analysis {
             let listed = self.listed_words.binary_search(&word).is_ok();
             if known
                 && !listed
-                && let Some(term) = self
-                    .own_listed_form(&word)
-                    .or_else(|| self.query_ending_form(&word))
+                && let Some(term) = self.own_listed_form(&word)
             {
                 // Another form of a listed term (`näyttöjen` of `näyttö`, Swedish
                 // `certifierade` of `certifiering`, by its stem or else its ending, as the
@@ -782,29 +782,31 @@ impl Analysis {
     }
 
     /// The listed term `word` is another form of, by the stemmer of a language whose lexicon
-    /// has the word as written, or else has its stem (and, for a Finnish word, by its stem
-    /// changes): the English `table` is no form of the Norwegian-stemmed `tablet`.
+    /// has the word as written, or else has its stem, or else by its ending
+    /// ([`Analysis::query_ending_form`]): the English `table` is no form of the
+    /// Norwegian-stemmed `tablet`.
     fn own_listed_form(&self, word: &str) -> Option<&str> {
+        self.word_languages(word)
+            .into_iter()
+            .find_map(|language| language.listed_form(word))
+            .or_else(|| self.query_ending_form(word))
+    }
+
+    /// The languages whose lexicon has `word` as written, or else its stem.
+    fn word_languages(&self, word: &str) -> Vec<&LanguageAnalysis> {
         let none = |_: &str| false;
-        let mut languages: Vec<&LanguageAnalysis> = self
+        let written: Vec<&LanguageAnalysis> = self
             .languages
             .iter()
             .filter(|l| l.vocabulary.contains(word))
             .collect();
-        if languages.is_empty() {
-            languages = self
-                .languages
-                .iter()
-                .filter(|l| l.is_known(word, &none))
-                .collect();
+        if !written.is_empty() {
+            return written;
         }
-        languages.into_iter().find_map(|language| {
-            language.listed_form(word).or_else(|| {
-                (language.code == "FI")
-                    .then(|| self.ending_form(word))
-                    .flatten()
-            })
-        })
+        self.languages
+            .iter()
+            .filter(|l| l.is_known(word, &none))
+            .collect()
     }
 
     /// The words of `query` (lower case, space separated, as [`Analysis::meili_query`] writes
@@ -925,17 +927,14 @@ impl Analysis {
     }
 
     /// [`Analysis::ending_form`] of a query word, whose language is not known: as for Finnish
-    /// unless only another language knows the word ([`Analysis::derived_ending_form`]).
+    /// unless only other languages know the word ([`Analysis::word_languages`]), then
+    /// [`Analysis::derived_ending_form`].
     fn query_ending_form(&self, word: &str) -> Option<&str> {
-        let known_in = |finnish: bool| {
-            self.languages
-                .iter()
-                .any(|l| (l.code == "FI") == finnish && l.vocabulary.contains(word))
-        };
-        if known_in(false) && !known_in(true) {
-            self.derived_ending_form(word)
-        } else {
+        let languages = self.word_languages(word);
+        if languages.is_empty() || languages.iter().any(|l| l.code == "FI") {
             self.ending_form(word)
+        } else {
+            self.derived_ending_form(word)
         }
     }
 

@@ -718,17 +718,19 @@ async fn the_last_words_clauses_rank_by_their_score() {
 #[tokio::test]
 async fn a_thin_compound_result_goes_on_with_its_last_part() {
     let (backend, rec) = connected().await;
-    let response = SearchBackend::search(
-        &backend,
-        SearchRequest {
-            query: "engångsförpackning".into(),
-            limit: 10,
-            facets: vec![Facet::Country],
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("search");
+    let page = |offset: usize, limit: usize| {
+        SearchBackend::search(
+            &backend,
+            SearchRequest {
+                query: "engångsförpackning".into(),
+                offset,
+                limit,
+                facets: vec![Facet::Country],
+                ..Default::default()
+            },
+        )
+    };
+    let response = page(0, 10).await.expect("search");
     let ids: Vec<&str> = response.hits.iter().map(|h| h.id.as_str()).collect();
     assert_eq!(ids, ["a", "d", "e"]);
     assert_eq!(response.estimated_total, 3);
@@ -743,18 +745,7 @@ async fn a_thin_compound_result_goes_on_with_its_last_part() {
     // The listed form of the word, then its last part.
     assert_eq!(sent, ["engångsförpackningar", "förpackningar"]);
     // The second page of the same list (`a`, in both results, is not there twice).
-    let second = SearchBackend::search(
-        &backend,
-        SearchRequest {
-            query: "engångsförpackning".into(),
-            offset: 1,
-            limit: 2,
-            facets: vec![Facet::Country],
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("search");
+    let second = page(1, 2).await.expect("search");
     let ids: Vec<&str> = second.hits.iter().map(|h| h.id.as_str()).collect();
     assert_eq!(ids, ["d", "e"]);
     assert_eq!(second.estimated_total, 3);
